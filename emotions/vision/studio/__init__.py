@@ -1,0 +1,31 @@
+"""The synthetic cartoon studio: procedurally drawn cartoon faces with known emotions.
+
+Plain numpy + OpenCV (no Django, no downloads). It draws the demo cast (Marmalade the cat, Pip the
+mouse) and random extras of many species, each showing one of the seven EMOTIONS with several
+designs per emotion, in many styles, poses, backgrounds and degradations. Everything is
+deterministic for a given numpy Generator; datasets derive one per image from
+(seed, character, emotion, index).
+
+    rng = np.random.default_rng(0)
+    spec = sample_face_spec(rng, "marmalade", "happy")
+    bgra = render_face(with_emotion(spec, "sad", rng), 128)    # the head on transparency
+    bgr = draw_face_image(rng, "extras", "fear")               # a 64x64 training crop
+    write_face_dataset("data/faces", per_class=300, seed=1)    # data/faces/<character>/<emotion>/*.png
+"""
+
+from .cast import CAST, CHARACTERS, EXTRAS, CastMember
+from .dataset import draw_face_image, write_face_dataset
+from .faces import FaceSpec, render_face, sample_face_spec, with_emotion
+
+__all__ = [
+    "CAST",
+    "CHARACTERS",
+    "EXTRAS",
+    "CastMember",
+    "FaceSpec",
+    "draw_face_image",
+    "render_face",
+    "sample_face_spec",
+    "with_emotion",
+    "write_face_dataset",
+]
