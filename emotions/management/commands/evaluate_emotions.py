@@ -1,0 +1,33 @@
+"""Evaluate emotion weights on a labelled dataset and print the metrics."""
+import json
+
+from django.conf import settings
+
+from emotions.management.base import ToonCommand
+from emotions.vision.datasets import load_dataset
+from emotions.vision.evaluation import evaluate
+from emotions.vision.inference import EmotionClassifier
+
+
+class Command(ToonCommand):
+    help = "Evaluate emotion weights on every image of a dataset (restricted to the emotions it holds)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dataset", required=True)
+        parser.add_argument("--weights", help="default: the active model (EMOTION_WEIGHTS or the shipped weights)")
+        parser.add_argument("--device", help="cuda or cpu; default: CUDA when present")
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def handle(self, *args, **options):
+        classifier = EmotionClassifier.load(options["weights"] or settings.EMOTION_WEIGHTS, device=options["device"])
+        dataset = load_dataset(options["dataset"])
+        for path, reason in dataset.skipped:
+            self.stderr.write(f"skipped {path}: {reason}")
+        metrics = evaluate(classifier, dataset)
+        if options["json"]:
+            self.stdout.write(json.dumps(metrics))
+            return
+        self.stdout.write(f"accuracy {metrics['accuracy']:.4f}  macro F1 {metrics['macro_f1']:.4f}  n {metrics['n']}")
+        for emotion, row in metrics["per_class"].items():
+            self.stdout.write(f"  {emotion:9s} precision {row['precision']:.3f} recall {row['recall']:.3f} "
+                              f"f1 {row['f1']:.3f} n {row['n']}")

@@ -1,0 +1,1 @@
+"""Emotion data models (characters, episodes, detections) arrive with the backend work."""

@@ -1,0 +1,89 @@
+"""Services of the emotions app: orchestrate the vision core for the web, the API, tasks and commands."""
+import base64
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+from django.conf import settings
+
+from emotions.vision.images import ImageError
+from emotions.vision.inference import EmotionClassifier
+
+
+@dataclass(frozen=True)
+class Classification:
+    """One image's emotion: the most likely one, its probability, and every class's probability."""
+
+    emotion: str
+    confidence: float
+    probabilities: dict[str, float]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@lru_cache(maxsize=2)
+def _load_classifier(path: str, device: str) -> EmotionClassifier:
+    return EmotionClassifier.load(path, device=device or None)
+
+
+def active_classifier() -> EmotionClassifier:
+    """The emotion model in use: the shipped weights unless EMOTION_WEIGHTS names others (loaded once per process)."""
+    return _load_classifier(str(settings.EMOTION_WEIGHTS), settings.TORCH_DEVICE)
+
+
+def image_decode(*, data: bytes, name: str = "image") -> np.ndarray:
+    """Decode uploaded bytes into a BGR image, judging the content rather than the file name."""
+    if not data:
+        raise ImageError(f"{name}: the file is empty")
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ImageError(f"{name}: not a readable image (PNG, JPEG, BMP, WebP, TIFF or GIF)")
+    return image
+
+
+def images_classify(*, images: list[np.ndarray]) -> list[Classification]:
+    """Classify face images (BGR arrays) in one batch with the active model."""
+    if not images:
+        return []
+    classifier = active_classifier()
+    probabilities = classifier.predict_proba(images)
+    results = []
+    for row in probabilities:
+        best = int(np.argmax(row))
+        results.append(
+            Classification(
+                emotion=classifier.classes[best],
+                confidence=float(row[best]),
+                probabilities={name: float(p) for name, p in zip(classifier.classes, row)},
+            )
+        )
+    return results
+
+
+def encoded_images_classify(*, encoded: list[str]) -> list[Classification]:
+    """Classify base64-encoded image files (the worker side of the classify queue)."""
+    images = [image_decode(data=base64.b64decode(item), name=f"image {i + 1}") for i, item in enumerate(encoded)]
+    return images_classify(images=images)
+
+
+def image_encode_for_queue(*, data: bytes) -> str:
+    """Image bytes as text for a JSON task message, so workers need no shared storage for one-off images."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def model_summary() -> dict:
+    """What the home page says of the active model; a missing or broken weights file is reported, not raised."""
+    try:
+        classifier = active_classifier()
+    except (ValueError, OSError) as error:
+        return {"path": str(settings.EMOTION_WEIGHTS), "error": str(error)}
+    return {
+        "path": str(settings.EMOTION_WEIGHTS),
+        "arch": classifier.arch,
+        "classes": list(classifier.classes),
+        "device": str(classifier.device),
+        "test_accuracy": classifier.info.get("accuracy"),
+        "trained_on": classifier.info.get("n_train"),
+    }

@@ -1,0 +1,40 @@
+"""Pages of the emotions app: they translate requests into service and task calls, nothing more."""
+from celery.exceptions import TimeoutError as CeleryTimeout
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from emotions import services, tasks
+from emotions.forms import ClassifyForm
+from emotions.vision.emotions import EMOTIONS
+from emotions.vision.studio import CAST
+
+
+@login_required
+def home(request):
+    """The cast, the active model, and a face to classify through the worker queue."""
+    form = ClassifyForm(request.POST or None, request.FILES or None)
+    context = {"form": form, "cast": list(CAST.values()), "emotions": EMOTIONS, "model": services.model_summary()}
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            encoded = services.image_encode_for_queue(data=form.cleaned_data["image_bytes"])
+            pending = tasks.classify_encoded_images.delay([encoded])
+            try:
+                context["result"] = pending.get(timeout=settings.CLASSIFY_WAIT_SECONDS)[0]
+            except CeleryTimeout:
+                pending.forget()
+                context["queue_error"] = (
+                    f"No worker answered within {settings.CLASSIFY_WAIT_SECONDS} s. "
+                    "Is a Celery worker running on the gpu queue? `make run` starts one."
+                )
+                status = 503
+        else:
+            status = 400
+    return render(request, "emotions/home.html", context, status=status)
+
+
+def health(request):
+    """Liveness for load balancers and scripts: the web process answers and sees its database."""
+    return JsonResponse({"status": "ok"})

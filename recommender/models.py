@@ -1,0 +1,1 @@
+"""Recommender data models (per-episode emotion summaries) arrive with the backend work."""

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One machine, no configuration: migrate, make sure there is a login, start one Celery worker and gunicorn.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+BIN=.venv/bin
+
+$BIN/python manage.py migrate --noinput
+$BIN/python manage.py collectstatic --noinput --verbosity 0
+$BIN/python manage.py ensure_login
+
+$BIN/celery -A toonsite worker --queues cpu,gpu --concurrency "${WORKER_CONCURRENCY:-1}" --loglevel INFO &
+worker=$!
+$BIN/gunicorn toonsite.wsgi --bind "$HOST:$PORT" --workers "${WEB_CONCURRENCY:-2}" --timeout 120 &
+web=$!
+trap 'kill $worker $web 2>/dev/null || true; wait' EXIT INT TERM
+
+for _ in $(seq 60); do
+  if python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "http://$HOST:$PORT/healthz" 2>/dev/null; then
+    echo "ToonSite is running at http://$HOST:$PORT/  (Ctrl-C stops it)"
+    break
+  fi
+  sleep 1
+done
+wait -n $worker $web
