@@ -1,0 +1,103 @@
+import numpy as np
+import pytest
+import torch
+
+from emotions.vision.benchmark import benchmark
+from emotions.vision.device import pick_device, seed_everything
+from emotions.vision.inference import EmotionClassifier, WeightsError, default_weights_path
+
+
+@pytest.fixture(scope="module")
+def classifier(trained_seed):
+    return EmotionClassifier.load(trained_seed, device="cpu")
+
+
+def test_properties(classifier):
+    assert classifier.classes == ("angry", "happy", "surprise")
+    assert classifier.arch == "seed" and classifier.input_size == 60
+    assert classifier.device == torch.device("cpu")
+    assert classifier.info["epochs"] == 2
+
+
+def test_predict_any_sizes_and_channels(classifier):
+    rng = np.random.default_rng(0)
+    images = [
+        rng.integers(0, 256, (60, 60, 3), dtype=np.uint8),
+        rng.integers(0, 256, (200, 120, 3), dtype=np.uint8),
+        rng.integers(0, 256, (10, 10), dtype=np.uint8),  # grayscale
+        rng.integers(0, 256, (40, 40, 4), dtype=np.uint8),  # BGRA
+    ]
+    probabilities = classifier.predict_proba(images, batch_size=3)
+    assert probabilities.shape == (4, 3) and probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    predictions = classifier.predict(images)
+    assert [emotion for emotion, _ in predictions] == [classifier.classes[i] for i in probabilities.argmax(axis=1)]
+    confidences = [confidence for _, confidence in predictions]
+    np.testing.assert_allclose(confidences, probabilities.max(axis=1), rtol=1e-6)
+
+
+def test_batching_does_not_change_results(classifier):
+    images = np.random.default_rng(1).integers(0, 256, (5, 60, 60, 3), dtype=np.uint8)
+    np.testing.assert_allclose(classifier.predict_proba(images, batch_size=2), classifier.predict_proba(images),
+                               atol=1e-5)
+
+
+def test_no_images(classifier):
+    assert classifier.predict_proba([]).shape == (0, 3)
+
+
+def test_missing_corrupt_and_foreign_files(tmp_path, trained_seed):
+    with pytest.raises(WeightsError, match="not found"):
+        EmotionClassifier.load(tmp_path / "absent.pt")
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"\x00\x01 definitely not a checkpoint" * 20)
+    with pytest.raises(WeightsError, match="corrupt.pt"):
+        EmotionClassifier.load(corrupt)
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(trained_seed.read_bytes()[:500])
+    with pytest.raises(WeightsError):
+        EmotionClassifier.load(truncated)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"state_dict": {}}, foreign)
+    with pytest.raises(WeightsError, match="not a ToonSite emotion checkpoint"):
+        EmotionClassifier.load(foreign)
+    assert issubclass(WeightsError, ValueError)
+
+
+def test_weights_that_do_not_fit_the_arch(tmp_path, trained_seed):
+    checkpoint = torch.load(trained_seed, weights_only=True)
+    checkpoint["arch"] = "toon"
+    wrong = tmp_path / "wrong.pt"
+    torch.save(checkpoint, wrong)
+    with pytest.raises(WeightsError, match="do not fit"):
+        EmotionClassifier.load(wrong)
+
+
+def test_default_weights_path():
+    path = default_weights_path()
+    assert path.parts[-3:] == ("emotions", "weights", "toon.pt")
+
+
+def test_pick_device():
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert pick_device().type == expected
+    assert pick_device("cpu") == torch.device("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            pick_device("cuda")
+
+
+def test_seed_everything_repeats_draws():
+    seed_everything(3)
+    first = torch.rand(3), np.random.rand()
+    seed_everything(3)
+    assert torch.equal(first[0], torch.rand(3)) and first[1] == np.random.rand()
+
+
+def test_benchmark_reports_speeds():
+    images = np.random.default_rng(0).integers(0, 256, (8, 60, 60, 3), dtype=np.uint8)
+    labels = np.array([0, 1] * 4)
+    result = benchmark("seed", images, labels, epochs=1, batch_sizes=(1, 4), repeats=2, device="cpu")
+    assert result["train"]["seconds_per_epoch"] > 0
+    assert set(result["inference"]) == {"batch_1", "batch_4"}
+    assert result["inference"]["batch_4"]["faces_per_second"] > 0
