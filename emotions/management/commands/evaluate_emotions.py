@@ -21,9 +21,9 @@ class Command(ToonCommand):
     def handle(self, *args, **options):
         classifier = EmotionClassifier.load(options["weights"] or settings.EMOTION_WEIGHTS, device=options["device"])
         dataset = load_dataset(options["dataset"])
-        for path, reason in dataset.skipped:
-            self.stderr.write(f"skipped {path}: {reason}")
         metrics = evaluate(classifier, dataset)
+        for path, reason in dataset.skipped:  # found while listing and while decoding
+            self.stderr.write(f"skipped {path}: {reason}")
         if options["json"]:
             self.stdout.write(json.dumps(metrics))
             return

@@ -1,0 +1,60 @@
+"""The real services: PostgreSQL under the ORM, Celery workers on Redis and on the embedded broker."""
+import json
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from emotions import services
+from emotions.vision.images import read_image
+from tests.conftest import manage_py
+
+pytestmark = pytest.mark.integration
+
+
+def first_face(root: Path, character: str, emotion: str) -> Path:
+    return sorted((root / character / emotion).glob("*.png"))[0]
+
+
+@pytest.mark.django_db
+def test_the_orm_runs_on_postgresql_when_configured(postgres_url):
+    assert connection.vendor == "postgresql"
+    get_user_model().objects.create_user("pg-user", password="secret")
+    assert get_user_model().objects.get(username="pg-user").check_password("secret")
+
+
+@pytest.mark.django_db
+def test_home_page_classifies_a_face_through_a_real_worker_on_redis(client, redis_url, start_worker, studio_faces):
+    start_worker({"REDIS_URL": redis_url})
+    client.force_login(get_user_model().objects.create_user("ana", password="x"))
+    face = first_face(studio_faces, "pip", "surprise")
+
+    with open(face, "rb") as handle:
+        response = client.post("/", {"image": handle})
+
+    assert response.status_code == 200, response.content.decode()[:500]
+    answer = response.context["result"]
+    local = services.images_classify(images=[read_image(face)])[0]
+    assert answer["emotion"] == local.emotion == "surprise"
+    assert answer["probabilities"] == pytest.approx(local.probabilities, abs=1e-5)
+    assert b"Surprise" in response.content
+
+
+def test_a_worker_on_the_embedded_broker_needs_no_server(tmp_path, start_worker, studio_faces):
+    embedded = {"TOONSITE_DATA_DIR": str(tmp_path / "site"), "REDIS_URL": None, "CELERY_BROKER_URL": None,
+                "CELERY_RESULT_BACKEND": None, "DATABASE_URL": None}
+    start_worker(embedded)
+    face = first_face(studio_faces, "marmalade", "happy")
+    send = (
+        "import json, pathlib; from emotions import services, tasks; "
+        f"data = pathlib.Path({str(face)!r}).read_bytes(); "
+        "result = tasks.classify_encoded_images.delay([services.image_encode_for_queue(data=data)]); "
+        "print(json.dumps(result.get(timeout=60)))"
+    )
+
+    sent = manage_py("shell", "-c", send, env=embedded)
+
+    assert sent.returncode == 0, sent.stderr
+    assert json.loads(sent.stdout.strip().splitlines()[-1])[0]["emotion"] == "happy"
+    assert (tmp_path / "site" / "celery" / "broker" / "queue").is_dir()
