@@ -122,7 +122,7 @@ CELERY_RESULT_BACKEND = env(
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = DATA_DIR / "celery" / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     (DATA_DIR / "celery" / "results").mkdir(parents=True, exist_ok=True)
     # Producer and worker share one folder: messages written "out" are read back "in".
@@ -130,6 +130,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # kombu's default is ./control, beside wherever it runs
         "store_processed": False,
     }
 # Two queues: light work on "cpu"; the CNN and, later, video segmentation on "gpu" workers.

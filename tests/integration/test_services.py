@@ -57,4 +57,6 @@ def test_a_worker_on_the_embedded_broker_needs_no_server(tmp_path, start_worker,
 
     assert sent.returncode == 0, sent.stderr
     assert json.loads(sent.stdout.strip().splitlines()[-1])[0]["emotion"] == "happy"
-    assert (tmp_path / "site" / "celery" / "broker" / "queue").is_dir()
+    broker = tmp_path / "site" / "celery" / "broker"
+    assert (broker / "queue").is_dir()
+    assert list((broker / "control").glob("*.exchange"))  # kombu's bookkeeping stays in the data folder too
