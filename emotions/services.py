@@ -9,6 +9,7 @@ from django.conf import settings
 
 from emotions.vision.images import ImageError
 from emotions.vision.inference import EmotionClassifier
+from emotions.vision.studio import CAST, render_face, sample_face_spec
 
 
 @dataclass(frozen=True)
@@ -87,3 +88,22 @@ def model_summary() -> dict:
         "test_accuracy": classifier.info.get("accuracy"),
         "trained_on": classifier.info.get("n_train"),
     }
+
+
+def image_thumbnail_png(*, data: bytes, size: int = 160) -> bytes:
+    """A PNG of an uploaded image scaled to fit size x size, for showing it beside its result."""
+    image = image_decode(data=data)
+    scale = size / max(image.shape[:2])
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    resized = cv2.resize(image, None, fx=scale, fy=scale, interpolation=interpolation)
+    return cv2.imencode(".png", resized)[1].tobytes()
+
+
+@lru_cache(maxsize=32)
+def cast_portrait_png(*, slug: str, emotion: str = "happy", size: int = 128) -> bytes:
+    """A studio portrait of a cast member (transparent PNG), the same every time: seeded by the member's slug."""
+    if slug not in CAST:
+        raise KeyError(slug)
+    seed = [ord(letter) for letter in slug]
+    spec = sample_face_spec(np.random.default_rng(seed), slug, emotion)
+    return cv2.imencode(".png", render_face(spec, size))[1].tobytes()

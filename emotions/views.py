@@ -1,9 +1,12 @@
 """Pages of the emotions app: they translate requests into service and task calls, nothing more."""
+import base64
+
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import cache_control
 
 from emotions import services, tasks
 from emotions.forms import ClassifyForm
@@ -21,6 +24,8 @@ def home(request):
         if form.is_valid():
             encoded = services.image_encode_for_queue(data=form.cleaned_data["image_bytes"])
             pending = tasks.classify_encoded_images.delay([encoded])
+            data = form.cleaned_data["image_bytes"]
+            context["thumbnail"] = base64.b64encode(services.image_thumbnail_png(data=data)).decode("ascii")
             try:
                 context["result"] = pending.get(timeout=settings.CLASSIFY_WAIT_SECONDS)[0]
             except CeleryTimeout:
@@ -38,3 +43,12 @@ def home(request):
 def health(request):
     """Liveness for load balancers and scripts: the web process answers and sees its database."""
     return JsonResponse({"status": "ok"})
+
+
+@cache_control(public=True, max_age=86400)
+def cast_portrait(request, slug: str):
+    """A cast member's studio portrait as a PNG."""
+    try:
+        return HttpResponse(services.cast_portrait_png(slug=slug), content_type="image/png")
+    except KeyError:
+        raise Http404(f"no cast member {slug!r}") from None

@@ -69,3 +69,10 @@ def test_the_page_says_so_when_no_worker_answers(logged_in, settings, studio_fac
         response = logged_in.post("/", {"image": handle})
     assert response.status_code == 503
     assert "No worker answered within 1 s" in response.content.decode()
+
+
+def test_cast_portraits_are_pngs_and_unknown_members_are_404(client):
+    portrait = client.get("/cast/pip.png")
+    assert portrait.status_code == 200 and portrait["Content-Type"] == "image/png"
+    assert portrait.content.startswith(b"\x89PNG") and portrait.content == client.get("/cast/pip.png").content
+    assert client.get("/cast/nobody.png").status_code == 404

@@ -39,6 +39,7 @@ def test_home_page_classifies_a_face_through_a_real_worker_on_redis(client, redi
     assert answer["emotion"] == local.emotion == "surprise"
     assert answer["probabilities"] == pytest.approx(local.probabilities, abs=1e-5)
     assert b"Surprise" in response.content
+    assert b"The face you uploaded" in response.content  # the upload is shown beside its result
 
 
 def test_a_worker_on_the_embedded_broker_needs_no_server(tmp_path, start_worker, studio_faces):
