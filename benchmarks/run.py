@@ -128,11 +128,12 @@ def render(command: str, info: dict, accuracy: dict, speed: dict, n_eval: int, o
                      f"{row['inference']['batch_256']['faces_per_second']:.0f} |")
     for device in sorted({key.split("@")[1] for key in speed if "@" in key}):
         lines += ["", ratio_line(device, speed[f"seed@{device}"], speed[f"toon@{device}"])]
-    table = optimizer_table(optimizers).split("\n", 1)[1]  # our heading replaces the table's own
+    table = "\n".join(line for line in optimizer_table(optimizers).splitlines() if line.startswith("|"))
     lines += ["", "## The dissertation's optimiser experiment", "",
               f"The `seed` preset trained with each of the five optimisers the dissertation compared, "
               f"{optimizers['runs']} runs each (different splits and initialisations), {optimizers['epochs']} epochs, "
-              "on studio faces of its three emotions (happy / angry / surprise), 80/20 split:", table]
+              f"on {optimizers['dataset']['n']} studio faces of its three emotions (happy / angry / surprise), "
+              "80/20 split, best first:", "", table, ""]
     lines += ["Raw figures: `benchmarks/results.json`.", ""]
     return "\n".join(lines)
 
