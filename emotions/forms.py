@@ -3,8 +3,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from emotions import services
-from emotions.vision.images import ImageError
+from emotions.vision.images import ImageError, decode_image
 
 
 class ClassifyForm(forms.Form):
@@ -21,7 +20,7 @@ class ClassifyForm(forms.Form):
             )
         data = upload.read()
         try:
-            services.image_decode(data=data, name=upload.name)
+            decode_image(data, source=upload.name)
         except ImageError as error:
             raise forms.ValidationError(str(error)) from error
         self.cleaned_data["image_bytes"] = data

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 from django.conf import settings
 
-from emotions.vision.images import ImageError
+from emotions.vision.images import decode_image
 from emotions.vision.inference import EmotionClassifier
 from emotions.vision.studio import CAST, render_face, sample_face_spec
 
@@ -34,16 +34,6 @@ def active_classifier() -> EmotionClassifier:
     return _load_classifier(str(settings.EMOTION_WEIGHTS), settings.TORCH_DEVICE)
 
 
-def image_decode(*, data: bytes, name: str = "image") -> np.ndarray:
-    """Decode uploaded bytes into a BGR image, judging the content rather than the file name."""
-    if not data:
-        raise ImageError(f"{name}: the file is empty")
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ImageError(f"{name}: not a readable image (PNG, JPEG, BMP, WebP, TIFF or GIF)")
-    return image
-
-
 def images_classify(*, images: list[np.ndarray]) -> list[Classification]:
     """Classify face images (BGR arrays) in one batch with the active model."""
     if not images:
@@ -65,7 +55,7 @@ def images_classify(*, images: list[np.ndarray]) -> list[Classification]:
 
 def encoded_images_classify(*, encoded: list[str]) -> list[Classification]:
     """Classify base64-encoded image files (the worker side of the classify queue)."""
-    images = [image_decode(data=base64.b64decode(item), name=f"image {i + 1}") for i, item in enumerate(encoded)]
+    images = [decode_image(base64.b64decode(item), source=f"image {i + 1}") for i, item in enumerate(encoded)]
     return images_classify(images=images)
 
 
@@ -92,7 +82,7 @@ def model_summary() -> dict:
 
 def image_thumbnail_png(*, data: bytes, size: int = 160) -> bytes:
     """A PNG of an uploaded image scaled to fit size x size, for showing it beside its result."""
-    image = image_decode(data=data)
+    image = decode_image(data)
     scale = size / max(image.shape[:2])
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     resized = cv2.resize(image, None, fx=scale, fy=scale, interpolation=interpolation)

@@ -9,8 +9,7 @@ import numpy as np
 
 IMAGE_SUFFIXES: frozenset[str] = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 
-# JPEGs carry no alpha, so they decode in colour mode, which also applies their EXIF rotation.
-_COLOUR_ONLY_SUFFIXES = frozenset({".jpg", ".jpeg"})
+_JPEG_MAGIC = b"\xff\xd8\xff"
 
 
 class ImageError(ValueError):
@@ -26,16 +25,28 @@ def is_image_path(path: Path | str) -> bool:
 def read_image(path: Path | str) -> np.ndarray:
     """Decode an image file into a uint8 H x W x 3 BGR array; raise ImageError naming the file otherwise."""
     path = Path(path)
-    data = _read_bytes(path)
     # np.fromfile + imdecode instead of cv2.imread: imread silently fails on non-ASCII paths on Windows.
-    flags = cv2.IMREAD_COLOR if path.suffix.lower() in _COLOUR_ONLY_SUFFIXES else cv2.IMREAD_UNCHANGED
+    return decode_image(_read_bytes(path), source=path)
+
+
+def decode_image(data: bytes | np.ndarray, source: Path | str = "image") -> np.ndarray:
+    """Decode an encoded image (a file's contents) into uint8 H x W x 3 BGR, judging the content, not a name."""
+    buffer = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes | bytearray | memoryview) else data
+    if buffer.size == 0:
+        raise ImageError(f"{source}: empty file")
+    flags = cv2.IMREAD_COLOR if _is_jpeg(buffer) else cv2.IMREAD_UNCHANGED
     try:
-        image = cv2.imdecode(data, flags)
+        image = cv2.imdecode(buffer, flags)
     except cv2.error as exc:  # some decoders raise instead of returning None on truncated data
-        raise ImageError(f"{path}: not a readable image (the decoder failed: corrupt or truncated)") from exc
+        raise ImageError(f"{source}: not a readable image (the decoder failed: corrupt or truncated)") from exc
     if image is None or image.size == 0:
-        raise ImageError(f"{path}: not a readable image (corrupt, truncated or an unsupported format)")
-    return to_bgr(image, source=path)
+        raise ImageError(f"{source}: not a readable image (corrupt, truncated or an unsupported format)")
+    return to_bgr(image, source=source)
+
+
+def _is_jpeg(buffer: np.ndarray) -> bool:
+    """JPEGs carry no alpha, so they decode in colour mode, which also applies their EXIF rotation."""
+    return bytes(buffer[:3]) == _JPEG_MAGIC
 
 
 def to_bgr(image: np.ndarray, source: Path | str | None = None) -> np.ndarray:

@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from emotions.vision.images import IMAGE_SUFFIXES, ImageError, is_image_path, read_image, to_bgr
+from emotions.vision.images import IMAGE_SUFFIXES, ImageError, decode_image, is_image_path, read_image, to_bgr
 
 
 def test_reads_png_as_bgr(tmp_path):
@@ -87,3 +87,23 @@ def test_image_suffixes():
     assert {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"} == set(IMAGE_SUFFIXES)
     assert is_image_path("a/B.PNG") and is_image_path("x.webp")
     assert not is_image_path("a/notes.txt") and not is_image_path("a/.hidden.png")
+
+
+def test_decode_image_gives_uploads_what_read_image_gives_files(tmp_path):
+    transparent = np.zeros((8, 8, 4), dtype=np.uint8)
+    transparent[2:6, 2:6] = (0, 0, 255, 255)  # an opaque red square on a fully transparent field
+    path = tmp_path / "face.png"
+    cv2.imwrite(str(path), transparent)
+
+    decoded = decode_image(path.read_bytes(), source="upload")
+
+    assert np.array_equal(decoded, read_image(path))
+    assert tuple(decoded[0, 0]) == (255, 255, 255)  # transparency becomes white, as in the CLI
+    assert tuple(decoded[3, 3]) == (0, 0, 255)
+
+
+def test_decode_image_names_the_source_of_empty_and_non_image_bytes():
+    with pytest.raises(ImageError, match="upload: empty file"):
+        decode_image(b"", source="upload")
+    with pytest.raises(ImageError, match="upload: not a readable image"):
+        decode_image(b"GIF89a but not really", source="upload")
