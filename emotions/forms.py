@@ -20,7 +20,7 @@ class ClassifyForm(forms.Form):
             )
         data = upload.read()
         try:
-            decode_image(data, source=upload.name)
+            self.cleaned_data["decoded"] = decode_image(data, source=upload.name)
         except ImageError as error:
             raise forms.ValidationError(str(error)) from error
         self.cleaned_data["image_bytes"] = data

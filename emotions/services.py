@@ -80,9 +80,8 @@ def model_summary() -> dict:
     }
 
 
-def image_thumbnail_png(*, data: bytes, size: int = 160) -> bytes:
-    """A PNG of an uploaded image scaled to fit size x size, for showing it beside its result."""
-    image = decode_image(data)
+def image_thumbnail_png(*, image: np.ndarray, size: int = 160) -> bytes:
+    """A PNG of a (decoded) image scaled to fit size x size, for showing it beside its result."""
     scale = size / max(image.shape[:2])
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     resized = cv2.resize(image, None, fx=scale, fy=scale, interpolation=interpolation)

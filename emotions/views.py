@@ -24,8 +24,8 @@ def home(request):
         if form.is_valid():
             encoded = services.image_encode_for_queue(data=form.cleaned_data["image_bytes"])
             pending = tasks.classify_encoded_images.delay([encoded])
-            data = form.cleaned_data["image_bytes"]
-            context["thumbnail"] = base64.b64encode(services.image_thumbnail_png(data=data)).decode("ascii")
+            thumbnail = services.image_thumbnail_png(image=form.cleaned_data["decoded"])
+            context["thumbnail"] = base64.b64encode(thumbnail).decode("ascii")
             try:
                 context["result"] = pending.get(timeout=settings.CLASSIFY_WAIT_SECONDS)[0]
             except CeleryTimeout:
