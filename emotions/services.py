@@ -29,9 +29,14 @@ def _load_classifier(path: str, device: str) -> EmotionClassifier:
     return EmotionClassifier.load(path, device=device or None)
 
 
+def classifier_load(*, weights=None, device: str | None = None) -> EmotionClassifier:
+    """A classifier for the given weights and device, each defaulting to the settings (loaded once per process)."""
+    return _load_classifier(str(weights or settings.EMOTION_WEIGHTS), device or settings.TORCH_DEVICE)
+
+
 def active_classifier() -> EmotionClassifier:
-    """The emotion model in use: the shipped weights unless EMOTION_WEIGHTS names others (loaded once per process)."""
-    return _load_classifier(str(settings.EMOTION_WEIGHTS), settings.TORCH_DEVICE)
+    """The emotion model in use: the shipped weights unless EMOTION_WEIGHTS names others."""
+    return classifier_load()
 
 
 def images_classify(*, images: list[np.ndarray]) -> list[Classification]:

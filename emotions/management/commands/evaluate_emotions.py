@@ -1,12 +1,10 @@
 """Evaluate emotion weights on a labelled dataset and print the metrics."""
 import json
 
-from django.conf import settings
-
+from emotions import services
 from emotions.management.base import ToonCommand
 from emotions.vision.datasets import load_dataset
 from emotions.vision.evaluation import evaluate
-from emotions.vision.inference import EmotionClassifier
 
 
 class Command(ToonCommand):
@@ -15,11 +13,11 @@ class Command(ToonCommand):
     def add_arguments(self, parser):
         parser.add_argument("--dataset", required=True)
         parser.add_argument("--weights", help="default: the active model (EMOTION_WEIGHTS or the shipped weights)")
-        parser.add_argument("--device", help="cuda or cpu; default: CUDA when present")
+        parser.add_argument("--device", help="cuda or cpu; default: TORCH_DEVICE, else CUDA when present")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, **options):
-        classifier = EmotionClassifier.load(options["weights"] or settings.EMOTION_WEIGHTS, device=options["device"])
+        classifier = services.classifier_load(weights=options["weights"], device=options["device"])
         dataset = load_dataset(options["dataset"])
         metrics = evaluate(classifier, dataset)
         for path, reason in dataset.skipped:  # found while listing and while decoding
