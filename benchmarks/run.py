@@ -53,13 +53,12 @@ def accuracy_table(faces: Path) -> dict:
 
 
 def speed_table(faces: Path, devices: list[str], epochs: int, repeats: int) -> dict:
-    dataset = load_dataset(faces)
     results = {}
-    for device in devices:
-        for arch in ("seed", "toon"):
-            images, labels = load_arrays(load_dataset(faces), get_preset(arch).input_size)
+    for arch in ("seed", "toon"):
+        images, labels = load_arrays(load_dataset(faces), get_preset(arch).input_size)
+        for device in devices:
             results[f"{arch}@{device}"] = benchmark(arch, images, labels, epochs=epochs, repeats=repeats, device=device)
-    results["n_images"] = len(dataset.samples)
+    results["n_images"] = len(images)
     return results
 
 

@@ -41,7 +41,7 @@ def home(request):
 
 
 def health(request):
-    """Liveness for load balancers and scripts: the web process answers and sees its database."""
+    """Liveness for load balancers and scripts: the web process answers (it checks no other service)."""
     return JsonResponse({"status": "ok"})
 
 
