@@ -1,0 +1,203 @@
+"""Characters as detectors: a name, an OpenCV cascade XML and the parameters to run it with.
+
+Any file that `cv2.CascadeClassifier` loads is accepted (opencv_traincascade output, HAAR or LBP, the
+old <opencv_haar_classifier> format or the new <cascade> one); anything else is refused with a
+message that says what is wrong, before OpenCV prints its own parser errors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+SHIPPED_CASCADES = Path(__file__).resolve().parents[2] / "cascades"
+CAST_FILE = "cast.json"
+FEATURE_TYPES = {0: "HAAR", 1: "LBP", 2: "HOG"}
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
+
+
+class CascadeError(ValueError):
+    """A cascade file that cannot serve as a detector, or a bad character definition."""
+
+
+@dataclass(frozen=True)
+class DetectionParams:
+    """How a character's cascade is run: detectMultiScale's scaleFactor, minNeighbors, minSize and
+    maxSize (pixels, square; 0 means no limit)."""
+
+    scale_factor: float = 1.1
+    min_neighbors: int = 3
+    min_size: int = 24
+    max_size: int = 0
+
+    def __post_init__(self):
+        if not self.scale_factor > 1.0:
+            raise CascadeError(f"scale_factor must be greater than 1, got {self.scale_factor}")
+        if self.min_neighbors < 0:
+            raise CascadeError(f"min_neighbors must be 0 or more, got {self.min_neighbors}")
+        if self.min_size < 1 or self.max_size < 0:
+            raise CascadeError(f"min_size must be positive and max_size 0 or more, got {self.min_size}/{self.max_size}")
+
+
+@dataclass
+class CharacterDetector:
+    """One character's face detector, loaded and ready; `detect` returns boxes as an (N, 4) int array."""
+
+    name: str
+    cascade_path: Path
+    params: DetectionParams
+    cascade: cv2.CascadeClassifier = field(repr=False)
+
+    @classmethod
+    def load(cls, name: str, cascade_path: Path | str, params: DetectionParams | None = None) -> CharacterDetector:
+        check_character_name(name)
+        path = Path(cascade_path)
+        return cls(name, path, params or DetectionParams(), load_cascade(path))
+
+    @property
+    def window(self) -> tuple[int, int]:
+        """The cascade's training window (width, height): the smallest face it can find."""
+        w, h = self.cascade.getOriginalWindowSize()
+        return int(w), int(h)
+
+    @property
+    def feature_type(self) -> str:
+        return FEATURE_TYPES.get(self.cascade.getFeatureType(), "unknown")
+
+    def detect(self, image: np.ndarray, params: DetectionParams | None = None) -> np.ndarray:
+        """Faces in a gray (or BGR) image with these params (default: the character's own)."""
+        return self.detect_with_counts(image, params)[0]
+
+    def detect_with_counts(self, image: np.ndarray, params: DetectionParams | None = None):
+        """Boxes (N, 4) and, for each, how many raw windows were grouped into it (its neighbours): a
+        measure of how sure the cascade is."""
+        p = params or self.params
+        max_size = (p.max_size, p.max_size) if p.max_size else (0, 0)  # (0, 0): no limit
+        boxes, counts = self.cascade.detectMultiScale2(
+            image, scaleFactor=p.scale_factor, minNeighbors=p.min_neighbors, minSize=(p.min_size, p.min_size),
+            maxSize=max_size,
+        )
+        return np.asarray(boxes, dtype=np.int32).reshape(-1, 4), np.asarray(counts, dtype=np.int32).reshape(-1)
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "cascade": str(self.cascade_path),
+            "feature_type": self.feature_type,
+            "window": list(self.window),
+            **asdict(self.params),
+        }
+
+
+def check_character_name(name: str) -> None:
+    if not _SLUG.match(name or ""):
+        raise CascadeError(
+            f"bad character name {name!r}: use 1-50 lower-case letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        )
+
+
+def load_cascade(path: Path | str) -> cv2.CascadeClassifier:
+    """A loaded cv2.CascadeClassifier, or CascadeError saying why the file is not a usable cascade."""
+    path = Path(path)
+    if not path.is_file():
+        raise CascadeError(f"cascade file {path} does not exist")
+    if path.stat().st_size == 0:
+        raise CascadeError(f"cascade file {path} is empty")
+    _check_cascade_xml(path)
+    try:
+        cascade = cv2.CascadeClassifier(str(path))
+    except (cv2.error, SystemError) as error:  # cv2's constructor raises SystemError wrapping cv2.error
+        cause = error.__cause__ if isinstance(error, SystemError) else error
+        reason = getattr(cause, "err", None) or str(cause or error)
+        raise CascadeError(f"{path} is not a cascade OpenCV can load: {reason}") from None
+    if cascade.empty():
+        raise CascadeError(f"{path} is not a cascade OpenCV can load (it parsed as XML but holds no classifier)")
+    return cascade
+
+
+def _check_cascade_xml(path: Path) -> None:
+    """Refuse what is plainly not a cascade before OpenCV sees it (it prints parser errors to stderr)."""
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as error:
+        raise CascadeError(f"{path} is not a cascade XML file: {error}") from None
+    except UnicodeDecodeError:
+        raise CascadeError(f"{path} is not a cascade XML file: it is not text") from None
+    if root.tag != "opencv_storage" or len(root) == 0:
+        raise CascadeError(f"{path} is not an OpenCV cascade: its root element is <{root.tag}>, not <opencv_storage>")
+    top = root[0]
+    is_new = top.find("stages") is not None and top.find("featureType") is not None
+    is_old = top.find("stages") is not None and top.find("size") is not None
+    if not (is_new or is_old):
+        raise CascadeError(f"{path} is XML but not a cascade: <{top.tag}> has no stages")
+    if is_new:
+        _check_feature_indexes(path, top)
+
+
+def _check_feature_indexes(path: Path, cascade: ET.Element) -> None:
+    """OpenCV trusts each weak classifier's feature index; one past the feature list reads stray memory."""
+    features = cascade.find("features")
+    count = len(features) if features is not None else 0
+    for nodes in cascade.iter("internalNodes"):
+        values = (nodes.text or "").split()
+        try:
+            index = int(values[2])
+        except (IndexError, ValueError):
+            raise CascadeError(f"{path} has a malformed weak classifier: {' '.join(values)!r}") from None
+        if not 0 <= index < count:
+            raise CascadeError(f"{path} refers to feature {index} but defines only {count} features")
+
+
+def parse_cascade_arg(value: str) -> tuple[str, Path]:
+    """'NAME=FILE.xml' from the command line."""
+    name, sep, file = value.partition("=")
+    if not sep or not name or not file:
+        raise CascadeError(f"expected NAME=FILE.xml, got {value!r}")
+    return name.strip(), Path(file.strip())
+
+
+def load_cast(folder: Path | str = SHIPPED_CASCADES) -> list[CharacterDetector]:
+    """The characters described by folder/cast.json: {slug: {"cascade": file, "scale_factor", ...}}."""
+    folder = Path(folder)
+    try:
+        spec = json.loads((folder / CAST_FILE).read_text())
+    except FileNotFoundError:
+        raise CascadeError(f"no {CAST_FILE} in {folder}: the cast's cascades are missing") from None
+    except json.JSONDecodeError as error:
+        raise CascadeError(f"{folder / CAST_FILE} is not valid JSON: {error}") from None
+    detectors = []
+    for name, entry in spec["characters"].items():
+        params = DetectionParams(**{k: entry[k] for k in asdict(DetectionParams()) if k in entry})
+        detectors.append(CharacterDetector.load(name, folder / entry["cascade"], params))
+    return detectors
+
+
+def load_detectors(cascade_args: list[str] | None, default_params: DetectionParams | None = None):
+    """The characters named on a command line (NAME=FILE.xml ...), else the shipped cast. A name given
+    twice is an error; a name of the shipped cast keeps its tuned parameters."""
+    if not cascade_args:
+        return load_cast()
+    shipped = {}
+    if (SHIPPED_CASCADES / CAST_FILE).exists():
+        shipped = {d.name: d.params for d in load_cast()}
+    detectors, seen = [], set()
+    for arg in cascade_args:
+        name, path = parse_cascade_arg(arg)
+        if name in seen:
+            raise CascadeError(f"character {name!r} is named twice")
+        seen.add(name)
+        params = shipped.get(name) or default_params or DetectionParams()
+        detectors.append(CharacterDetector.load(name, path, params))
+    return detectors
+
+
+def with_params(detector: CharacterDetector, **changes) -> CharacterDetector:
+    """The same detector with some parameters changed (the cascade is shared, not reloaded)."""
+    return replace(detector, params=replace(detector.params, **changes))

@@ -1,0 +1,147 @@
+"""Faces followed across analysed frames, and emotions smoothed along each track.
+
+A track is one character's face from frame to frame within a shot: detections are linked greedily,
+nearest first, to the same character's live tracks when the face moved less than `max_shift` of its
+size and kept its size within `max_scale`; a shot cut ends every track, and a track that has not
+been seen for `max_gap` analysed frames ends too. Along a track the per-frame emotion probabilities are
+decoded with a Viterbi pass that charges for every change, so a single misread frame does not flip the
+emotion, while a real change (studio emotions hold for half a second or more) still comes through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class TrackPoint:
+    """One face on one analysed frame: where, whose, and the classifier's probabilities."""
+
+    frame: int
+    character: str
+    box: tuple[int, int, int, int]
+    probabilities: np.ndarray
+    interpolated: bool = False
+
+
+@dataclass
+class Track:
+    id: int
+    character: str
+    points: list[TrackPoint] = field(default_factory=list)
+
+    @property
+    def last(self) -> TrackPoint:
+        return self.points[-1]
+
+
+def iou(a, b) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ix = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = ix * iy
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+def shift(a, b) -> float:
+    """How far box b's centre is from box a's, in units of their mean side; inf when their sizes differ
+    by more than half again."""
+    side_a, side_b = max(a[2], a[3]), max(b[2], b[3])
+    if max(side_a, side_b) > 1.5 * min(side_a, side_b):
+        return float("inf")
+    dx = (a[0] + a[2] / 2) - (b[0] + b[2] / 2)
+    dy = (a[1] + a[3] / 2) - (b[1] + b[3] / 2)
+    return float(np.hypot(dx, dy)) / ((side_a + side_b) / 2)
+
+
+def link_tracks(
+    points_by_frame: dict[int, list[TrackPoint]],
+    analysed: list[int],
+    cuts: set[int],
+    *,
+    max_shift: float = 0.8,
+    max_gap: int = 2,
+) -> list[Track]:
+    """Group faces into tracks. `analysed` is the ordered list of analysed frames, `cuts` the frames
+    that start a new shot; `max_gap` is how many analysed frames a track may miss and live on."""
+    tracks: list[Track] = []
+    live: list[tuple[Track, int]] = []  # (track, position in `analysed` where it was last seen)
+    for pos, frame in enumerate(analysed):
+        if frame in cuts:
+            live = []
+        live = [(t, seen) for t, seen in live if pos - seen - 1 <= max_gap]
+        pairs = sorted(
+            (shift(t.last.box, p.box), ti, pi)
+            for ti, (t, _) in enumerate(live)
+            for pi, p in enumerate(points_by_frame.get(frame, []))
+            if t.character == p.character
+        )
+        used_tracks, used_points = set(), set()
+        for distance, ti, pi in pairs:
+            if distance > max_shift or ti in used_tracks or pi in used_points:
+                continue
+            used_tracks.add(ti)
+            used_points.add(pi)
+            track = live[ti][0]
+            track.points.append(points_by_frame[frame][pi])
+            live[ti] = (track, pos)
+        for pi, point in enumerate(points_by_frame.get(frame, [])):
+            if pi not in used_points:
+                track = Track(len(tracks), point.character, [point])
+                tracks.append(track)
+                live.append((track, pos))
+    return tracks
+
+
+def fill_gaps(track: Track, analysed: list[int]) -> None:
+    """Add interpolated points on analysed frames the detector missed between two sightings."""
+    order = {frame: pos for pos, frame in enumerate(analysed)}
+    filled: list[TrackPoint] = []
+    for before, after in zip(track.points, track.points[1:]):
+        filled.append(before)
+        start, end = order[before.frame], order[after.frame]
+        for pos in range(start + 1, end):
+            t = (pos - start) / (end - start)
+            box = tuple(int(round((1 - t) * a + t * b)) for a, b in zip(before.box, after.box))
+            probabilities = (1 - t) * before.probabilities + t * after.probabilities
+            filled.append(TrackPoint(analysed[pos], track.character, box, probabilities, interpolated=True))
+    filled.append(track.points[-1])
+    track.points = filled
+
+
+def smooth_emotions(probabilities: np.ndarray, switch_cost: float) -> np.ndarray:
+    """The most likely emotion sequence (indices) for a track's (T, C) probabilities, when changing
+    emotion between neighbouring points costs `switch_cost` nats: a Viterbi pass."""
+    log_p = np.log(np.clip(probabilities, 1e-6, 1.0))
+    steps, classes = log_p.shape
+    score = log_p[0].copy()
+    back = np.zeros((steps, classes), dtype=np.int64)
+    for t in range(1, steps):
+        best_prev = int(np.argmax(score))
+        stay = score
+        switch = score[best_prev] - switch_cost
+        back[t] = np.where(stay >= switch, np.arange(classes), best_prev)
+        score = np.maximum(stay, switch) + log_p[t]
+    path = np.empty(steps, dtype=np.int64)
+    path[-1] = int(np.argmax(score))
+    for t in range(steps - 1, 0, -1):
+        path[t - 1] = back[t, path[t]]
+    return path
+
+
+def run_confidence(probabilities: np.ndarray, path: np.ndarray, radius: int = 2) -> np.ndarray:
+    """Each point's confidence in its smoothed emotion: the mean probability of that emotion over the
+    neighbouring points (within `radius`) that carry the same emotion."""
+    steps = len(path)
+    chosen = probabilities[np.arange(steps), path]
+    out = np.empty(steps, dtype=np.float32)
+    for t in range(steps):
+        lo, hi = max(0, t - radius), min(steps, t + radius + 1)
+        same = path[lo:hi] == path[t]
+        out[t] = float(chosen[lo:hi][same].mean())
+    return out

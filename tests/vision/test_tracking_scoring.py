@@ -1,0 +1,112 @@
+"""Tracking, emotion smoothing and the segmentation scorer, on hand-made detections and truth."""
+
+import numpy as np
+import pytest
+
+from emotions.vision.scoring import score_segmentation, truth_spans
+from emotions.vision.tracking import TrackPoint, fill_gaps, iou, link_tracks, smooth_emotions
+
+CLASSES = ("angry", "happy", "sad")
+
+
+def onehot(index, strength=0.8):
+    p = np.full(len(CLASSES), (1 - strength) / (len(CLASSES) - 1), np.float32)
+    p[index] = strength
+    return p
+
+
+def test_iou_of_identical_disjoint_and_half_overlapping_boxes():
+    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert iou((0, 0, 10, 10), (20, 20, 10, 10)) == 0.0
+    assert iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
+
+
+def test_faces_moving_slowly_form_one_track_per_character_and_a_cut_ends_them():
+    analysed = [0, 3, 6, 9, 12]
+    points = {
+        f: [TrackPoint(f, "pip", (100 + 2 * f, 50, 40, 40), onehot(1)),
+            TrackPoint(f, "marmalade", (300 - f, 80, 60, 60), onehot(0))]
+        for f in analysed
+    }
+    tracks = link_tracks(points, analysed, cuts={9})
+    by_character = sorted((t.character, [p.frame for p in t.points]) for t in tracks)
+    assert by_character == [
+        ("marmalade", [0, 3, 6]), ("marmalade", [9, 12]), ("pip", [0, 3, 6]), ("pip", [9, 12]),
+    ]
+
+
+def test_a_track_survives_a_short_gap_and_the_gap_is_filled_by_interpolation():
+    analysed = [0, 3, 6, 9]
+    points = {0: [TrackPoint(0, "pip", (100, 50, 40, 40), onehot(1))],
+              9: [TrackPoint(9, "pip", (130, 50, 40, 40), onehot(1))]}
+    (track,) = link_tracks(points, analysed, cuts=set(), max_gap=2)
+    fill_gaps(track, analysed)
+    assert [(p.frame, p.box[0], p.interpolated) for p in track.points] == [
+        (0, 100, False), (3, 110, True), (6, 120, True), (9, 130, False)
+    ]
+    assert link_tracks(points, analysed, cuts=set(), max_gap=1).__len__() == 2
+
+
+def test_smoothing_removes_a_single_misread_but_keeps_a_real_change():
+    sequence = [1, 1, 1, 0, 1, 1, 1, 2, 2, 2, 2, 2]  # one stray 'angry', then a lasting change to 'sad'
+    probabilities = np.stack([onehot(i, 0.7) for i in sequence])
+    path = smooth_emotions(probabilities, switch_cost=3.0)
+    assert path.tolist() == [1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2]
+    assert smooth_emotions(probabilities, switch_cost=0.0).tolist() == sequence
+
+
+def truth_of(frames, fps=24):
+    return {"fps": fps, "width": 854, "height": 480, "frame_count": len(frames),
+            "frames": [{"index": i, "faces": faces} for i, faces in enumerate(frames)]}
+
+
+def face(character, emotion, box, scored=True):
+    return {"character": character, "emotion": emotion, "box": list(box), "scored": scored}
+
+
+def detection(frame, character, box, emotion):
+    return {"frame": frame, "character": character, "box": list(box), "emotion": emotion}
+
+
+def test_scorer_counts_hits_misses_false_alarms_and_ignores_unscored_faces():
+    truth = truth_of([
+        [face("pip", "happy", (100, 100, 40, 40)), face("marmalade", "angry", (300, 100, 60, 60))],
+        [face("pip", "happy", (102, 100, 40, 40)), face("marmalade", "angry", (0, 0, 20, 20), scored=False)],
+    ])
+    result = {"characters": ["pip", "marmalade"], "analyzed": [0, 1], "detections": [
+        detection(0, "pip", (101, 101, 40, 40), "happy"),        # hit, right emotion
+        detection(0, "marmalade", (500, 300, 60, 60), "angry"),  # false alarm; the real cat is missed
+        detection(1, "pip", (102, 100, 40, 40), "sad"),          # hit, wrong emotion
+        detection(1, "marmalade", (0, 0, 20, 20), "angry"),      # an unscored face: neither way
+        detection(1, "pip", (600, 300, 40, 40), "happy"),         # false alarm
+    ]}
+    score = score_segmentation(result, truth)
+    assert (score.true_positives, score.false_positives, score.misses) == (2, 2, 1)
+    assert score.precision == 0.5 and score.recall == pytest.approx(2 / 3)
+    assert score.emotion_accuracy == 0.5
+
+
+def test_scorer_only_judges_analysed_frames_and_same_character_matches():
+    truth = truth_of([[face("pip", "happy", (100, 100, 40, 40))]] * 4)
+    result = {"characters": ["pip"], "analyzed": [0, 2], "detections": [
+        detection(0, "pip", (100, 100, 40, 40), "happy"),
+        detection(1, "pip", (900, 900, 40, 40), "happy"),  # not an analysed frame: not judged
+        detection(2, "marmalade", (100, 100, 40, 40), "happy"),  # wrong character: a false alarm and a miss
+    ]}
+    score = score_segmentation(result, truth)
+    assert (score.true_positives, score.false_positives, score.misses, score.frames_scored) == (1, 1, 1, 2)
+
+
+def test_events_are_runs_of_half_a_second_and_need_the_right_emotion():
+    fps = 10  # an event needs 5 frames
+    frames = ([[face("pip", "happy", (100, 100, 40, 40))]] * 6 + [[face("pip", "sad", (100, 100, 40, 40))]] * 3
+              + [[face("pip", "angry", (100, 100, 40, 40))]] * 5)
+    truth = truth_of(frames, fps=fps)
+    spans = truth_spans(truth, {"pip"})
+    assert [(s.emotion, len(s.faces)) for s in spans] == [("happy", 6), ("angry", 5)]
+    result = {"characters": ["pip"], "analyzed": [2, 11], "detections": [
+        detection(2, "pip", (100, 100, 40, 40), "happy"),
+        detection(11, "pip", (100, 100, 40, 40), "sad"),  # found the face but misread the emotion
+    ]}
+    score = score_segmentation(result, truth)
+    assert (score.events, score.events_recalled) == (2, 1)
