@@ -190,7 +190,6 @@ class ShotCuts:
 
 
 def _segment_fast(result: Segmentation, path, detectors, classifier, s: FastSettings, tick: Progress) -> None:
-    scale = min(1.0, s.detect_width / result.width)
     cuts: set[int] = set()
     shots = ShotCuts(s.cut_threshold)
     faces = _FaceBatcher(classifier, s.batch_size)
@@ -205,7 +204,7 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, s: FastSett
                 result.analyzed.append(frame.index)
                 if cut:
                     cuts.add(frame.index)
-                pending.append(pool.submit(_detect_frame, frame, gray, detectors, scale, s, classifier.input_size))
+                pending.append(pool.submit(_detect_frame, frame, gray, detectors, s, classifier.input_size))
             while pending and (pending[0].done() or len(pending) > 4 * s.threads):
                 faces.add(pending.popleft().result())
             tick(1)
@@ -214,23 +213,29 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, s: FastSett
     result.detections = _tracked_detections(faces.finish(), result, cuts, classifier.classes, s)
 
 
-def _detect_frame(frame, gray, detectors, scale: float, s: FastSettings, crop_size: int) -> _FrameFaces:
-    """One analysed frame: each character's faces (full-resolution boxes) and their crops."""
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1.0 else gray
-    candidates = []
-    for detector in detectors:
-        window = max(detector.window)
-        params = DetectionParams(s.scale_factor, detector.params.min_neighbors, window)
-        boxes, counts = detector.detect_with_counts(small, params)
-        for box, count in zip(boxes, counts):
-            full = tuple(int(round(v / scale)) for v in box)
-            candidates.append((int(count), detector.name, full))
-    found = _one_character_per_face(candidates)
+def _detect_frame(frame, gray, detectors, s: FastSettings, crop_size: int) -> _FrameFaces:
+    """One analysed frame: each character's faces and their crops (colour is decoded only if there are faces)."""
+    found = detect_characters(gray, detectors, s)
     crops = []
     if found:
         bgr = frame.bgr()
         crops = [crop_face(bgr, box, margin=s.crop_margin, size=crop_size) for _, box in found]
     return _FrameFaces(frame.index, found, crops)
+
+
+def detect_characters(gray: np.ndarray, detectors, s: FastSettings) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """Every character's faces in a full-resolution gray frame as `fast` finds them: the frame shrunk to
+    `detect_width`, a pyramid step of `scale_factor`, each character's own minNeighbors; boxes in
+    full-resolution pixels, one character per face."""
+    scale = min(1.0, s.detect_width / gray.shape[1])
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1.0 else gray
+    candidates = []
+    for detector in detectors:
+        params = DetectionParams(s.scale_factor, detector.params.min_neighbors, max(detector.window))
+        boxes, counts = detector.detect_with_counts(small, params)
+        for box, count in zip(boxes, counts):
+            candidates.append((int(count), detector.name, tuple(int(round(v / scale)) for v in box)))
+    return _one_character_per_face(candidates)
 
 
 def _one_character_per_face(candidates) -> list[tuple[str, tuple[int, int, int, int]]]:

@@ -1,0 +1,146 @@
+"""The segmentation section of `make bench`: `fast` beside the dissertation's `seed` on one 480p studio
+episode, start-up included, and `fast`'s quality on several more.
+
+Speed is timed around the real command (`manage.py segment`, a fresh process each time, so Python, Django,
+torch, the CNN and the cascades all load inside the timing). Decoding alone (with the luma `fast` reads)
+is the ceiling. Episodes are drawn with seeds never used to train the cascades or the CNN.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from emotions.vision.scoring import load_truth, score_segmentation
+from emotions.vision.studio.episode import truth_path, write_episode
+from emotions.vision.video import decode_frames
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEED_SEED = 5001
+QUALITY_SEEDS = (5101, 5102, 5103, 5104)
+
+
+def add_arguments(parser) -> None:
+    group = parser.add_argument_group("segmentation")
+    group.add_argument("--seg-seconds", type=float, default=180, help="length of the timed episode")
+    group.add_argument("--seg-repeats", type=int, default=3, help="timed runs of fast and of decoding (median)")
+    group.add_argument("--seg-seed-repeats", type=int, default=1, help="timed runs of seed (slow; median)")
+    group.add_argument("--quality-seconds", type=float, default=60, help="length of each quality episode")
+    group.add_argument("--quality-episodes", type=int, default=len(QUALITY_SEEDS))
+
+
+def decode_fps(video: Path, frames: int, repeats: int) -> float:
+    """Frames per second of decoding with the luma each frame's `gray()` gives, nothing else."""
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        for frame in decode_frames(video):
+            frame.gray()
+        times.append(time.perf_counter() - began)
+    return frames / statistics.median(times)
+
+
+def run_segment(video: Path, out: Path, method: str, data_dir: Path, device: str = "cpu") -> tuple[float, dict]:
+    """Wall seconds of one `manage.py segment` process, and its JSON."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "toonsite.settings", "TOONSITE_DATA_DIR": str(data_dir)}
+    command = [sys.executable, "manage.py", "segment", str(video), "--json", str(out), "--method", method,
+               "--device", device, "--no-progress"]
+    began = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+    return time.perf_counter() - began, json.loads(out.read_text())
+
+
+def timed_method(video: Path, tmp: Path, method: str, repeats: int, device: str) -> dict:
+    walls, result = [], None
+    for i in range(repeats):
+        wall, result = run_segment(video, tmp / f"{method}-{device}-{i}.json", method, tmp / "data", device)
+        walls.append(wall)
+    frames = result["frame_count"]
+    score = score_segmentation(result, load_truth(truth_path(video)))
+    return {"method": method, "device": device, "runs": repeats, "wall_seconds": statistics.median(walls),
+            "frames_per_second": frames / statistics.median(walls),
+            "in_process_frames_per_second": frames / result["seconds"], "analysed": len(result["analyzed"]),
+            "score": score.as_json()}
+
+
+def measure(args) -> dict:
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    with tempfile.TemporaryDirectory(prefix="toonsite-seg-") as tmp:
+        tmp = Path(tmp)
+        video = tmp / "speed.mp4"
+        episode = write_episode(video, seconds=args.seg_seconds, seed=SPEED_SEED, progress=True)
+        frames = episode["frame_count"]
+        speed = {
+            "episode": {k: episode[k] for k in ("seconds", "fps", "width", "height", "frame_count", "seed", "shots")},
+            "decode_fps": decode_fps(video, frames, args.seg_repeats),
+            "decode_runs": args.seg_repeats,
+            "runs": [timed_method(video, tmp, "fast", args.seg_repeats, d) for d in devices]
+            + [timed_method(video, tmp, "seed", args.seg_seed_repeats, "cpu")],
+        }
+        quality = []
+        for seed in QUALITY_SEEDS[: args.quality_episodes]:
+            clip = tmp / f"quality-{seed}.mp4"
+            write_episode(clip, seconds=args.quality_seconds, seed=seed, progress=True)
+            _, result = run_segment(clip, tmp / f"quality-{seed}.json", "fast", tmp / "data")
+            quality.append({"seed": seed, "seconds": args.quality_seconds,
+                            "score": score_segmentation(result, load_truth(truth_path(clip))).as_json()})
+    return {"speed": speed, "quality": quality}
+
+
+def _score_cells(score: dict) -> str:
+    return (f"{score['precision']:.3f} | {score['recall']:.3f} | {score['emotion_accuracy']:.3f} | "
+            f"{score['event_recall']:.3f} ({score['events_recalled']}/{score['events']})")
+
+
+def render(figures: dict) -> list[str]:
+    speed, quality = figures["speed"], figures["quality"]
+    ep = speed["episode"]
+    runs = {(r["method"], r["device"]): r for r in speed["runs"]}
+    fast, seed = runs[("fast", "cpu")], runs[("seed", "cpu")]
+    real_time = ep["fps"]
+    lines = [
+        f"### Speed: `fast` beside `seed` on one {ep['width']}x{ep['height']} episode",
+        "",
+        f"A {ep['seconds']:.0f} s studio episode ({ep['frame_count']} frames at {ep['fps']:g} fps, {ep['shots']} "
+        f"shots, seed {ep['seed']}). Each run is a fresh `manage.py segment` process timed from start to exit, so "
+        "start-up (Python, Django, torch, the CNN, the cascades) is included; median of the runs shown.",
+        "",
+        "| method @ device | runs | wall s | frames/s | x real time | frames/s without start-up | analysed frames "
+        "| precision | recall | emotion acc. | event recall |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in speed["runs"]:
+        lines.append(
+            f"| `{row['method']}` @ {row['device']} | {row['runs']} | {row['wall_seconds']:.1f} | "
+            f"{row['frames_per_second']:.0f} | {row['frames_per_second'] / real_time:.1f} | "
+            f"{row['in_process_frames_per_second']:.0f} | {row['analysed']} | {_score_cells(row['score'])} |"
+        )
+    lines += [
+        f"| decoding alone (the ceiling) | {speed['decode_runs']} | | "
+        f"{speed['decode_fps']:.0f} | {speed['decode_fps'] / real_time:.1f} | | | | | | |",
+        "",
+        f"`fast` / `seed` throughput, same run: **{fast['frames_per_second'] / seed['frames_per_second']:.1f}x**, "
+        f"with event recall {fast['score']['event_recall']:.3f} against {seed['score']['event_recall']:.3f}. "
+        f"`fast` runs at {fast['frames_per_second'] / real_time:.1f}x real time on this machine, start-up included.",
+        "",
+    ]
+    if not any(r["device"] == "cuda" for r in speed["runs"]):
+        lines += ["No GPU on the measuring machine, so no GPU row.", ""]
+    lines += [
+        "### Quality of `fast` on unseen episodes",
+        "",
+        "Faces matched at IoU >= 0.5 with the same character on the analysed frames; emotion accuracy on matched "
+        "faces; event recall = share of truth spans (one character, one emotion, >= 0.5 s) with a matching "
+        "detection of the right emotion.",
+        "",
+        "| episode seed | seconds | precision | recall | emotion acc. | event recall |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in quality:
+        lines.append(f"| {row['seed']} | {row['seconds']:.0f} | {_score_cells(row['score'])} |")
+    return lines
