@@ -1,0 +1,62 @@
+"""The studio's episode and cascade-data commands, run as a user runs them, with good and bad input."""
+
+import json
+
+import cv2
+
+from tests.conftest import manage_py
+from tests.test_commands import assert_clean_failure
+
+
+def test_synth_episode_writes_the_video_and_its_truth(tmp_path):
+    out = tmp_path / "ep.mp4"
+    result = manage_py("synth_episode", str(out), "--seconds", "2", "--seed", "4", "--bias", "pip:happy=0.8")
+    assert result.returncode == 0, result.stderr
+    truth = tmp_path / "ep.truth.json"
+    assert f"wrote {out} (48 frames" in result.stdout
+    assert f"wrote {truth} (" in result.stdout
+    data = json.loads(truth.read_text())
+    assert data["frame_count"] == 48 and len(data["frames"]) == 48
+    assert out.stat().st_size > 1000
+    assert "Traceback" not in result.stderr
+
+
+def test_synth_episode_json_summary_and_size(tmp_path):
+    out = tmp_path / "small.mp4"
+    args = ("--seconds", "1", "--seed", "2", "--width", "320", "--height", "240", "--fps", "12", "--json")
+    result = manage_py("synth_episode", str(out), *args)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["width"], summary["height"], summary["fps"], summary["frame_count"]) == (320, 240, 12, 12)
+    assert summary["truth"] == str(tmp_path / "small.truth.json")
+
+
+def test_synth_episode_refuses_bad_input(tmp_path):
+    out = str(tmp_path / "ep.mp4")
+    assert_clean_failure(manage_py("synth_episode", out, "--seconds", "0"), "seconds must be above 0")
+    assert_clean_failure(manage_py("synth_episode", out, "--seconds", "1", "--bias", "bob:happy=0.5"), "bob")
+    assert_clean_failure(manage_py("synth_episode", out, "--seconds", "1", "--bias", "pip:happy"), "pip:happy")
+    assert_clean_failure(manage_py("synth_episode", str(tmp_path / "ep.avi"), "--seconds", "1"), ".mp4")
+    assert_clean_failure(manage_py("synth_episode", out, "--seconds", "1", "--width", "855"), "even")
+    assert list(tmp_path.iterdir()) == []  # nothing half-written is left behind
+
+
+def test_synth_cascade_data_writes_positives_and_negatives(tmp_path):
+    out = tmp_path / "pip"
+    args = ("--character", "pip", "--positives", "12", "--negatives", "2", "--seed", "7", "--json")
+    result = manage_py("synth_cascade_data", str(out), *args)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["positives"], summary["negatives"], summary["character"]) == (12, 2, "pip")
+    positives = sorted((out / "positives").glob("*.png"))
+    assert len(positives) == 12 and cv2.imread(str(positives[0])).shape == (48, 48, 3)
+    assert len(list((out / "negatives").glob("*.png"))) == 2
+
+
+def test_synth_cascade_data_refuses_bad_input(tmp_path):
+    unknown = manage_py(
+        "synth_cascade_data", str(tmp_path), "--character", "bob", "--positives", "1", "--negatives", "1"
+    )
+    assert_clean_failure(unknown, "invalid choice: 'bob'")
+    none = manage_py("synth_cascade_data", str(tmp_path), "--character", "pip", "--positives", "0", "--negatives", "1")
+    assert_clean_failure(none, "at least one positive")
