@@ -12,6 +12,7 @@ VideoError with a message that says which; FFmpeg's own exceptions never escape.
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from collections.abc import Iterator
@@ -105,10 +106,10 @@ def _reason(error: Exception) -> str:
     return getattr(error, "strerror", None) or str(error)
 
 
-def _rate(stream) -> float:
+def _rate(path, stream) -> float:
     rate = stream.average_rate or stream.guessed_rate or stream.base_rate
     if not rate or rate <= 0:
-        raise VideoError("not a video: its frame rate is unknown")
+        raise VideoError(f"not a video: {path} has no frame rate")
     return float(rate)
 
 
@@ -121,9 +122,11 @@ def _duration(container, stream, fps: float) -> float:
 
 
 def _info(path, container, stream) -> VideoInfo:
-    fps = _rate(stream)
+    fps = _rate(path, stream)
     duration = _duration(container, stream, fps)
     frame_count = int(stream.frames) if stream.frames else int(round(duration * fps))
+    if frame_count <= 0:  # a bare stream (e.g. raw .h264) declares neither: count its packets
+        frame_count = _count_packets(path)
     return VideoInfo(
         path=str(path),
         fps=fps,
@@ -133,6 +136,15 @@ def _info(path, container, stream) -> VideoInfo:
         duration=duration if duration else frame_count / fps,
         codec=stream.codec_context.name,
     )
+
+
+def _count_packets(path) -> int:
+    """Video packets in the file, read without decoding (one per frame for the codecs we meet)."""
+    with av.open(str(path)) as container:
+        try:
+            return sum(1 for packet in container.demux(container.streams.video[0]) if packet.size)
+        except av.FFmpegError:
+            return 0
 
 
 def _start_pts(stream) -> int:
@@ -224,20 +236,27 @@ def decode_frames(path, *, start: int = 0, stop: int | None = None, threads: int
     container, stream = _open(path)
     try:
         info = _info(path, container, stream)
+        sought = False
+        if start > 0 and (stop is None or start < stop) and stream.time_base:
+            target = _start_pts(stream) + int(start / info.fps / stream.time_base)
+            sought = _seek(container, stream, target)
+            if not sought:  # a bare stream cannot seek, and a failed seek leaves it unreadable: start over
+                container.close()
+                container, stream = _open(path)
+        stream.thread_type = "AUTO"
+        stream.codec_context.thread_count = int(threads)
     except BaseException:
         container.close()
         raise
-    stream.thread_type = "AUTO"
-    stream.codec_context.thread_count = int(threads)
-    return _frames(container, stream, info, start, stop)
+    return _frames(container, stream, info, start, stop, sought)
 
 
-def _frames(container, stream, info: VideoInfo, start: int, stop: int | None) -> Iterator[DecodedFrame]:
+def _frames(container, stream, info: VideoInfo, start: int, stop: int | None, sought: bool) -> Iterator[DecodedFrame]:
     try:
         wanted = info.frame_count if stop is None else min(stop, info.frame_count)
         got = start
         if stop is None or start < stop:
-            for decoded in _decode_from(container, stream, info, start):
+            for decoded in _decode_from(container, stream, info, start, sought):
                 if stop is not None and decoded.index >= stop:
                     break
                 got = decoded.index + 1
@@ -248,27 +267,46 @@ def _frames(container, stream, info: VideoInfo, start: int, stop: int | None) ->
         container.close()
 
 
-def _decode_from(container, stream, info: VideoInfo, start: int) -> Iterator[DecodedFrame]:
+def _seek(container, stream, pts: int) -> bool:
+    """Seek to the keyframe at or before pts; False where the file cannot seek (a bare stream)."""
+    try:
+        container.seek(pts, stream=stream, backward=True, any_frame=False)
+    except av.FFmpegError:
+        return False
+    return True
+
+
+def _decode_from(container, stream, info: VideoInfo, start: int, sought: bool) -> Iterator[DecodedFrame]:
+    """Frames from start on, the container already sought to the keyframe before start when sought."""
     tb = stream.time_base
     origin = _start_pts(stream)
-    if start > 0 and tb:
-        try:
-            container.seek(origin + int(start / info.fps / tb), stream=stream, backward=True, any_frame=False)
-        except av.FFmpegError:
-            container.seek(origin, stream=stream, backward=True)
+
+    def index_of(frame, fallback: int) -> int:
+        if frame.pts is None or not tb:
+            return fallback
+        return int(round(float((frame.pts - origin) * tb) * info.fps))
+
     previous = -1
-    count = 0
     try:
-        for frame in container.decode(stream):
-            if frame.pts is not None and tb:
-                index = int(round(float((frame.pts - origin) * tb) * info.fps))
-            else:
-                index = count if start == 0 else previous + 1
-            index = max(index, previous + 1)  # strictly increasing even for odd timestamps
-            previous, count = index, count + 1
-            if index < start:
-                continue
-            yield DecodedFrame(index, float(index / info.fps), frame)
+        frames, first = container.decode(stream), None
+        if sought:
+            # Some indexes (MPEG-TS) land after start, or nowhere: step further back until the first frame
+            # decoded is at or before start, in the end from the top.
+            for back in (2.0, 10.0, None):
+                first = next(frames, None)
+                if first is not None and first.pts is not None and index_of(first, 0) <= start:
+                    break
+                # The top is 0 or earlier: MPEG-TS lands on its second keyframe when asked for its first pts.
+                top = min(origin, 0)
+                target = top if back is None else origin + int(max(0.0, start / info.fps - back) / tb)
+                if not _seek(container, stream, target):
+                    raise VideoError(f"cannot seek in {info.path} to decode from frame {start}")
+                frames, first = container.decode(stream), None
+        for frame in itertools.chain([first] if first is not None else [], frames):
+            index = max(index_of(frame, previous + 1), previous + 1)  # strictly increasing, whatever the pts say
+            previous = index
+            if index >= start:
+                yield DecodedFrame(index, float(index / info.fps), frame)
     except av.FFmpegError as error:
         if _truncated(info):
             raise VideoError(

@@ -85,6 +85,32 @@ def test_a_frame_range_gives_exactly_those_frames(clip, start, stop):
         assert abs(bar_height(f.gray()) - f.index) <= 1  # the pixels are that frame's, not the keyframe's
 
 
+def remux(clip: Path, out: Path, fmt: str) -> Path:
+    """The clip's H.264 packets in another container (or none: a bare Annex B stream), as uploads come."""
+    with av.open(str(clip)) as source, av.open(str(out), "w", format=fmt) as target:
+        stream = source.streams.video[0]
+        copy = target.add_stream_from_template(stream)
+        annexb = av.BitStreamFilterContext("h264_mp4toannexb", stream) if fmt == "h264" else None
+        for packet in source.demux(stream):
+            if packet.dts is None:
+                continue
+            for part in annexb.filter(packet) if annexb else [packet]:
+                part.stream = copy
+                target.mux(part)
+    return out
+
+
+@pytest.mark.parametrize("fmt,suffix", [("matroska", "mkv"), ("mpegts", "ts"), ("h264", "h264")])
+def test_other_containers_and_bare_streams_decode_by_range(clip, tmp_path, fmt, suffix):
+    path = remux(clip, tmp_path / f"clip.{suffix}", fmt)
+    assert probe_video(path).frame_count == N
+    assert [f.index for f in decode_frames(path)] == list(range(N))
+    for start in (1, 30, 55):  # MPEG-TS seeks land late and bare streams cannot seek: both must still work
+        frames = list(decode_frames(path, start=start, stop=start + 3))
+        assert [f.index for f in frames] == [start, start + 1, start + 2]
+        assert all(abs(bar_height(f.gray()) - f.index) <= 1 for f in frames)
+
+
 def test_a_bad_range_is_refused(clip):
     with pytest.raises(ValueError, match="range"):
         decode_frames(clip, start=5, stop=2)
