@@ -1,0 +1,63 @@
+"""`manage.py train_cascade`: a cascade OpenCV loads and a report, or a clear message and a nonzero exit."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import manage_py
+
+
+def assert_clean_failure(result, *expected):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    for text in expected:
+        assert text in result.stderr
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    from emotions.vision.studio import draw_face_image
+    from emotions.vision.studio.scenery import background
+
+    root = tmp_path_factory.mktemp("cascade-command")
+    (root / "positives").mkdir()
+    (root / "negatives").mkdir()
+    for i in range(60):
+        face = draw_face_image(np.random.default_rng([11, i]), "pip", "happy", size=40)
+        cv2.imwrite(str(root / "positives" / f"{i:03d}.jpg"), face)  # colour jpgs of any size
+    for i in range(10):
+        cv2.imwrite(str(root / "negatives" / f"{i:03d}.png"), background(np.random.default_rng([12, i]), 200))
+    return root
+
+
+def test_train_cascade_writes_a_cascade_and_its_report(folders, tmp_path):
+    out = tmp_path / "models" / "pip.xml"
+    result = manage_py("train_cascade", "--positives", str(folders / "positives"), "--negatives",
+                       str(folders / "negatives"), "--out", str(out), "--stages", "3", "--features-per-stage", "500",
+                       "--feature", "lbp", "--seed", "2")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["stages"] == 3 and summary["report"] == str(out.with_suffix(".json"))
+    detector = cv2.CascadeClassifier(str(out))
+    assert not detector.empty() and detector.getFeatureType() == 1  # LBP
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert report["params"]["stages"] == 3 and len(report["stages"]) == 3
+    assert "stage 3/3" in result.stderr  # the per-stage log line
+
+
+def test_an_empty_positives_folder_is_a_clear_error(folders, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "pip.xml"
+    result = manage_py("train_cascade", "--positives", str(empty), "--negatives", str(folders / "negatives"),
+                       "--out", str(out))
+    assert_clean_failure(result, "contains no images")
+    assert not out.exists() and not out.with_suffix(".json").exists()
+
+
+def test_bad_options_are_clear_errors(folders, tmp_path):
+    common = ["--positives", str(folders / "positives"), "--negatives", str(folders / "negatives"),
+              "--out", str(tmp_path / "pip.xml")]
+    assert_clean_failure(manage_py("train_cascade", *common, "--window", "4"), "window must be at least 8")
+    assert_clean_failure(manage_py("train_cascade", *common, "--feature", "hog"), "invalid choice: 'hog'")
