@@ -202,6 +202,13 @@ def test_training_stops_early_when_negatives_run_out(studio, tmp_path):
     assert len(read_cascade(out).stages) == report["stages_trained"]
 
 
+def test_a_seed_makes_training_reproducible(studio, tmp_path):
+    params = CascadeParams(stages=3, num_pos=120, features_per_stage=400, seed=11)
+    for name in ("a.xml", "b.xml"):
+        train_cascade(studio / "positives", studio / "negatives", tmp_path / name, params)
+    assert (tmp_path / "a.xml").read_text() == (tmp_path / "b.xml").read_text()
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [

@@ -106,10 +106,12 @@ def opencv_detector(cascade: Cascade):
 
 
 def detect_windows(detector: cv2.CascadeClassifier, image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Top-left corners (K x 4 rects) of the windows the detector accepts at scale 1 only."""
+    """Top-left corners (K x 4 rects) of the windows the detector accepts at scale 1 only, in raster order
+    (OpenCV's threads append them in any order, which would make the seeded sampling irreproducible)."""
     rects = detector.detectMultiScale(image, scaleFactor=1.5, minNeighbors=0, minSize=(width, height),
                                       maxSize=(width, height))
-    return np.asarray(rects, dtype=np.int64).reshape(-1, 4)
+    rects = np.asarray(rects, dtype=np.int64).reshape(-1, 4)
+    return rects[np.lexsort((rects[:, 0], rects[:, 1]))]
 
 
 def mine_negatives(cascade: Cascade, evaluator: CascadeEvaluator, images: list[np.ndarray], count: int,
