@@ -67,11 +67,11 @@ def train_cascade(positives_dir: Path | str, negatives_dir: Path | str, out_xml:
     with tqdm(total=params.stages, desc="cascade", unit="stage", disable=not progress) as bar:
         for index in range(params.stages):
             row, stop_reason = train_next_stage(index, cascade, family, data, params, rng, device, bar)
+            with tqdm.external_write_mode():  # lift the bar off the terminal while the line is written
+                log(_stage_line(row, params.stages) if row else f"stopping early: {stop_reason}")
             if row is None:
-                log(f"stopping early: {stop_reason}")
                 break
             rows.append(row)
-            log(_stage_line(row, params.stages))
             bar.update(1)
     if not cascade.stages:
         raise CascadeTrainingError(f"no stage could be trained: {stop_reason}")
