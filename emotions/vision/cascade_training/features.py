@@ -3,9 +3,10 @@
 Every window-sized patch becomes one row of a flattened integral image (``(H+1)*(W+1)`` entries). A Haar
 feature is a fixed linear combination of at most 12 of those entries, and an LBP feature compares 9 cell
 sums of 4 entries each, so both are computed for thousands of features and windows by one matrix product
-(with a mostly-zero matrix: BLAS beats thousands of gathers). The products are integers below 2**24, which float32 holds exactly
-on any summation order; larger windows switch to float64. The Haar value is then multiplied by OpenCV's
-``varianceNormFactor`` in float32, the very operations ``HaarEvaluator::operator()`` performs.
+(with a mostly-zero matrix: BLAS beats thousands of gathers). The products are integers below 2**24,
+which float32 holds exactly in any summation order; larger windows switch to float64. The Haar value is
+then multiplied by OpenCV's ``varianceNormFactor`` in float32, the very operations
+``HaarEvaluator::operator()`` performs.
 
 OpenCV (``HaarEvaluator::setWindow``) normalises by the std of the window inset by one pixel and
 *rejects* windows whose std is at most 10 gray levels (``area * varianceNormFactor < 0.1`` must hold),
