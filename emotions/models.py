@@ -1,1 +1,233 @@
-"""Emotion data models (characters, episodes, detections) arrive with the backend work."""
+"""Characters, episodes, their processing runs and the faces (with emotions) found in them.
+
+An episode is processed by a run: the run snapshots the cascades and weights it uses and splits the
+episode into frame ranges, each processed by one task. A run's detections become the episode's when
+the run is done; a newer run that finishes replaces them (the older runs stay as history).
+"""
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from emotions.vision.detection import CascadeError, check_character_name
+from emotions.vision.emotions import EMOTIONS
+
+EMOTION_CHOICES = [(name, name) for name in EMOTIONS]
+
+
+def validate_character_slug(value: str) -> None:
+    """A slug the vision core accepts as a detector's name."""
+    try:
+        check_character_name(value)
+    except CascadeError as error:
+        raise ValidationError(str(error), code="invalid_slug") from None
+
+
+class Character(models.Model):
+    """A character the site looks for: its face cascade (in media storage) and how to run it."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=50, unique=True, validators=[validate_character_slug])
+    cascade = models.FileField(upload_to="cascades/", max_length=255, help_text="an OpenCV cascade XML file")
+    cascade_sha256 = models.CharField(max_length=64, editable=False, blank=True)
+    # detectMultiScale's parameters (see emotions.vision.detection.DetectionParams).
+    scale_factor = models.FloatField(default=1.1, validators=[MinValueValidator(1.001)])
+    min_neighbors = models.PositiveSmallIntegerField(default=3)
+    min_size = models.PositiveIntegerField(default=24, validators=[MinValueValidator(1)])
+    max_size = models.PositiveIntegerField(default=0, help_text="pixels; 0 means no limit")
+    shipped = models.BooleanField(default=False, help_text="part of the shipped cast (cascades/cast.json)")
+    active = models.BooleanField(default=True, help_text="looked for when an episode is processed")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(scale_factor__gt=1.0), name="character_scale_factor_above_1"),
+            models.CheckConstraint(
+                condition=Q(max_size=0) | Q(max_size__gte=models.F("min_size")),
+                name="character_max_size_0_or_above_min",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def detection_params(self) -> dict:
+        return {
+            "scale_factor": self.scale_factor,
+            "min_neighbors": self.min_neighbors,
+            "min_size": self.min_size,
+            "max_size": self.max_size,
+        }
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+def episode_upload_to(episode: "Episode", filename: str) -> str:
+    """Episodes are stored under their SHA-256, so a name never collides and the folder says which bytes it holds."""
+    return f"episodes/{episode.sha256[:2]}/{episode.sha256}/{filename}"
+
+
+class Episode(models.Model):
+    """An uploaded video, what probing it found, and where its processing stands."""
+
+    Status = Status
+
+    file = models.FileField(upload_to=episode_upload_to, max_length=255)
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="episodes"
+    )
+    sha256 = models.CharField(max_length=64, unique=True, editable=False, help_text="of the file's bytes")
+    size_bytes = models.PositiveBigIntegerField()
+    duration = models.FloatField(help_text="seconds")
+    fps = models.FloatField()
+    frame_count = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    codec = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.FloatField(default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    error = models.TextField(blank=True, help_text="why processing failed, for people")
+    current_run = models.ForeignKey(
+        "ProcessingRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="the latest run: the one under way, or the one whose detections are shown",
+    )
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__gte=0.0, progress__lte=1.0), name="episode_progress_0_to_1"),
+            models.CheckConstraint(condition=Q(fps__gt=0), name="episode_fps_positive"),
+            models.CheckConstraint(condition=~Q(sha256=""), name="episode_sha256_set"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProcessingRun(models.Model):
+    """One pass of the pipeline over an episode, with everything needed to know how its results were made."""
+
+    Status = Status
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="runs")
+    weights_name = models.CharField(max_length=255, help_text="the emotion CNN's weights file")
+    weights_sha256 = models.CharField(max_length=64)
+    cascades = models.JSONField(
+        default=list, help_text="[{slug, name, cascade (storage name), sha256, params}] of the characters looked for"
+    )
+    method = models.CharField(max_length=16, default="fast")
+    settings = models.JSONField(default=dict, blank=True, help_text="the segmentation method's settings")
+    range_frames = models.PositiveIntegerField(help_text="frames per range task")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    error = models.TextField(blank=True)
+    detection_count = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        get_latest_by = "created"
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of {self.episode}"
+
+
+class FrameRange(models.Model):
+    """Frames [start, stop) of a run: the unit of work of one task, and what makes a retried task harmless."""
+
+    Status = Status
+
+    run = models.ForeignKey(ProcessingRun, on_delete=models.CASCADE, related_name="ranges")
+    index = models.PositiveIntegerField(help_text="position of the range in the run, from 0")
+    start = models.PositiveIntegerField()
+    stop = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    frames_done = models.PositiveIntegerField(default=0)
+    analyzed = models.PositiveIntegerField(default=0, help_text="frames the detectors looked at")
+    detection_count = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    worker = models.CharField(max_length=255, blank=True, help_text="host of the latest attempt")
+    error = models.TextField(blank=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "start"], name="frame_range_unique_start"),
+            models.UniqueConstraint(fields=["run", "index"], name="frame_range_unique_index"),
+            models.CheckConstraint(condition=Q(stop__gt=models.F("start")), name="frame_range_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"frames {self.start}-{self.stop} of run {self.run_id}"
+
+
+class DetectionQuerySet(models.QuerySet):
+    def published(self):
+        """The detections shown for episodes: those of finished runs (an episode has one at a time)."""
+        return self.filter(run__status=Status.DONE)
+
+
+class Detection(models.Model):
+    """One character's face on one frame, its emotion, and pictures of it."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="detections")
+    run = models.ForeignKey(ProcessingRun, on_delete=models.CASCADE, related_name="detections")
+    frame = models.PositiveIntegerField(help_text="frame index from 0")
+    time = models.FloatField(help_text="seconds from the start of the episode")
+    duration = models.FloatField(
+        help_text="seconds of screen time this detection stands for: until the next analysed frame"
+    )
+    character = models.ForeignKey(Character, on_delete=models.PROTECT, related_name="detections")
+    x = models.PositiveIntegerField()
+    y = models.PositiveIntegerField()
+    w = models.PositiveIntegerField()
+    h = models.PositiveIntegerField()
+    emotion = models.CharField(max_length=16, choices=EMOTION_CHOICES)
+    confidence = models.FloatField(validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    probabilities = models.JSONField(default=dict)
+    track = models.PositiveIntegerField(
+        null=True, blank=True, help_text="a face followed across frames; ids are unique within a run"
+    )
+    interpolated = models.BooleanField(default=False, help_text="filled in along a track, not seen by the detector")
+    crop = models.FileField(upload_to="detections/", max_length=255, blank=True, help_text="the face, JPEG")
+    frame_image = models.FileField(upload_to="detections/", max_length=255, blank=True, help_text="the frame, JPEG")
+
+    objects = DetectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["episode", "frame", "character", "x", "y"]
+        indexes = [
+            models.Index(fields=["character", "emotion", "-confidence"], name="detection_char_emotion_conf"),
+            models.Index(fields=["episode", "time"], name="detection_episode_time"),
+            models.Index(fields=["run", "frame"], name="detection_run_frame"),
+            models.Index(fields=["emotion", "-confidence"], name="detection_emotion_conf"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0.0, confidence__lte=1.0), name="detection_confidence_0_to_1"
+            ),
+            models.CheckConstraint(condition=Q(w__gt=0, h__gt=0), name="detection_box_not_empty"),
+            models.CheckConstraint(condition=Q(emotion__in=EMOTIONS), name="detection_emotion_known"),
+            # A track has one face per frame, so a range written twice cannot hold the same face twice.
+            models.UniqueConstraint(fields=["run", "track", "frame"], name="detection_unique_track_frame"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.character} {self.emotion} at frame {self.frame}"
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return (self.x, self.y, self.w, self.h)
