@@ -108,6 +108,28 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 # Largest image accepted by the classify form and API, in bytes.
 MAX_IMAGE_UPLOAD_BYTES = env.int("MAX_IMAGE_UPLOAD_BYTES", default=10 * 1024 * 1024)
 
+# Largest episode (video) accepted for upload, in bytes.
+MAX_EPISODE_UPLOAD_BYTES = env.int("MAX_EPISODE_UPLOAD_BYTES", default=2 * 1024 * 1024 * 1024)
+
+# --- Episode processing: an episode is split into ranges of this many frames, one gpu-queue task each;
+# smaller ranges spread an episode over more workers, larger ones keep more of each face track in one piece.
+EPISODE_RANGE_FRAMES = env.int("EPISODE_RANGE_FRAMES", default=240)
+# The queue the range tasks go to: "gpu" by default, where the CNN's workers listen; another name lets a
+# deployment give episodes workers of their own.
+EPISODE_QUEUE = env("EPISODE_QUEUE", default="gpu")
+# The segmentation method, "fast" (ours) or "seed" (the dissertation's: every frame, no tracking).
+EPISODE_METHOD = env("EPISODE_METHOD", default="fast")
+# Detection threads per range task (the fast method). 1 until the vision core gives each thread its own
+# cv2.CascadeClassifier: OpenCV's cascades are not thread-safe, and sharing one makes detections vary run to run.
+# Workers scale by running range tasks side by side (worker concurrency, more hosts) instead.
+EPISODE_DETECT_THREADS = env.int("EPISODE_DETECT_THREADS", default=1)
+# Per range task: past the soft limit the range (and its episode) fails with a readable reason; the hard
+# limit kills a task that ignores it. Keep both under the broker's visibility timeout.
+EPISODE_RANGE_SOFT_TIME_LIMIT = env.int("EPISODE_RANGE_SOFT_TIME_LIMIT", default=10 * 60)
+EPISODE_RANGE_TIME_LIMIT = env.int("EPISODE_RANGE_TIME_LIMIT", default=11 * 60)
+# The folder holding the shipped cast (cast.json and its cascades), synced into Character rows.
+CAST_DIR = Path(env("CAST_DIR", default=str(BASE_DIR / "cascades")))
+
 # --- Emotion model: the shipped weights unless EMOTION_WEIGHTS names others.
 EMOTION_WEIGHTS = Path(env("EMOTION_WEIGHTS", default=str(BASE_DIR / "emotions" / "weights" / "toon.pt")))
 # "cuda", "cpu", or empty to pick CUDA when present.
@@ -133,7 +155,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),  # kombu's default is ./control, beside wherever it runs
         "store_processed": False,
     }
-# Two queues: light work on "cpu"; the CNN and, later, video segmentation on "gpu" workers.
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A task is acknowledged only when it ends (acks_late), so a worker killed mid-task leaves it unacked; Redis
+    # hands such a message to another worker after this many seconds. Keep it above the longest task
+    # (EPISODE_RANGE_TIME_LIMIT) or a slow task runs twice (harmless: range tasks are idempotent, but wasted).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+# Two queues: light work on "cpu"; the CNN and video segmentation on "gpu" workers.
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_TASK_QUEUES = (Queue("cpu"), Queue("gpu"))
 CELERY_TASK_ROUTES = {"emotions.tasks.*": {"queue": "gpu"}}

@@ -1,0 +1,34 @@
+"""Services of the recommender: the per-episode emotion summaries that rankings read."""
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Count, F, Sum
+
+from emotions.models import Detection, Episode, ProcessingRun
+from recommender.models import EpisodeEmotion
+
+
+@transaction.atomic
+def episode_emotions_build(*, episode: Episode, run: ProcessingRun) -> list[EpisodeEmotion]:
+    """Replace the episode's summaries with those of the run's detections: per character and emotion, screen
+    seconds, confidence-weighted seconds, their share of the character's screen time, and how many detections."""
+    rows = list(
+        Detection.objects.filter(run=run)
+        .values("character_id", "emotion")
+        .annotate(seconds=Sum("duration"), weighted=Sum(F("duration") * F("confidence")), n=Count("id"))
+        .order_by("character_id", "emotion")
+    )
+    screen = defaultdict(float)
+    for row in rows:
+        screen[row["character_id"]] += row["seconds"]
+    summaries = [
+        EpisodeEmotion(
+            episode=episode, run=run, character_id=row["character_id"], emotion=row["emotion"],
+            seconds=row["seconds"], weighted_seconds=min(row["weighted"], row["seconds"]),
+            share=min(1.0, row["seconds"] / screen[row["character_id"]]) if screen[row["character_id"]] else 0.0,
+            detections=row["n"],
+        )
+        for row in rows
+    ]
+    EpisodeEmotion.objects.filter(episode=episode).delete()
+    return EpisodeEmotion.objects.bulk_create(summaries)
