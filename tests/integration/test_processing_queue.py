@@ -1,0 +1,172 @@
+"""Episodes through the real queue: Celery worker processes on Redis, with PostgreSQL, processing frame ranges.
+
+Each test gets a queue of its own, so workers of other test runs on the same Redis never take its tasks.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+
+from emotions import processing
+from emotions.models import Detection, Episode, FrameRange, Status
+from emotions.vision.studio.episode import truth_path, write_episode
+from tests.conftest import ROOT, CeleryWorker, process_env
+from tests.test_processing import (  # noqa: F401  (characters and media are fixtures)
+    characters,
+    check_against_truth,
+    check_processed,
+    media,
+    upload,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+VISIBILITY_TIMEOUT = 5  # seconds before Redis hands a dead worker's unacknowledged task to another
+
+
+def test_database_url() -> str:
+    """The URL of the database this test runs on (pytest-django's test database), for the worker processes."""
+    s = connection.settings_dict
+    password = f":{quote(s['PASSWORD'], safe='')}" if s.get("PASSWORD") else ""
+    return f"postgres://{quote(s['USER'] or '', safe='')}{password}@{s['HOST']}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+test_database_url.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture
+def queue_env(postgres_url, redis_url, settings, media):  # noqa: F811
+    queue = f"episodes-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    settings.EPISODE_QUEUE = queue
+    settings.EPISODE_RANGE_FRAMES = 24
+    return {
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": test_database_url(),
+        "MEDIA_ROOT": str(media),
+        "EPISODE_QUEUE": queue,
+        "EPISODE_RANGE_FRAMES": "24",
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "CELERY_BROKER_URL": None,
+        "CELERY_RESULT_BACKEND": None,
+    }
+
+
+class PreforkWorker(CeleryWorker):
+    """A worker with Celery's default prefork pool, as `make run` and the images start it. The solo pool of
+    `start_worker` holds even an early-acknowledged task's message until the task ends, so only this pool shows
+    what a task that is not acknowledged late would lose."""
+
+    def __init__(self, env: dict, log_path, queues: str):
+        self.log_path = log_path
+        self._log = open(log_path, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "toonsite", "worker", "--queues", queues, "--pool", "prefork",
+             "--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+             "--hostname", f"test-prefork-{os.getpid()}@%h"],
+            cwd=ROOT, env=process_env(env), stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+
+@pytest.fixture
+def start_prefork_worker(tmp_path):
+    """Start prefork workers (a main process and one child each, killed together); all stopped at the end."""
+    workers = []
+
+    def start(env: dict, queues: str) -> PreforkWorker:
+        worker = PreforkWorker(env, tmp_path / f"prefork-{len(workers)}.log", queues)
+        workers.append(worker)
+        worker.wait_ready()
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def wait_for(episode: Episode, condition, timeout: float, what: str, worker=None) -> list[float]:
+    """Poll the episode until condition(episode) holds; the progress values seen on the way."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        episode.refresh_from_db()
+        seen.append(episode.progress)
+        if condition(episode):
+            return seen
+        assert episode.status != Status.FAILED, episode.error
+        time.sleep(0.05)
+    log = worker.log_path.read_text()[-3000:] if worker else ""
+    raise AssertionError(f"{what} not within {timeout} s: {episode.status} at {episode.progress:.0%}\n{log}")
+
+
+def rows_without_confidence(queryset) -> list[tuple]:
+    return sorted(
+        (d.frame, d.character.slug, d.x, d.y, d.w, d.h, d.emotion, d.track, d.interpolated)
+        for d in queryset.select_related("character")
+    )
+
+
+def confidences(queryset) -> list[float]:
+    return [d.confidence for d in queryset.order_by("frame", "character__slug", "x", "y", "track")]
+
+
+def test_a_worker_on_redis_takes_an_uploaded_episode_to_done(queue_env, start_worker, characters, tmp_path):  # noqa: F811
+    video = tmp_path / "pilot.mp4"
+    write_episode(video, seconds=4, seed=21)
+    worker = start_worker(queue_env, queues=queue_env["EPISODE_QUEUE"])
+
+    episode = upload(video, title="Pilot")
+    processing.episode_process(episode=episode)
+    seen = wait_for(episode, lambda e: e.status == Status.DONE, 120, "the episode done", worker)
+
+    detections = check_processed(episode)
+    check_against_truth(episode, truth_path(video), detections)
+    assert any(0 < p < 1 for p in seen), "progress was never seen between 0 and 1"
+    assert seen == sorted(seen), "progress went backwards"
+    ranges = episode.current_run.ranges.all()
+    assert len(ranges) == 4 and all(r.worker.startswith("test-") and r.attempts == 1 for r in ranges)
+
+
+def test_a_worker_killed_mid_episode_loses_nothing_and_duplicates_nothing(
+    queue_env, start_prefork_worker, characters, tmp_path  # noqa: F811
+):
+    video = tmp_path / "long.mp4"
+    write_episode(video, seconds=6, seed=5)
+    first = start_prefork_worker(queue_env, queues=queue_env["EPISODE_QUEUE"])
+    episode = upload(video, title="Interrupted")
+    run = processing.episode_process(episode=episode)
+
+    def one_done_one_under_way(_):
+        states = list(FrameRange.objects.filter(run=run).values_list("status", flat=True))
+        return Status.DONE in states and Status.PROCESSING in states
+
+    wait_for(episode, one_done_one_under_way, 120, "a range done and another under way", first)
+    in_flight = FrameRange.objects.get(run=run, status=Status.PROCESSING)
+    first.stop(signal.SIGKILL)
+    killed_at = time.monotonic()
+    episode.refresh_from_db()
+    assert episode.status == Status.PROCESSING and episode.progress < 1
+
+    # The dead worker's task stays unacknowledged in Redis; a worker started after the visibility timeout
+    # finds it there and takes it up again, along with the ranges nobody had started.
+    time.sleep(max(0.0, killed_at + VISIBILITY_TIMEOUT + 1 - time.monotonic()))
+    second = start_prefork_worker(queue_env, queues=queue_env["EPISODE_QUEUE"])
+    wait_for(episode, lambda e: e.status == Status.DONE, 150, "the episode done after the kill", second)
+
+    check_processed(episode)
+    in_flight.refresh_from_db()
+    assert in_flight.status == Status.DONE and in_flight.attempts == 2
+    queued = Detection.objects.filter(run=run)
+    rows, queued_confidences = rows_without_confidence(queued), confidences(queued)
+    assert rows and len(rows) == len(set(rows)) == sum(r.detection_count for r in run.ranges.all())
+
+    # The same episode processed without interruption, here and now, finds exactly the same faces.
+    uninterrupted = processing.episode_reprocess(episode=episode, inline=True)
+    again = Detection.objects.filter(run=uninterrupted)
+    assert rows_without_confidence(again) == rows
+    assert confidences(again) == pytest.approx(queued_confidences, abs=1e-4)
