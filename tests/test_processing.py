@@ -482,3 +482,45 @@ def test_redis_hands_a_dead_workers_tasks_on_after_the_visibility_timeout_from_t
     assert default.returncode == short.returncode == 0, default.stderr + short.stderr
     assert default.stdout.strip().splitlines()[-1] == "{'visibility_timeout': 3600}"
     assert short.stdout.strip().splitlines()[-1] == "{'visibility_timeout': 7}"
+
+
+# -- the admin -------------------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_the_admin_shows_everything_processing_made(characters, settings, studio_episode, client):
+    settings.EPISODE_RANGE_FRAMES = 48
+    episode = upload(studio_episode, title="Admin pilot")
+    run = processing.episode_process(episode=episode, inline=True)
+    client.force_login(get_user_model().objects.create_superuser("root", password="x"))
+    detection = Detection.objects.filter(run=run).first()
+    pages = {
+        "/admin/emotions/character/": "Characters",
+        f"/admin/emotions/character/{characters[0].pk}/change/": characters[0].slug,
+        "/admin/emotions/episode/": "Admin pilot",
+        f"/admin/emotions/episode/{episode.pk}/change/": episode.sha256,
+        f"/admin/emotions/processingrun/{run.pk}/change/": run.weights_sha256,
+        "/admin/emotions/framerange/": f"run {run.pk} of Admin pilot",
+        "/admin/emotions/detection/": detection.crop.url,
+        f"/admin/emotions/detection/{detection.pk}/change/": detection.emotion,
+        "/admin/recommender/episodeemotion/": "Admin pilot",
+    }
+    for url, text in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200 and text in response.content.decode(), url
+    assert client.get("/admin/emotions/episode/add/").status_code == 403  # uploads go through episode_create
+
+
+@pytest.mark.django_db
+def test_staff_add_a_character_in_the_admin_only_with_a_cascade_that_loads(client, media):
+    client.force_login(get_user_model().objects.create_superuser("root", password="x"))
+    form = {"name": "Frog", "slug": "frog", "scale_factor": "1.1", "min_neighbors": "3", "min_size": "24",
+            "max_size": "0", "active": "on"}
+
+    refused = client.post("/admin/emotions/character/add/", {**form, "cascade": SimpleUploadedFile("f.xml", b"<a/>")})
+    assert refused.status_code == 200 and "f.xml is not an OpenCV cascade" in refused.content.decode()
+    assert not Character.objects.exists()
+
+    xml = (OPENCV_CASCADES / "haarcascade_frontalface_alt2.xml").read_bytes()
+    added = client.post("/admin/emotions/character/add/", {**form, "cascade": SimpleUploadedFile("frog.xml", xml)})
+    assert added.status_code == 302
+    frog = Character.objects.get(slug="frog")
+    assert len(frog.cascade_sha256) == 64 and default_storage.open(frog.cascade.name).read() == xml
