@@ -60,6 +60,11 @@ class CharacterDetector:
         path = Path(cascade_path)
         return cls(name, path, params or DetectionParams(), load_cascade(path))
 
+    def copy(self) -> CharacterDetector:
+        """The same detector with its own cascade object: OpenCV's cascades are not safe to share
+        between threads (shared ones give run-to-run differences)."""
+        return replace(self, cascade=load_cascade(self.cascade_path))
+
     @property
     def window(self) -> tuple[int, int]:
         """The cascade's training window (width, height): the smallest face it can find."""

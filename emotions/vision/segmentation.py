@@ -17,6 +17,7 @@ within one result.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -195,6 +196,13 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, s: FastSett
     faces = _FaceBatcher(classifier, s.batch_size)
     pending: deque = deque()
     last = None
+    local = threading.local()
+
+    def detect(frame, gray):  # each thread gets its own cascades
+        if not hasattr(local, "detectors"):
+            local.detectors = [d.copy() for d in detectors]
+        return _detect_frame(frame, gray, local.detectors, s, classifier.input_size)
+
     with ThreadPoolExecutor(s.threads) as pool:
         for frame in decode_frames(path, start=result.start, stop=result.stop):
             gray = frame.gray()
@@ -204,7 +212,7 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, s: FastSett
                 result.analyzed.append(frame.index)
                 if cut:
                     cuts.add(frame.index)
-                pending.append(pool.submit(_detect_frame, frame, gray, detectors, s, classifier.input_size))
+                pending.append(pool.submit(detect, frame, gray))
             while pending and (pending[0].done() or len(pending) > 4 * s.threads):
                 faces.add(pending.popleft().result())
             tick(1)
