@@ -92,13 +92,20 @@ def _write(path: Path, image: np.ndarray) -> None:
         raise OSError(f"could not write {path}")
 
 
-def _others(rng, exclude: str | None, seed_key: list[int], box: float, cast_chance: float) -> list[Actor]:
-    """Who else is on set: each other cast member (at cast_chance) and 0-2 extras."""
+EPISODE_EXTRAS = ([0, 1, 2], [0.35, 0.4, 0.25])  # how many extras share a shot, as in episodes
+CROWD_EXTRAS = ([1, 2, 3], [0.3, 0.4, 0.3])  # negatives: other faces are what a cascade confuses most
+
+
+def _others(
+    rng, exclude: str | None, seed_key: list[int], box: float, cast_chance: float, extras=EPISODE_EXTRAS
+) -> list[Actor]:
+    """Who else is on set: each other cast member (at cast_chance) and some extras."""
     actors = []
     for i, name in enumerate(CAST):
         if name != exclude and rng.random() < cast_chance:
             actors.append(Actor(name, [*seed_key, 1, i], box))
-    for k in range(int(rng.choice([0, 1, 2], p=[0.35, 0.4, 0.25]))):
+    counts, chances = extras
+    for k in range(int(rng.choice(counts, p=chances))):
         actors.append(Actor(EXTRAS, [*seed_key, 2, k], box, body=rng.random() < 0.7))
     return actors
 
@@ -138,7 +145,7 @@ def negative_scene(rng: np.random.Generator, character: str) -> tuple[Shot, int]
     frame of it to draw."""
     box = sprite_box(HEIGHT)
     key = [int(v) for v in rng.integers(2**31, size=2)]
-    actors = _others(rng, character, key, box, cast_chance=0.7)
+    actors = _others(rng, character, key, box, cast_chance=0.7, extras=CROWD_EXTRAS)
     shot = plan_shot(rng, actors, SHOT_FRAMES, FPS, WIDTH, HEIGHT, 0)
     assign_emotions(shot, {}, rng, FPS)
     return shot, int(rng.integers(SHOT_FRAMES))
