@@ -217,6 +217,7 @@ def test_a_seed_makes_training_reproducible(studio, tmp_path):
         ({"feature": "hog"}, "unknown feature type 'hog'"),
         ({"min_hit_rate": 1.5}, "min_hit_rate"),
         ({"max_false_alarm": 1.0}, "max_false_alarm"),
+        ({"device": "tpu"}, "unknown device 'tpu'"),
     ],
 )
 def test_bad_options_are_refused(options, message):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
+
 FEATURE_TYPES = ("haar", "lbp")
 MIN_WINDOW = 8
 MAX_BINS = 256
@@ -63,6 +65,11 @@ class CascadeParams:
         for ok, message in checks:
             if not ok:
                 raise CascadeTrainingError(message)
+        if self.device != "auto":
+            try:
+                torch.device(self.device)
+            except (RuntimeError, ValueError) as error:
+                raise CascadeTrainingError(f"unknown device {self.device!r}; use auto, cpu or cuda") from error
 
     @property
     def opencv_feature_type(self) -> str:
