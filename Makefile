@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench lint weights clean
+.PHONY: install run test bench lint weights cascades clean
 
 install: $(STAMP)
 
@@ -32,6 +32,10 @@ lint: install
 ## make weights: retrain the shipped emotion weights from studio faces (see README).
 weights: install
 	bash scripts/train_weights.sh
+
+## make cascades: retrain the shipped cast's cascades from studio episodes (see README).
+cascades: install
+	bash scripts/train_cascades.sh
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -36,8 +36,8 @@ def training_reports() -> dict:
             "feature_type": detector.feature_type,
             "window": list(detector.window),
             "params": detector.describe(),
-            "report": {k: report.get(k) for k in ("total_seconds", "device", "machine", "stages_trained",
-                                                   "positives", "negatives", "stop_reason", "command")},
+            "report": {k: report.get(k) for k in ("seconds", "device", "torch", "stages_trained", "positives",
+                                                   "negatives", "stop_reason", "params")},
         }
     return reports
 
@@ -95,7 +95,7 @@ def render(figures: dict) -> list[str]:
     ]
     for name, row in figures["cascades"].items():
         report, held = row["report"], row["held_out"]
-        seconds = report.get("total_seconds")
+        seconds = report.get("seconds")
         lines.append(
             f"| `{row['xml']}` ({name}) | {row['feature_type']} | {row['window'][0]}x{row['window'][1]} | "
             f"{report.get('stages_trained')} | {seconds:.0f} | {report.get('device')} | "

@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .cast import CAST, EXTRAS
+from .cast import CAST, EXTRAS, LOOKALIKES
 from .episode import Actor, Shot, assign_emotions, plan_shot, render_frame, sprite_box
 
 WIDTH, HEIGHT, FPS = 854, 480, 24
@@ -105,8 +105,12 @@ def _others(
         if name != exclude and rng.random() < cast_chance:
             actors.append(Actor(name, [*seed_key, 1, i], box))
     counts, chances = extras
+    lookalikes = LOOKALIKES.get(exclude, ()) if extras is CROWD_EXTRAS else ()
     for k in range(int(rng.choice(counts, p=chances))):
-        actors.append(Actor(EXTRAS, [*seed_key, 2, k], box, body=rng.random() < 0.7))
+        species = None
+        if lookalikes and rng.random() < 0.5:  # half the crowd are the species most like the character
+            species = lookalikes[int(rng.integers(len(lookalikes)))]
+        actors.append(Actor(EXTRAS, [*seed_key, 2, k], box, body=rng.random() < 0.7, species=species))
     return actors
 
 

@@ -540,9 +540,20 @@ def _pick_hsv(rng, families, toon_chance) -> tuple[float, float, float]:
     return _pick(rng, h), _pick(rng, s), _pick(rng, v)
 
 
-def sample_identity(rng: np.random.Generator, character: str) -> Identity:
-    """A character's identity: the fixed species of a cast member (mild jitter) or a random extra."""
-    if character == EXTRAS:
+# Extras a cast member's detector most easily mistakes for it: its negatives show these more often.
+LOOKALIKES = {
+    "marmalade": ("lion", "fox", "dog", "bear", "koala"),
+    "pip": ("koala", "rabbit", "bear", "monkey", "panda"),
+}
+
+
+def sample_identity(rng: np.random.Generator, character: str, species: str | None = None) -> Identity:
+    """A character's identity: the fixed species of a cast member (mild jitter) or an extra, of the
+    given species or a random one."""
+    if character == EXTRAS and species is not None:
+        if species not in EXTRA_SPECIES:
+            raise ValueError(f"unknown extra species {species!r}; expected one of {', '.join(EXTRA_SPECIES)}")
+    elif character == EXTRAS:
         species = EXTRA_SPECIES[int(rng.integers(len(EXTRA_SPECIES)))]
     elif character in CAST:
         species = _CAST_SPECIES[character]

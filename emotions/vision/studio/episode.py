@@ -257,10 +257,10 @@ class Actor:
     and its sprites are cached per (emotion, yaw step).
     """
 
-    def __init__(self, character: str, seed, sprite_box: float, body: bool = True):
+    def __init__(self, character: str, seed, sprite_box: float, body: bool = True, species: str | None = None):
         self.character = character
         self.seed = [int(s) for s in np.atleast_1d(seed)]
-        self.base = sample_face_spec(np.random.default_rng([*self.seed, 0]), character, "neutral")
+        self.base = sample_face_spec(np.random.default_rng([*self.seed, 0]), character, "neutral", species)
         self.half = max(self.base.identity.head.rx, self.base.identity.head.ry)
         self.body_seed = int(np.random.default_rng([*self.seed, 1]).integers(2**31)) if body else None
         self.sprite_box = sprite_box

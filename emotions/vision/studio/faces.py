@@ -39,10 +39,11 @@ def _check_emotion(emotion: str) -> None:
         raise ValueError(f"unknown emotion {emotion!r}; expected one of {', '.join(EMOTIONS)}")
 
 
-def sample_face_spec(rng: np.random.Generator, character: str, emotion: str) -> FaceSpec:
-    """A random face of a cast member (slug) or a random extra ('extras') showing emotion."""
+def sample_face_spec(rng: np.random.Generator, character: str, emotion: str, species: str | None = None) -> FaceSpec:
+    """A random face of a cast member (slug) or a random extra ('extras', of any species or the one given)
+    showing emotion."""
     _check_emotion(emotion)
-    identity = sample_identity(rng, character)
+    identity = sample_identity(rng, character, species)
     expression = sample_expression(rng, identity, emotion)
     rotation = float(np.clip(rng.normal(0.0, 8.0), -MAX_ROTATION_DEG, MAX_ROTATION_DEG))
     yaw = float(rng.uniform(-MAX_YAW, MAX_YAW)) if rng.random() < 0.75 else 0.0
