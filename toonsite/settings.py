@@ -42,6 +42,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # the API docs page's assets, served from here (no CDN)
     "emotions",
     "recommender",
 ]
@@ -175,12 +179,47 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# --- The REST API (/api/). Anonymous users read nothing unless PUBLIC_READ is set; writing always needs a login.
+PUBLIC_READ = env.bool("PUBLIC_READ", default=False)
+# Episode and character uploads per user (or per address), in DRF's rate syntax: "30/hour", "5/minute".
+UPLOAD_THROTTLE_RATE = env("UPLOAD_THROTTLE_RATE", default="30/hour")
+# Images classified or searched with (/api/classify/, /api/search/similar/) per user or address.
+IMAGE_THROTTLE_RATE = env("IMAGE_THROTTLE_RATE", default="120/minute")
+# Screen seconds of prior in the recommender's smoothed shares: a character's share of an emotion in an episode
+# is (confidence-weighted seconds + PRIOR * typical share) / (screen seconds + PRIOR), so a short appearance
+# stays near the typical share and only a long scene can move far from it.
+RECOMMENDER_PRIOR_SECONDS = env.float("RECOMMENDER_PRIOR_SECONDS", default=30.0)
+# /api/search/similar/ compares a drawing with at most this many stored faces (the most confident of its emotion).
+SIMILAR_CANDIDATES = env.int("SIMILAR_CANDIDATES", default=400)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",  # first: an anonymous request gets 401, not 403
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["emotions.api.permissions.ReadPublicOrAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "emotions.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"uploads": UPLOAD_THROTTLE_RATE, "images": IMAGE_THROTTLE_RATE},
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ToonSite API",
+    "DESCRIPTION": (
+        "Cartoon characters' faces in animated episodes and the emotion on each: upload and process episodes, "
+        "search faces by character and emotion (or by a drawing), emotion timelines and subtitles, and episodes "
+        "ranked by a character's emotion. Authenticate with a session or `Authorization: Token <key>` "
+        "(POST /api/auth/token/)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,  # multipart requests get their own components, with binary file fields
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# The cache keeps the upload throttles' counters: per process unless CACHE_URL names a shared one
+# (e.g. redis://redis:6379/1), which several web processes or hosts need for one limit between them.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 LOGGING = {
     "version": 1,
