@@ -1,0 +1,179 @@
+"""Selectors of the emotions app: the reads behind the API (episodes, characters, detections, timelines,
+subtitle cues). They return querysets and plain data; the API's filters and serializers narrow and shape them."""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Cast, Floor
+
+from emotions.models import Character, Detection, Episode, Status
+from emotions.vision.emotions import EMOTIONS
+from recommender.models import EpisodeEmotion
+
+# Subtitles: runs of one character's emotion closer than this are one cue; shorter runs are flicker, dropped.
+CUE_MERGE_GAP = 0.5  # seconds
+CUE_MIN_SECONDS = 0.3
+# A timeline has at most this many buckets; a finer bucket over a long episode is refused.
+TIMELINE_MAX_BUCKETS = 10_000
+
+
+# -- episodes ------------------------------------------------------------------------------------------
+def episode_list() -> QuerySet[Episode]:
+    """Every episode, newest first, with what the list shows (owner, current run) fetched alongside."""
+    return Episode.objects.select_related("owner", "current_run").order_by("-created", "-id")
+
+
+def episode_detail(*, pk: int) -> Episode:
+    """One episode with its current run's range counts and its per-character emotion summaries; DoesNotExist."""
+    episode = (
+        Episode.objects.select_related("owner", "current_run")
+        .prefetch_related(
+            Prefetch(
+                "emotion_summaries",
+                queryset=EpisodeEmotion.objects.select_related("character").order_by("character__name", "emotion"),
+            )
+        )
+        .get(pk=pk)
+    )
+    run = episode.current_run
+    if run is not None:
+        counts = run.ranges.aggregate(total=Count("id"), done=Count("id", filter=Q(status=Status.DONE)))
+        run.range_total, run.range_done = counts["total"], counts["done"]
+    return episode
+
+
+def episode_character_emotions(*, episode: Episode) -> list[dict]:
+    """Per character in the episode: screen seconds and, per emotion shown, seconds, weighted seconds and share."""
+    characters: dict[int, dict] = {}
+    for row in episode.emotion_summaries.all():
+        entry = characters.setdefault(
+            row.character_id,
+            {"slug": row.character.slug, "name": row.character.name, "seconds": 0.0, "detections": 0, "emotions": {}},
+        )
+        entry["seconds"] += row.seconds
+        entry["detections"] += row.detections
+        entry["emotions"][row.emotion] = {
+            "seconds": row.seconds, "weighted_seconds": row.weighted_seconds, "share": row.share,
+            "detections": row.detections,
+        }
+    return sorted(characters.values(), key=lambda c: (-c["seconds"], c["slug"]))
+
+
+def episode_timeline(*, episode: Episode, bucket: float) -> list[dict]:
+    """Seconds of each character's emotions per `bucket` seconds of the episode, from the published detections.
+
+    A detection counts its whole duration (the screen time until the next analysed frame, a fraction of a
+    second) in the bucket where it starts, so the buckets add up exactly to the episode's summaries.
+    """
+    count = max(1, math.ceil(episode.duration / bucket - 1e-9))
+    if count > TIMELINE_MAX_BUCKETS:
+        raise ValueError(
+            f"a {bucket:g} s bucket cuts this {episode.duration:.0f} s episode into {count} pieces; "
+            f"the most a timeline has is {TIMELINE_MAX_BUCKETS}: choose a bucket of at least "
+            f"{episode.duration / TIMELINE_MAX_BUCKETS:.3g} s"
+        )
+    rows = (
+        Detection.objects.published().filter(episode=episode)
+        .annotate(slot=Cast(Floor(F("time") / bucket), IntegerField()))
+        .values("slot", "character__slug", "emotion")
+        .annotate(seconds=Sum("duration"))
+        .order_by()
+    )
+    buckets = [{"start": i * bucket, "end": min((i + 1) * bucket, max(episode.duration, bucket)), "characters": {}}
+               for i in range(count)]
+    for row in rows:
+        slot = min(max(int(row["slot"]), 0), count - 1)
+        per = buckets[slot]["characters"].setdefault(row["character__slug"], {})
+        per[row["emotion"]] = per.get(row["emotion"], 0.0) + row["seconds"]
+    return buckets
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A stretch of the episode and who shows which emotion in it: {character name: [emotions]}."""
+
+    start: float
+    end: float
+    labels: dict[str, list[str]]
+
+
+def episode_emotion_cues(*, episode: Episode) -> list[Cue]:
+    """The episode's emotions as subtitle cues: each character's runs of one emotion (detections closer than
+    CUE_MERGE_GAP merged, runs under CUE_MIN_SECONDS dropped), cut where any run starts or ends, so
+    characters on screen together share a cue."""
+    rows = (
+        Detection.objects.published().filter(episode=episode)
+        .order_by("character__name", "character_id", "emotion", "time")
+        .values_list("character__name", "character_id", "emotion", "time", "duration")
+    )
+    runs: list[tuple[float, float, str, str]] = []
+    current = None  # [key, start, end]
+    for name, character_id, emotion, start, duration in rows.iterator(chunk_size=5000):
+        key = (name, character_id, emotion)
+        end = start + duration
+        if current and current[0] == key and start <= current[2] + CUE_MERGE_GAP:
+            current[2] = max(current[2], end)
+            continue
+        if current:
+            runs.append((current[1], current[2], current[0][0], current[0][2]))
+        current = [key, start, end]
+    if current:
+        runs.append((current[1], current[2], current[0][0], current[0][2]))
+    runs = [r for r in runs if r[1] - r[0] >= CUE_MIN_SECONDS]
+
+    # Sweep the run edges in time order, keeping the labels shown between one edge and the next.
+    events = sorted([(start, 1, name, emotion) for start, _, name, emotion in runs]
+                    + [(end, -1, name, emotion) for _, end, name, emotion in runs])
+    active: Counter = Counter()
+    cues: list[Cue] = []
+    for i, (at, change, name, emotion) in enumerate(events):
+        active[(name, emotion)] += change
+        if active[(name, emotion)] == 0:
+            del active[(name, emotion)]
+        following = events[i + 1][0] if i + 1 < len(events) else at
+        if not active or following <= at:
+            continue
+        labels: dict[str, list[str]] = {}
+        for label_name, label_emotion in active:
+            labels.setdefault(label_name, []).append(label_emotion)
+        labels = {n: sorted(set(e), key=EMOTIONS.index) for n, e in sorted(labels.items())}
+        if cues and cues[-1].labels == labels and math.isclose(cues[-1].end, at):
+            cues[-1] = Cue(cues[-1].start, following, labels)
+        else:
+            cues.append(Cue(at, following, labels))
+    return cues
+
+
+# -- characters ------------------------------------------------------------------------------------------
+def character_list() -> QuerySet[Character]:
+    return Character.objects.order_by("name", "slug")
+
+
+def character_emotion_breakdown(*, character: Character) -> dict:
+    """The character's screen time across all episodes, per emotion: seconds, weighted seconds, share, detections."""
+    rows = {
+        row["emotion"]: row
+        for row in EpisodeEmotion.objects.filter(character=character).values("emotion").annotate(
+            seconds=Sum("seconds"), weighted_seconds=Sum("weighted_seconds"), detections=Sum("detections")
+        ).order_by()
+    }
+    total = sum(row["seconds"] for row in rows.values())
+    episodes = EpisodeEmotion.objects.filter(character=character).values("episode").distinct().count()
+    emotions = []
+    for emotion in EMOTIONS:
+        row = rows.get(emotion, {})
+        seconds = row.get("seconds") or 0.0
+        emotions.append({
+            "emotion": emotion, "seconds": seconds, "weighted_seconds": row.get("weighted_seconds") or 0.0,
+            "share": seconds / total if total else 0.0, "detections": row.get("detections") or 0,
+        })
+    return {"seconds": total, "episodes": episodes, "emotions": emotions}
+
+
+# -- detections ------------------------------------------------------------------------------------------
+def detection_list() -> QuerySet[Detection]:
+    """The published detections (those of finished runs), with their episode and character fetched alongside."""
+    return Detection.objects.published().select_related("episode", "character")

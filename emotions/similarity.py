@@ -1,0 +1,153 @@
+"""Stored faces alike a drawing: the dissertation's "drawing -> cartoons with similar emotions".
+
+A drawing is classified by the active emotion CNN; the faces showing its emotion come first, then, within
+them, the faces that look most alike. Looks are compared with a small appearance vector per image:
+
+- the CNN's penultimate features (the input of its last linear layer: 256 numbers for `toon`, 512 for
+  `seed`), read with a forward hook during the same pass that classifies, so no second network runs;
+- a hue/saturation colour histogram (12 x 4 bins, square-rooted: the Hellinger form), so a ginger cat is
+  nearer a ginger cat than a grey mouse with the same grin.
+
+Each half is L2-normalised and weighted so that the dot product of two vectors is
+APPEARANCE_WEIGHT * cosine(CNN features) + (1 - APPEARANCE_WEIGHT) * cosine(colour histograms).
+
+Cost stays flat at a million faces: a search compares the drawing with at most SIMILAR_CANDIDATES stored faces,
+the most confident of its emotion for each character (the (character, emotion, -confidence) index reads them
+in order), and each stored face's vector is computed once per process from its crop and kept in an LRU cache,
+so a repeated search costs one CNN pass over the drawing and a matrix product.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+from django.conf import settings
+from django.core.files.storage import default_storage
+
+from emotions.models import Character, Detection
+from emotions.selectors import detection_list
+from emotions.services import Classification, active_classifier
+from emotions.vision.images import ImageError, decode_image
+
+APPEARANCE_WEIGHT = 0.6  # of the CNN features; the rest is colour
+HUE_BINS, SATURATION_BINS = 12, 4
+CACHE_SIZE = 50_000  # stored faces' vectors kept per process (about 1.2 KB each)
+MIN_PER_CHARACTER = 32
+
+_hook_lock = threading.Lock()
+_cache: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def colour_histogram(image: np.ndarray) -> np.ndarray:
+    """A BGR image's hue/saturation histogram over its coloured pixels, square-rooted and L2-normalised."""
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    mask = (hsv[:, :, 2] > 40).astype(np.uint8)  # near-black outlines and shadows carry no hue
+    histogram = cv2.calcHist([hsv], [0, 1], mask, [HUE_BINS, SATURATION_BINS], [0, 180, 0, 256]).ravel()
+    histogram = np.sqrt(histogram / max(histogram.sum(), 1.0))
+    return histogram / max(np.linalg.norm(histogram), 1e-12)
+
+
+def images_describe(*, images: list[np.ndarray]) -> tuple[list[Classification], np.ndarray]:
+    """Classify BGR images with the active model and return, with each classification, its appearance vector."""
+    classifier = active_classifier()
+    last_linear = [m for m in classifier.model.modules() if isinstance(m, torch.nn.Linear)][-1]
+    captured: list[torch.Tensor] = []
+    with _hook_lock:  # the hook sees every forward pass while it is registered
+        hook = last_linear.register_forward_hook(lambda module, inputs, output: captured.append(inputs[0].detach()))
+        try:
+            probabilities = classifier.predict_proba(images)
+        finally:
+            hook.remove()
+    features = torch.cat(captured).float().cpu().numpy().reshape(len(images), -1)
+    features /= np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    colours = np.stack([colour_histogram(image) for image in images])
+    vectors = np.hstack([features * np.sqrt(APPEARANCE_WEIGHT), colours * np.sqrt(1 - APPEARANCE_WEIGHT)])
+    classifications = []
+    for row in probabilities:
+        best = int(np.argmax(row))
+        classifications.append(Classification(
+            emotion=classifier.classes[best], confidence=float(row[best]),
+            probabilities={name: float(p) for name, p in zip(classifier.classes, row)},
+        ))
+    return classifications, vectors.astype(np.float32)
+
+
+def _crop_vectors(detections: list[Detection]) -> dict[int, np.ndarray]:
+    """Appearance vectors of stored faces, from the cache or their crops (a crop that cannot be read is left out)."""
+    found: dict[int, np.ndarray] = {}
+    missing: list[tuple[Detection, np.ndarray]] = []
+    with _cache_lock:
+        for detection in detections:
+            vector = _cache.get((detection.pk, detection.crop.name))
+            if vector is not None:
+                _cache.move_to_end((detection.pk, detection.crop.name))
+                found[detection.pk] = vector
+    for detection in detections:
+        if detection.pk in found:
+            continue
+        try:
+            with default_storage.open(detection.crop.name, "rb") as handle:
+                missing.append((detection, decode_image(handle.read(), source=detection.crop.name)))
+        except (OSError, ImageError):
+            continue
+    if missing:
+        _, vectors = images_describe(images=[image for _, image in missing])
+        with _cache_lock:
+            for (detection, _), vector in zip(missing, vectors):
+                found[detection.pk] = vector
+                _cache[(detection.pk, detection.crop.name)] = vector
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return found
+
+
+def _candidates(emotion: str, character: Character | None, exclude_emotion: bool, budget: int) -> list[Detection]:
+    """The most confident stored faces of (or, with exclude_emotion, not of) the emotion, spread over characters."""
+    characters = [character] if character else list(Character.objects.all())
+    if not characters:
+        return []
+    per_character = max(MIN_PER_CHARACTER, budget // len(characters))
+    chosen: list[Detection] = []
+    for member in characters:
+        rows = detection_list().filter(character=member).exclude(crop="")
+        rows = rows.exclude(emotion=emotion) if exclude_emotion else rows.filter(emotion=emotion)
+        chosen += list(rows.order_by("-confidence", "id")[:per_character])
+    return chosen
+
+
+@dataclass(frozen=True)
+class SimilarFace:
+    detection: Detection
+    similarity: float
+    same_emotion: bool
+
+
+def detection_similar_search(
+    *, image: np.ndarray, character: Character | None = None, limit: int = 20
+) -> tuple[Classification, list[SimilarFace]]:
+    """The drawing's emotion, and the stored faces most alike: its emotion first, then by appearance."""
+    (classification,), query = images_describe(images=[image])
+    budget = max(limit, settings.SIMILAR_CANDIDATES)
+    results: list[SimilarFace] = []
+    for other_emotions in (False, True):
+        if len(results) >= limit:
+            break
+        candidates = _candidates(classification.emotion, character, other_emotions, budget)
+        vectors = _crop_vectors(candidates)
+        scored = [
+            SimilarFace(d, float(vectors[d.pk] @ query[0]), same_emotion=not other_emotions)
+            for d in candidates if d.pk in vectors
+        ]
+        scored.sort(key=lambda face: (-face.similarity, face.detection.pk))
+        results += scored[: limit - len(results)]
+    return classification, results
+
+
+def similarity_cache_clear() -> None:
+    with _cache_lock:
+        _cache.clear()

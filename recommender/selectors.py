@@ -1,0 +1,191 @@
+"""Selectors of the recommender: episodes ranked by a character's emotion, alike episodes, the leaderboard.
+
+Every ranking reads the per-episode summaries (EpisodeEmotion), never the detections, so it costs the same
+whatever the number of faces.
+
+The score is a smoothed, confidence-weighted share of screen time:
+
+    score = (weighted_seconds + k / E) / (screen_seconds + k)
+
+- weighted_seconds: the seconds the character shows the emotion, each weighted by the CNN's confidence;
+- screen_seconds: all the character's seconds on screen (in that episode, or, for the leaderboard, anywhere);
+- k: RECOMMENDER_PRIOR_SECONDS (30 s by default) of prior screen time, spread evenly over the E = 7 emotions.
+
+This is additive (Laplace) smoothing in seconds: with little screen time the score stays near the even share
+1/E, and only a long stretch of the emotion can carry it far above. One happy frame (0.04 s, confidence 1)
+scores (0.04 + 30/7) / 30.04 = 0.144; a 60 s scene, happy at 0.8 confidence for 45 s, scores
+(36 + 4.29) / 90 = 0.448. An episode that beats a one-frame appearance is one whose weighted share is above
+1/E, which is what "happier than the baseline" means.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, Sum, Value
+from django.db.models.functions import Coalesce
+
+from emotions.models import Character, Episode
+from emotions.vision.emotions import EMOTIONS
+from recommender.models import EpisodeEmotion
+
+PRIOR_SHARE = 1.0 / len(EMOTIONS)
+
+
+def prior_seconds() -> float:
+    return float(settings.RECOMMENDER_PRIOR_SECONDS)
+
+
+def smoothed_share(*, weighted_seconds: float, screen_seconds: float, k: float | None = None) -> float:
+    """The ranking score: (weighted_seconds + k / E) / (screen_seconds + k); see the module docstring."""
+    k = prior_seconds() if k is None else k
+    return (weighted_seconds + k * PRIOR_SHARE) / (screen_seconds + k)
+
+
+def _score(weighted: str, screen: str, k: float) -> ExpressionWrapper:
+    return ExpressionWrapper(
+        (F(weighted) + Value(k * PRIOR_SHARE)) / (F(screen) + Value(k)), output_field=FloatField()
+    )
+
+
+@dataclass(frozen=True)
+class EpisodeScore:
+    """An episode's place in a ranking and the figures behind it."""
+
+    episode: Episode
+    score: float
+    emotion_seconds: float
+    weighted_seconds: float
+    character_seconds: float
+    share: float
+    detections: int
+
+
+def episode_ranking(*, character: Character, emotion: str, limit: int = 20) -> list[EpisodeScore]:
+    """Episodes in which the character appears, best first by the smoothed share of `emotion` (module docstring)."""
+    k = prior_seconds()
+    in_emotion = Q(emotion=emotion)
+    rows = list(
+        EpisodeEmotion.objects.filter(character=character)
+        .values("episode_id")
+        .annotate(
+            screen=Sum("seconds"),
+            seconds_in=Coalesce(Sum("seconds", filter=in_emotion), Value(0.0)),
+            weighted=Coalesce(Sum("weighted_seconds", filter=in_emotion), Value(0.0)),
+            n=Coalesce(Sum("detections", filter=in_emotion), Value(0)),
+        )
+        .annotate(score=_score("weighted", "screen", k))
+        .order_by("-score", "-screen", "episode_id")[:limit]
+    )
+    episodes = Episode.objects.select_related("owner").in_bulk([row["episode_id"] for row in rows])
+    return [
+        EpisodeScore(
+            episode=episodes[row["episode_id"]], score=row["score"], emotion_seconds=row["seconds_in"],
+            weighted_seconds=row["weighted"], character_seconds=row["screen"],
+            share=row["seconds_in"] / row["screen"] if row["screen"] else 0.0, detections=row["n"],
+        )
+        for row in rows
+        if row["episode_id"] in episodes
+    ]
+
+
+@dataclass(frozen=True)
+class CharacterScore:
+    """A character's place on an emotion's leaderboard and the figures behind it."""
+
+    character: Character
+    score: float
+    emotion_seconds: float
+    weighted_seconds: float
+    screen_seconds: float
+    share: float
+    episodes: int
+
+
+def character_leaderboard(*, emotion: str, limit: int = 20) -> list[CharacterScore]:
+    """Characters by the smoothed share of `emotion` over all their screen time (the same smoothing as episodes)."""
+    k = prior_seconds()
+    in_emotion = Q(emotion=emotion)
+    rows = list(
+        EpisodeEmotion.objects.values("character_id")
+        .annotate(
+            screen=Sum("seconds"),
+            seconds_in=Coalesce(Sum("seconds", filter=in_emotion), Value(0.0)),
+            weighted=Coalesce(Sum("weighted_seconds", filter=in_emotion), Value(0.0)),
+            episodes=Count("episode_id", distinct=True),
+        )
+        .annotate(score=_score("weighted", "screen", k))
+        .order_by("-score", "-screen", "character_id")[:limit]
+    )
+    characters = Character.objects.in_bulk([row["character_id"] for row in rows])
+    return [
+        CharacterScore(
+            character=characters[row["character_id"]], score=row["score"], emotion_seconds=row["seconds_in"],
+            weighted_seconds=row["weighted"], screen_seconds=row["screen"],
+            share=row["seconds_in"] / row["screen"] if row["screen"] else 0.0, episodes=row["episodes"],
+        )
+        for row in rows
+        if row["character_id"] in characters
+    ]
+
+
+@dataclass(frozen=True)
+class SimilarEpisode:
+    episode: Episode
+    similarity: float
+    shared_characters: list[str]
+
+
+def episode_profiles(*, episode_ids=None) -> dict[int, dict[tuple[int, str], float]]:
+    """Each episode's emotion profile: {(character id, emotion): share of the character's screen time}."""
+    rows = EpisodeEmotion.objects.all()
+    if episode_ids is not None:
+        rows = rows.filter(episode_id__in=episode_ids)
+    profiles: dict[int, dict[tuple[int, str], float]] = defaultdict(dict)
+    for episode_id, character_id, emotion, share in rows.values_list("episode_id", "character_id", "emotion", "share"):
+        profiles[episode_id][(character_id, emotion)] = share
+    return profiles
+
+
+def episode_similar(*, episode: Episode, limit: int = 10) -> list[SimilarEpisode]:
+    """Episodes whose emotion profiles are most alike: the cosine similarity of their vectors of per-character
+    emotion shares (one block of E shares per character; a character missing from an episode is zeros there)."""
+    target = episode_profiles(episode_ids=[episode.pk]).get(episode.pk)
+    if not target:
+        return []
+    characters = {character_id for character_id, _ in target}
+    # Only episodes sharing a character can have a similarity above 0.
+    candidates = (
+        EpisodeEmotion.objects.filter(character_id__in=characters).exclude(episode_id=episode.pk)
+        .values_list("episode_id", flat=True).distinct()
+    )
+    profiles = episode_profiles(episode_ids=candidates)
+    if not profiles:
+        return []
+    keys = sorted(target)
+    index = {key: i for i, key in enumerate(keys)}
+    ids = sorted(profiles)
+    matrix = np.zeros((len(ids), len(keys)))
+    norms = np.zeros(len(ids))
+    for row, episode_id in enumerate(ids):
+        profile = profiles[episode_id]
+        norms[row] = np.sqrt(sum(v * v for v in profile.values()))
+        for key, value in profile.items():
+            column = index.get(key)
+            if column is not None:
+                matrix[row, column] = value
+    vector = np.array([target[key] for key in keys])
+    similarity = matrix @ vector / np.maximum(norms * np.linalg.norm(vector), 1e-12)
+    order = sorted(range(len(ids)), key=lambda r: (-similarity[r], ids[r]))[:limit]
+    episodes = Episode.objects.select_related("owner").in_bulk([ids[r] for r in order])
+    names = dict(Character.objects.filter(pk__in=characters).values_list("pk", "slug"))
+    return [
+        SimilarEpisode(
+            episode=episodes[ids[r]], similarity=float(similarity[r]),
+            shared_characters=sorted({names[c] for c, _ in profiles[ids[r]] if c in names}),
+        )
+        for r in order
+        if ids[r] in episodes and similarity[r] > 0
+    ]
