@@ -1,8 +1,20 @@
-"""ToonSite URL configuration."""
+"""ToonSite URL configuration: the pages, the admin, and the REST API under /api/."""
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import ObtainAuthToken
 
+import emotions.api.urls
+import recommender.api
 from emotions import views
+
+api = [
+    *emotions.api.urls.urlpatterns,
+    *recommender.api.urlpatterns,
+    path("auth/token/", ObtainAuthToken.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,4 +22,5 @@ urlpatterns = [
     path("cast/<slug:slug>.png", views.cast_portrait, name="cast-portrait"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include((api, "api"))),
 ]

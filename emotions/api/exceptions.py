@@ -1,0 +1,61 @@
+"""The API's exception handler: a refusal from a service is a 4xx with its reason, never a 500."""
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from emotions.processing import DuplicateEpisode, EpisodeRejected, ProcessingRefused
+from emotions.vision.images import ImageError
+
+LOG_IN = "Log in to use the API: a session, or an `Authorization: Token <key>` header (from POST /api/auth/token/)."
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus: Django's ValidationError (what services raise) -> 400 with its messages and code;
+    a duplicate upload -> 409 naming the episode that has those bytes; an oversize upload -> 413; an episode
+    that cannot be (re)processed now -> 409; an unreadable image -> 400."""
+    if isinstance(exc, DuplicateEpisode):
+        request = context.get("request")
+        url = reverse("api:episode-detail", args=[exc.episode.pk])
+        return Response(
+            {"detail": str(exc), "code": "duplicate", "episode": exc.episode.pk,
+             "episode_url": request.build_absolute_uri(url) if request else url},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, ProcessingRefused):
+        return Response({"detail": str(exc), "code": exc.code or "refused"}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, EpisodeRejected) and exc.code == "too_large":
+        return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            return _invalid({field: [str(m) for m in messages] for field, messages in exc.message_dict.items()})
+        code = getattr(exc, "code", None) or next((e.code for e in exc.error_list if e.code), None) or "invalid"
+        return Response({"detail": "; ".join(exc.messages), "code": code}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ImageError):
+        return Response({"detail": str(exc), "code": "not_an_image"}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, exceptions.ValidationError):
+        return _invalid(exc.detail)
+    if isinstance(exc, exceptions.NotAuthenticated):
+        exc.detail = exceptions.ErrorDetail(LOG_IN, code="not_authenticated")
+    return drf_exception_handler(exc, context)
+
+
+def _invalid(detail) -> Response:
+    """A validation failure in one shape everywhere: `detail` says all of it in one line, `errors` per field."""
+    if isinstance(detail, dict):
+        errors = {field: _messages(value) for field, value in detail.items()}
+    else:
+        errors = {"non_field_errors": _messages(detail)}
+    line = "; ".join(
+        ("" if field == "non_field_errors" else f"{field}: ") + " ".join(messages) for field, messages in errors.items()
+    )
+    return Response({"detail": line, "code": "invalid", "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _messages(value) -> list[str]:
+    if isinstance(value, dict):
+        return [f"{key}: {message}" for key, inner in value.items() for message in _messages(inner)]
+    if isinstance(value, list | tuple):
+        return [message for item in value for message in _messages(item)]
+    return [str(value)]
