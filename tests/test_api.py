@@ -177,6 +177,13 @@ def test_a_token_from_drf_create_token_or_the_obtain_endpoint_authenticates(user
     assert bad.get("/api/episodes/").status_code == 401
 
 
+def test_an_unknown_api_address_is_a_json_404(api):
+    for url in ("/api/nowhere/", "/api/episodes/null/", "/api/characters/%F0%9F%90%AD/"):
+        response = api.get(url)
+        assert response.status_code == 404 and response.json() == {"detail": "Not found.", "code": "not_found"}
+    assert b"<html" in APIClient().get("/nowhere/").content.lower()  # pages outside the API keep HTML
+
+
 def test_a_session_login_authenticates_too(user):
     client = APIClient(enforce_csrf_checks=True)
     assert client.login(username="ana", password="ana-secret")
@@ -529,6 +536,7 @@ def test_cursor_pages_walk_every_face_once_in_order(api, user):
 
 @pytest.mark.parametrize("query, words", [
     ("?character=bruno", "character: unknown character 'bruno'; known characters: marmalade, pip"),
+    ("?character=%25(value)s", "character: unknown character '%(value)s'"),  # found by schemathesis: was a 500
     ("?emotion=bored", "emotion: unknown emotion bored; expected one of angry, disgust, fear, happy"),
     ("?min_confidence=2", "min_confidence: Ensure this value is less than or equal to 1"),
     ("?episode=999999", "episode: no episode 999999"),

@@ -2,16 +2,16 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
 
 import emotions.api.urls
 import recommender.api
 from emotions import views
+from emotions.api.views import TokenApi
 
 api = [
     *emotions.api.urls.urlpatterns,
     *recommender.api.urlpatterns,
-    path("auth/token/", ObtainAuthToken.as_view(), name="token"),
+    path("auth/token/", TokenApi.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -24,3 +24,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include((api, "api"))),
 ]
+
+handler404 = "emotions.api.views.not_found"
+handler500 = "emotions.api.views.server_error"

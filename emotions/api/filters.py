@@ -18,7 +18,9 @@ def character_by_slug(slug: str) -> Character:
     character = Character.objects.filter(slug=slug).first()
     if character is None:
         known = ", ".join(Character.objects.order_by("slug").values_list("slug", flat=True)) or "none yet"
-        raise ValidationError(f"unknown character {slug!r}; known characters: {known}", code="unknown_character")
+        # The slug goes in as a parameter, never into the message itself: a slug may hold "%(...)s".
+        raise ValidationError("unknown character %(slug)s; known characters: %(known)s", code="unknown_character",
+                              params={"slug": repr(slug), "known": known})
     return character
 
 

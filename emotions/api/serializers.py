@@ -35,8 +35,10 @@ def timecode(seconds: float) -> str:
 class CharacterSlugField(serializers.CharField):
     """A character's slug, validated to the Character; an unknown one names the known ones."""
 
-    def to_internal_value(self, data):
-        slug = super().to_internal_value(data)
+    def run_validation(self, data=serializers.empty):
+        slug = super().run_validation(data)  # the field's own checks (no NUL characters, length) come first
+        if slug in ("", None):
+            return slug
         try:
             return character_by_slug(slug)
         except DjangoValidationError as error:
@@ -95,7 +97,7 @@ class ImageInputSerializer(serializers.Serializer):
 
 
 class SimilarSearchInputSerializer(ImageInputSerializer):
-    character = CharacterSlugField(required=False, help_text="only this character's faces (a slug)")
+    character = CharacterSlugField(required=False, max_length=50, help_text="only this character's faces (a slug)")
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
 
 
@@ -104,7 +106,7 @@ class LimitInputSerializer(serializers.Serializer):
 
 
 class RecommendationInputSerializer(LimitInputSerializer):
-    character = CharacterSlugField(help_text="a character's slug, e.g. pip")
+    character = CharacterSlugField(max_length=50, help_text="a character's slug, e.g. pip")
     emotion = EmotionField(help_text="one of " + ", ".join(EMOTIONS))
 
 
@@ -120,6 +122,10 @@ class ErrorOutputSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.CharField()), required=False,
         help_text="bad input: the messages per field",
     )
+
+
+class TokenOutputSerializer(serializers.Serializer):
+    token = serializers.CharField()
 
 
 class DuplicateOutputSerializer(ErrorOutputSerializer):

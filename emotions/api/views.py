@@ -2,13 +2,15 @@
 answer with an output serializer. Refusals from services become 4xx in emotions.api.exceptions."""
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.views import defaults
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -94,7 +96,8 @@ class EpisodeListApi(ThrottledPostMixin, generics.ListAPIView):
     def get_queryset(self):
         return selectors.episode_list()
 
-    @extend_schema(summary="List episodes", responses={200: s.EpisodeOutputSerializer(many=True), **errors(400, 401)})
+    @extend_schema(summary="List episodes",
+                   responses={200: s.EpisodeOutputSerializer(many=True), **errors(400, 401, 404)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -231,7 +234,8 @@ class CharacterListApi(ThrottledPostMixin, generics.ListAPIView):
     def get_queryset(self):
         return selectors.character_list()
 
-    @extend_schema(summary="List characters", responses={200: s.CharacterOutputSerializer(many=True), **errors(401)})
+    @extend_schema(summary="List characters",
+                   responses={200: s.CharacterOutputSerializer(many=True), **errors(401, 404)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -386,3 +390,31 @@ class ApiRootApi(APIView):
     def get(self, request):
         return Response(api_root_links(request))
 
+
+
+class TokenApi(ObtainAuthToken):
+    @extend_schema(
+        summary="Get your API token",
+        description="Form or JSON: `username` and `password`. Send the token as `Authorization: Token <token>`.",
+        responses={200: s.TokenOutputSerializer, **errors(400)},
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+def _under_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request, exception=None):
+    """404: JSON under /api/ (what API clients parse), Django's page elsewhere."""
+    if _under_api(request):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """500: JSON under /api/, Django's page elsewhere."""
+    if _under_api(request):
+        return JsonResponse({"detail": "Server error: the site's logs say more.", "code": "server_error"}, status=500)
+    return defaults.server_error(request)
