@@ -214,6 +214,12 @@ class Detection(models.Model):
             models.Index(fields=["episode", "time"], name="detection_episode_time"),
             models.Index(fields=["run", "frame"], name="detection_run_frame"),
             models.Index(fields=["emotion", "-confidence"], name="detection_emotion_conf"),
+            # The API's face search pages by (confidence, id) or (time, id), filtered by character or not at all;
+            # without these, a search ordered so sorted every matching face (EXPLAIN: 0.5-1 s at 1M detections).
+            models.Index(fields=["-confidence", "-id"], name="detection_conf_id"),
+            models.Index(fields=["character", "-confidence", "-id"], name="detection_char_conf_id"),
+            models.Index(fields=["time", "id"], name="detection_time_id"),
+            models.Index(fields=["character", "time", "id"], name="detection_char_time_id"),
         ]
         constraints = [
             models.CheckConstraint(
