@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import cascades, cnn, segmentation
+from benchmarks import api, cascades, cnn, segmentation
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -24,6 +24,7 @@ SECTIONS = {
     "cnn": ("Emotion CNN", cnn),
     "cascades": ("Character cascades", cascades),
     "segmentation": ("Video segmentation", segmentation),
+    "api": ("REST API and episode processing at scale", api),
 }
 
 
