@@ -52,7 +52,7 @@ def held_out(detector, videos: list[Path], every: int) -> dict:
             if frame.index % every:
                 continue
             frames += 1
-            found = [box for _, box in detect_characters(frame.gray(), [detector], settings)]
+            found = [f.box for f in detect_characters(frame.gray(), [detector], settings)]
             mine = [f for f in truth[frame.index] if f["character"] == detector.name]
             matched = set()
             for box in found:

@@ -7,9 +7,11 @@ Two methods, side by side:
   face at a time into the CNN.
 - `fast` is ours: every frame is decoded but only its luma is touched; a frame is analysed every
   `stride` frames and on every shot cut (a jump in a thumbnail of every 16th pixel); analysed frames are shrunk and
-  searched on a coarser pyramid by a pool of threads (OpenCV releases the GIL); faces are cropped from
-  colour only where found and classified in batches; faces are linked into tracks, gaps are filled, lone
-  sightings dropped, and emotions smoothed along each track.
+  searched on a coarser pyramid by a pool of threads (OpenCV releases the GIL), with a low minNeighbors so
+  faces are rarely missed; faces are cropped from colour only where found and classified in batches; faces
+  are linked into tracks, gaps are filled, and a track is kept only when it was seen twice and one of its
+  sightings was confident (hysteresis: weak detections extend confirmed tracks but never start one), then
+  emotions are smoothed along each track.
 
 Works on a frame range [start, stop) so an episode can be split across workers; track ids are unique
 within one result.
@@ -24,6 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -42,15 +45,17 @@ SEED_MIN_SIZE = 24
 class FastSettings:
     """The `fast` method's knobs; the defaults are what the benchmarks measure."""
 
-    stride: int = 3  # analyse every 3rd frame: 8 per second at 24 fps, 4+ looks at any half-second emotion
+    stride: int = 4  # analyse every 4th frame: 6 per second at 24 fps, 3+ looks at any half-second emotion
     cut_threshold: float = 24.0  # mean absolute thumbnail difference (gray levels) that marks a new shot
-    detect_width: int = 640  # analysed frames are shrunk to this width before detection (never enlarged)
+    detect_width: int = 512  # analysed frames are shrunk to this width before detection (never enlarged)
     scale_factor: float = 1.2  # the detection pyramid's step
     crop_margin: float = 1.15  # a face crop is the box grown by this, like the CNN's training crops
     batch_size: int = 64  # faces per CNN batch
     threads: int = 2  # detection threads
     switch_cost: float = 3.0  # nats an emotion change costs along a track
     min_track_points: int = 2  # a face seen on a single analysed frame is dropped as a stray detection
+    min_neighbors: int = 1  # detectMultiScale's minNeighbors for every character: find faces even when unsure...
+    confirm_neighbors: int = 4  # ...but keep a track only if one of its detections had this many neighbours
     max_gap: int = 2  # analysed frames a track may miss and still continue
 
     def __post_init__(self):
@@ -169,10 +174,19 @@ def _segment_seed(result: Segmentation, path, detectors, classifier: EmotionClas
 
 
 # -- ours ------------------------------------------------------------------------------------------
+class Found(NamedTuple):
+    """A face one character's cascade found: its box in full-resolution pixels and how many raw windows
+    were grouped into it (more neighbours, surer face)."""
+
+    character: str
+    box: tuple[int, int, int, int]
+    neighbours: int
+
+
 @dataclass
 class _FrameFaces:
     index: int
-    found: list[tuple[str, tuple[int, int, int, int]]]
+    found: list[Found]
     crops: list[np.ndarray]
 
 
@@ -227,32 +241,33 @@ def _detect_frame(frame, gray, detectors, s: FastSettings, crop_size: int) -> _F
     crops = []
     if found:
         bgr = frame.bgr()
-        crops = [crop_face(bgr, box, margin=s.crop_margin, size=crop_size) for _, box in found]
+        crops = [crop_face(bgr, f.box, margin=s.crop_margin, size=crop_size) for f in found]
     return _FrameFaces(frame.index, found, crops)
 
 
-def detect_characters(gray: np.ndarray, detectors, s: FastSettings) -> list[tuple[str, tuple[int, int, int, int]]]:
+def detect_characters(gray: np.ndarray, detectors, s: FastSettings) -> list[Found]:
     """Every character's faces in a full-resolution gray frame as `fast` finds them: the frame shrunk to
-    `detect_width`, a pyramid step of `scale_factor`, each character's own minNeighbors; boxes in
-    full-resolution pixels, one character per face."""
+    `detect_width`, a pyramid step of `scale_factor`, `min_neighbors`; boxes in full-resolution pixels, one
+    character per face. (A character's own minNeighbors is tuned for the dissertation's full-resolution
+    1.10 pyramid, which `seed` runs; fast's coarser pyramid groups fewer windows per face.)"""
     scale = min(1.0, s.detect_width / gray.shape[1])
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1.0 else gray
     candidates = []
     for detector in detectors:
-        params = DetectionParams(s.scale_factor, detector.params.min_neighbors, max(detector.window))
+        params = DetectionParams(s.scale_factor, s.min_neighbors, max(detector.window))
         boxes, counts = detector.detect_with_counts(small, params)
         for box, count in zip(boxes, counts):
-            candidates.append((int(count), detector.name, tuple(int(round(v / scale)) for v in box)))
+            candidates.append(Found(detector.name, tuple(int(round(v / scale)) for v in box), int(count)))
     return _one_character_per_face(candidates)
 
 
-def _one_character_per_face(candidates) -> list[tuple[str, tuple[int, int, int, int]]]:
+def _one_character_per_face(candidates: list[Found]) -> list[Found]:
     """Where two characters' detectors claim the same face, the one with more neighbours keeps it."""
-    kept: list[tuple[int, str, tuple]] = []
-    for count, name, box in sorted(candidates, key=lambda c: -c[0]):
-        if all(name == other or iou(box, other_box) < 0.3 for _, other, other_box in kept):
-            kept.append((count, name, box))
-    return [(name, box) for _, name, box in kept]
+    kept: list[Found] = []
+    for found in sorted(candidates, key=lambda f: -f.neighbours):
+        if all(found.character == other.character or iou(found.box, other.box) < 0.3 for other in kept):
+            kept.append(found)
+    return kept
 
 
 class _FaceBatcher:
@@ -266,8 +281,9 @@ class _FaceBatcher:
 
     def add(self, faces: _FrameFaces) -> None:
         points = self.points.setdefault(faces.index, [])
-        for (name, box), crop in zip(faces.found, faces.crops):
-            point = TrackPoint(faces.index, name, box, np.empty(0, np.float32))
+        for found, crop in zip(faces.found, faces.crops):
+            point = TrackPoint(faces.index, found.character, found.box, np.empty(0, np.float32))
+            point.neighbours = found.neighbours
             points.append(point)
             self._waiting.append((point, crop))
         if len(self._waiting) >= self.batch_size:
@@ -291,7 +307,7 @@ def _tracked_detections(points, result: Segmentation, cuts, classes, s: FastSett
     detections = []
     kept = 0
     for track in tracks:
-        if len(track.points) < s.min_track_points:
+        if len(track.points) < s.min_track_points or max(p.neighbours for p in track.points) < s.confirm_neighbors:
             continue
         fill_gaps(track, result.analyzed)
         probabilities = np.stack([p.probabilities for p in track.points])

@@ -24,6 +24,7 @@ class TrackPoint:
     box: tuple[int, int, int, int]
     probabilities: np.ndarray
     interpolated: bool = False
+    neighbours: int = 0  # the detector's grouped windows behind this face (0 for interpolated points)
 
 
 @dataclass

@@ -1,0 +1,92 @@
+"""`manage.py segment`, run as a user runs it: the JSON contract, the shipped cast's quality on an unseen
+studio episode, the dissertation's method, named cascades, and bad input."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from emotions.vision.scoring import score_segmentation
+from emotions.vision.studio.episode import write_episode
+from tests.conftest import manage_py
+from tests.test_commands import assert_clean_failure
+from tests.vision.test_detection import HAKO, needs_hako
+
+EPISODE_SEED = 31  # never used for cascade or CNN training data (those are 1, 7 and 8)
+
+
+@pytest.fixture(scope="module")
+def episode(tmp_path_factory):
+    video = tmp_path_factory.mktemp("segment") / "episode.mp4"
+    write_episode(video, seconds=20, seed=EPISODE_SEED)
+    return video
+
+
+def segment(video, out, *args):
+    return manage_py("segment", str(video), "--json", str(out), "--no-progress", *args)
+
+
+def test_fast_finds_the_cast_and_their_emotions_on_an_unseen_episode(episode, tmp_path):
+    out = tmp_path / "fast.json"
+    result = segment(episode, out, "--truth")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out.read_text())
+    assert {"video", "fps", "frame_count", "analyzed", "seconds", "detections"} <= data.keys()
+    assert data["fps"] == 24 and data["frame_count"] == 480 and data["characters"] == ["marmalade", "pip"]
+    assert data["analyzed"] == sorted(set(data["analyzed"])) and len(data["analyzed"]) < data["frame_count"]
+    detection = data["detections"][0]
+    assert {"frame", "time", "character", "box", "emotion", "confidence", "track"} <= detection.keys()
+    assert all(d["frame"] in set(data["analyzed"]) for d in data["detections"])
+    truth = json.loads(episode.with_name("episode.truth.json").read_text())
+    score = score_segmentation(data, truth)
+    assert score.precision >= 0.9 and score.recall >= 0.9, score.as_json()
+    assert score.event_recall >= 0.95 and score.emotion_accuracy >= 0.9, score.as_json()
+    assert f"event recall {score.event_recall:.3f}" in result.stdout
+
+
+def test_seed_method_analyses_every_frame_without_tracking(episode, tmp_path):
+    out = tmp_path / "seed.json"
+    result = segment(episode, out, "--method", "seed", "--start", "24", "--stop", "48")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out.read_text())
+    assert data["analyzed"] == list(range(24, 48))
+    assert data["detections"] and all(d["track"] is None for d in data["detections"])
+
+
+@needs_hako
+def test_named_cascades_are_exactly_the_characters_looked_for(episode, tmp_path):
+    out = tmp_path / "hako.json"
+    result = segment(episode, out, "--cascade", f"tom={HAKO / 'tom.xml'}", "--cascade", f"jerry={HAKO / 'jerry.xml'}",
+                     "--stop", "48")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out.read_text())
+    assert data["characters"] == ["tom", "jerry"]
+    assert {d["character"] for d in data["detections"]} <= {"tom", "jerry"}
+
+
+def test_bad_videos_are_refused_cleanly_and_nothing_is_written(episode, tmp_path):
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n" * 50)
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    truncated = tmp_path / "truncated.mp4"
+    data = episode.read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    for video, message in [(text, "not a video"), (empty, "empty"), (truncated, "truncated"),
+                           (tmp_path / "missing.mp4", "no such file")]:
+        out = tmp_path / f"{video.stem}.json"
+        assert_clean_failure(segment(video, out), message)
+        assert not out.exists()
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_bad_cascades_and_arguments_are_refused_cleanly(episode, tmp_path):
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<opencv_storage><cascade><stages>")
+    out = tmp_path / "out.json"
+    assert_clean_failure(segment(episode, out, "--cascade", f"pip={broken}"), "not a cascade XML file")
+    assert_clean_failure(segment(episode, out, "--cascade", "pip"), "NAME=FILE.xml")
+    assert_clean_failure(segment(episode, out, "--start", "900"), "frame range")
+    assert not out.exists()
+    assert Path(episode).exists()
