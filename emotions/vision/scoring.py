@@ -63,12 +63,6 @@ def load_truth(path: Path | str) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def truth_path_for(video: Path | str) -> Path:
-    """episode.mp4 -> episode.truth.json, the studio's convention."""
-    video = Path(video)
-    return video.with_name(video.stem + ".truth.json")
-
-
 def score_segmentation(result: dict, truth: dict, characters: list[str] | None = None) -> Score:
     """Score a segmentation (the `segment` command's JSON) against a truth file's dict."""
     characters = set(characters or result.get("characters") or _cast_in(truth))

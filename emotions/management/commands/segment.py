@@ -7,8 +7,9 @@ from tqdm import tqdm
 from emotions import services
 from emotions.management.base import ToonCommand
 from emotions.vision.detection import load_detectors
-from emotions.vision.scoring import load_truth, score_segmentation, truth_path_for
+from emotions.vision.scoring import load_truth, score_segmentation
 from emotions.vision.segmentation import METHODS, FastSettings, segment_video
+from emotions.vision.studio.episode import truth_path
 from emotions.vision.training import atomic_outputs
 from emotions.vision.video import probe_video
 
@@ -67,7 +68,7 @@ class Command(ToonCommand):
             f"method {result.method}) -> {options['json']}"
         )
         if options["truth"]:
-            self._report_score(out, Path(options["truth"]) if options["truth"] != "auto" else truth_path_for(video))
+            self._report_score(out, Path(options["truth"]) if options["truth"] != "auto" else truth_path(video))
 
     def _report_score(self, out: dict, truth_path: Path):
         score = score_segmentation(out, load_truth(truth_path))
