@@ -644,3 +644,26 @@ def test_the_schema_is_openapi_3_and_the_docs_page_uses_local_assets(settings):
         assert finders.find(asset.removeprefix(static)), asset  # collectstatic gathers it
         served = client.get(asset)
         assert served.status_code == 200 and b"".join(served.streaming_content), asset
+
+
+@pytest.mark.django_db(transaction=True)  # commits for real, so processing is enqueued inside the request
+def test_an_unreachable_queue_is_a_503_and_the_upload_is_kept(api, user, cast, studio_episode, media, settings):  # noqa: F811
+    from toonsite.celery import app
+
+    settings.EPISODE_QUEUE = f"api-test-{uuid.uuid4().hex[:8]}"  # the forced run below is queued where none listens
+
+    broker = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:9/0"  # nothing listens on port 9
+    app._pool, app.amqp._producer_pool = None, None
+    try:
+        response = upload(api, studio_episode)
+    finally:
+        app.conf.broker_url = broker
+        app._pool, app.amqp._producer_pool = None, None
+    assert response.status_code == 503, response.content
+    assert response.json()["code"] == "queue_unavailable" and "try again later" in response.json()["detail"]
+    episode = Episode.objects.get()  # kept, its run never queued: forcing a new run starts it again
+    assert api.post(f"/api/episodes/{episode.pk}/reprocess/").status_code == 409
+    again = api.post(f"/api/episodes/{episode.pk}/reprocess/", {"force": True}, format="json")
+    assert again.status_code == 202 and episode.runs.count() == 2
+    assert [r.status for r in episode.runs.all()] == ["queued", "failed"]

@@ -1,6 +1,7 @@
 """The API's exception handler: a refusal from a service is a 4xx with its reason, never a 500."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
+from kombu.exceptions import OperationalError as BrokerUnreachable
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -14,7 +15,7 @@ LOG_IN = "Log in to use the API: a session, or an `Authorization: Token <key>` h
 def exception_handler(exc, context):
     """DRF's handler, plus: Django's ValidationError (what services raise) -> 400 with its messages and code;
     a duplicate upload -> 409 naming the episode that has those bytes; an oversize upload -> 413; an episode
-    that cannot be (re)processed now -> 409; an unreadable image -> 400."""
+    that cannot be (re)processed now -> 409; an unreadable image -> 400; the broker out of reach -> 503."""
     if isinstance(exc, DuplicateEpisode):
         request = context.get("request")
         url = reverse("api:episode-detail", args=[exc.episode.pk])
@@ -32,6 +33,13 @@ def exception_handler(exc, context):
             return _invalid({field: [str(m) for m in messages] for field, messages in exc.message_dict.items()})
         code = getattr(exc, "code", None) or next((e.code for e in exc.error_list if e.code), None) or "invalid"
         return Response({"detail": "; ".join(exc.messages), "code": code}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, BrokerUnreachable):
+        return Response(
+            {"detail": f"the task queue is unreachable ({exc}); what was stored is kept: try again later "
+                       "(an episode's processing with POST /api/episodes/<id>/reprocess/ and force=true)",
+             "code": "queue_unavailable"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
     if isinstance(exc, ImageError):
         return Response({"detail": str(exc), "code": "not_an_image"}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, exceptions.ValidationError):

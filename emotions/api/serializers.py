@@ -59,6 +59,12 @@ class EpisodeUploadInputSerializer(serializers.Serializer):
                                   help_text="defaults to the file's name")
 
 
+class ReprocessInputSerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        default=False, help_text="abandon a run under way (one stuck, say) instead of refusing with a 409"
+    )
+
+
 class TimelineInputSerializer(serializers.Serializer):
     bucket = serializers.FloatField(min_value=0.1, max_value=24 * 3600, default=5.0, help_text="seconds per bucket")
 

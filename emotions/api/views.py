@@ -162,8 +162,9 @@ class EpisodeReprocessApi(APIView):
 
     @extend_schema(
         summary="Process an episode again (its owner or staff)",
-        description="A new run is queued; the earlier runs stay as history. 409 while a run is under way.",
-        request=None,
+        description="A new run is queued; the earlier runs stay as history. While a run is under way this is a 409, "
+                    "unless `force` is true: then that run is abandoned for the new one.",
+        request=s.ReprocessInputSerializer,
         responses={
             202: s.EpisodeDetailOutputSerializer,
             409: OpenApiResponse(s.ErrorOutputSerializer, description="a run is under way, or nothing to look for"),
@@ -173,7 +174,9 @@ class EpisodeReprocessApi(APIView):
     def post(self, request, pk: int):
         episode = get_object_or_404(Episode, pk=pk)
         self.check_object_permissions(request, episode)
-        processing.episode_reprocess(episode=episode)
+        data = s.ReprocessInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        processing.episode_reprocess(episode=episode, force=data.validated_data["force"])
         episode = selectors.episode_detail(pk=pk)
         episode.character_emotions = selectors.episode_character_emotions(episode=episode)
         return Response(s.EpisodeDetailOutputSerializer(episode, context={"request": request}).data,
