@@ -109,7 +109,9 @@ def render(figures: dict) -> list[str]:
         f"({data['detections'] / data['bulk_seconds']:,.0f} faces/s, COPY, summaries and indexes included). "
         f"Each kind: {data['requests']} requests through Django's test client (middleware, token authentication, "
         "DRF, PostgreSQL; no socket), parameters drawn at random per request, after "
-        f"{WARMUP} warm-up requests. The machine is shared and noisy: read p99 as an upper bound.",
+        f"{WARMUP} warm-up requests. The machine is shared and noisy (1-minute load average "
+        f"{data.get('load_average', float('nan')):.1f} on its cores when the requests ended): read p99 as an upper "
+        "bound.",
         "",
         "| request | example | p50 ms | p99 ms | mean ms | results per answer (mean) |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -137,8 +139,11 @@ def render(figures: dict) -> list[str]:
         lines.append(f"| {row['workers']} | {runs} | {row['median_seconds']:.1f} | "
                      f"{episode['frame_count'] / row['median_seconds']:.0f} | {one / row['median_seconds']:.2f}x | "
                      f"{row['detections']} |")
-    lines += ["", f"The measuring machine has {processing['cpus']} CPU cores shared with other work; two workers "
-                  "can at best halve the time, and PostgreSQL, Redis and the timing process share those cores."]
+    lines += ["", f"The measuring machine has {processing['cpus']} CPU cores, shared with other work (1-minute load "
+                  f"average {processing.get('load_average', float('nan')):.1f} at the end). One worker already keeps "
+                  "both cores partly busy (torch's and OpenCV's own threads), so a second worker on the same "
+                  "machine gains less than 2x; more workers pay off on more cores or hosts, each taking ranges "
+                  "from the same queue. PostgreSQL, Redis and the timing process share the cores too."]
     return lines
 
 
@@ -253,7 +258,7 @@ def latency_main(requests: int, out: Path) -> None:
                         "results_mean": statistics.fmean(counts), "requests": len(times)})
         print(f"   {name}: p50 {results[-1]['p50_ms']:.1f} ms, p99 {results[-1]['p99_ms']:.1f} ms", flush=True)
     dataset = {"detections": Detection.objects.count(), "episodes": len(episodes), "characters": len(slugs),
-               "requests": requests}
+               "requests": requests, "load_average": os.getloadavg()[0]}
     out.write_text(json.dumps({"dataset": dataset, "kinds": results}, indent=2))
 
 
@@ -314,7 +319,7 @@ def processing_main(seconds: float, repeats: int, range_frames: int, out: Path) 
         characters = [c["slug"] for c in episode.runs.first().cascades]
     result = {"episode": {k: drawn[k] for k in ("seconds", "frame_count", "width", "height", "seed")},
               "range_frames": range_frames, "repeats": repeats, "runs": rows, "characters": characters,
-              "cpus": os.cpu_count()}
+              "cpus": os.cpu_count(), "load_average": os.getloadavg()[0]}
     out.write_text(json.dumps(result, indent=2))
 
 
