@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
@@ -37,6 +38,10 @@ APPEARANCE_WEIGHT = 0.6  # of the CNN features; the rest is colour
 HUE_BINS, SATURATION_BINS = 12, 4
 CACHE_SIZE = 50_000  # stored faces' vectors kept per process (about 1.2 KB each)
 MIN_PER_CHARACTER = 32
+# A handful of 64x64 images is too little work to split between threads: on a busy machine torch's threads wait
+# for each other, and one image took 100 ms on two threads against 2 ms on one (a web process serves one request
+# at a time; gunicorn scales with processes).
+SINGLE_THREAD_BATCH = 8
 
 _hook_lock = threading.Lock()
 _cache: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
@@ -57,7 +62,8 @@ def images_describe(*, images: list[np.ndarray]) -> tuple[list[Classification], 
     classifier = active_classifier()
     last_linear = [m for m in classifier.model.modules() if isinstance(m, torch.nn.Linear)][-1]
     captured: list[torch.Tensor] = []
-    with _hook_lock:  # the hook sees every forward pass while it is registered
+    with _hook_lock, _torch_threads(1 if len(images) <= SINGLE_THREAD_BATCH else None):
+        # The hook sees every forward pass while it is registered, hence the lock.
         hook = last_linear.register_forward_hook(lambda module, inputs, output: captured.append(inputs[0].detach()))
         try:
             probabilities = classifier.predict_proba(images)
@@ -75,6 +81,18 @@ def images_describe(*, images: list[np.ndarray]) -> tuple[list[Classification], 
             probabilities={name: float(p) for name, p in zip(classifier.classes, row)},
         ))
     return classifications, vectors.astype(np.float32)
+
+
+@contextmanager
+def _torch_threads(count: int | None):
+    before = torch.get_num_threads()
+    if count and count != before:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if count and count != before:
+            torch.set_num_threads(before)
 
 
 def _crop_vectors(detections: list[Detection]) -> dict[int, np.ndarray]:

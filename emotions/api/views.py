@@ -18,7 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from emotions import processing, selectors, services, similarity
+from emotions import processing, selectors, similarity
 from emotions.api import serializers as s
 from emotions.api.filters import DetectionFilter, EpisodeFilter, OneKeyOrderingFilter
 from emotions.api.permissions import OwnerOrStaff, ReadPublicOrAuthenticated, StaffWrites
@@ -349,7 +349,7 @@ class ClassifyApi(ThrottledPostMixin, APIView):
     def post(self, request):
         data = s.ImageInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        (result,) = services.images_classify(images=[data.validated_data["image"].decoded])
+        (result,), _ = similarity.images_describe(images=[data.validated_data["image"].decoded])
         return Response(s.ClassificationOutputSerializer(result).data)
 
 
