@@ -254,7 +254,8 @@ def detect_characters(gray: np.ndarray, detectors, s: FastSettings) -> list[Foun
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1.0 else gray
     candidates = []
     for detector in detectors:
-        params = DetectionParams(s.scale_factor, s.min_neighbors, max(detector.window))
+        largest = int(detector.params.max_size * scale)  # the character's own largest face, if it has one
+        params = DetectionParams(s.scale_factor, s.min_neighbors, max(detector.window), largest)
         boxes, counts = detector.detect_with_counts(small, params)
         for box, count in zip(boxes, counts):
             candidates.append(Found(detector.name, tuple(int(round(v / scale)) for v in box), int(count)))
