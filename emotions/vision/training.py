@@ -34,12 +34,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -54,6 +51,7 @@ from .device import pick_device, seed_everything
 from .evaluation import compute_metrics
 from .inference import CHECKPOINT_FORMAT, CHECKPOINT_VERSION
 from .models import Preset, create_model, get_preset, normalize
+from .outputs import atomic_outputs
 from .plots import plot_confusion, plot_learning_curves
 
 OPTIMIZERS = ("sgd", "adadelta", "adagrad", "adam", "adamw", "rmsprop")
@@ -515,23 +513,6 @@ def optimizer_table(summary: dict) -> str:
                      f"{r['macro_f1_mean']:.3f} ± {r['macro_f1_std']:.3f} | {r['seconds_per_epoch']:.2f} | "
                      f"{len(r['runs'])} |")
     return "\n".join(lines) + "\n"
-
-
-@contextmanager
-def atomic_outputs(paths) -> Iterator[dict[Path, Path]]:
-    """Map each final path to a temp name beside it; rename them all into place only if the block succeeds."""
-    token = uuid.uuid4().hex[:8]
-    temps: dict[Path, Path] = {}
-    for path in map(Path, paths):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temps[path] = path.with_name(f".{path.name}.{token}.tmp")  # same folder, so the rename is atomic
-    try:
-        yield temps
-        for path, temp in temps.items():
-            os.replace(temp, path)
-    finally:
-        for temp in temps.values():
-            temp.unlink(missing_ok=True)
 
 
 def _write_json(path: Path, data: dict) -> None:

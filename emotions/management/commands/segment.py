@@ -7,14 +7,15 @@ from tqdm import tqdm
 from emotions import services
 from emotions.management.base import ToonCommand
 from emotions.vision.detection import load_detectors
+from emotions.vision.outputs import atomic_outputs
 from emotions.vision.scoring import load_truth, score_segmentation
 from emotions.vision.segmentation import METHODS, FastSettings, segment_video
 from emotions.vision.studio.episode import truth_path
-from emotions.vision.training import atomic_outputs
 from emotions.vision.video import probe_video
 
 
 class Command(ToonCommand):
+    requires_system_checks = []  # it touches no database or URL: skipping the checks saves start-up time
     help = (
         "Find each character's faces in a video, classify their emotions, track and smooth them, and write "
         "the detections as JSON. Without --cascade the shipped cast is looked for."

@@ -23,7 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..device import pick_device
-from ..training import atomic_outputs
+from ..outputs import atomic_outputs
 from .boosting import train_stage
 from .cascade import Cascade, CascadeEvaluator, cascade_xml
 from .features import WindowBatch, feature_family
