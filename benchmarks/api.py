@@ -10,8 +10,8 @@ site's database) on the server at --api-postgres, and Redis at --api-redis for t
   at random for every request: characters, emotions, confidences, episodes, time windows, buckets and cursors.
   p50 and p99 are over those requests, after a few warm-up requests of each kind.
 - Processing: a studio episode uploaded with `episode_create` and processed through Redis by real `celery worker`
-  processes (prefork, concurrency 1 each), timed from enqueueing its ranges to the episode's status `done`;
-  workers start (and load torch) before the clock starts.
+  processes (prefork, concurrency 1, one thread each), timed from enqueueing its ranges to the episode's status
+  `done`; the workers start (and load torch) before the clock, and 1- and 2-worker runs alternate.
 """
 import argparse
 import json
@@ -38,7 +38,7 @@ def add_arguments(parser) -> None:
     group.add_argument("--api-episodes", type=int, default=200, help="episodes they are spread over")
     group.add_argument("--api-requests", type=int, default=200, help="timed requests of each kind")
     group.add_argument("--api-process-seconds", type=float, default=60, help="length of the processed episode")
-    group.add_argument("--api-process-repeats", type=int, default=2, help="timed runs per worker count (median)")
+    group.add_argument("--api-process-repeats", type=int, default=3, help="timed runs per worker count (median)")
     group.add_argument("--api-range-frames", type=int, default=120, help="EPISODE_RANGE_FRAMES while processing")
     group.add_argument("--api-postgres", default=os.environ.get("BENCH_POSTGRES_URL",
                                                                 "postgres://postgres@127.0.0.1:5432/postgres"),
@@ -133,9 +133,12 @@ def render(figures: dict) -> list[str]:
         "",
         f"A {episode['seconds']:.0f} s studio episode ({episode['frame_count']} frames, {episode['width']}x"
         f"{episode['height']}, seed {episode['seed']}) in ranges of {processing['range_frames']} frames on Redis, "
-        "timed from enqueueing to `done` (segmentation, crops and frames written, summaries built); workers are "
-        f"prefork with concurrency 1, started and warmed before the clock; median of {processing['repeats']} runs. "
-        f"Characters looked for: {', '.join(processing['characters'])}.",
+        "timed from enqueueing to `done` (segmentation, crops and frames written, summaries built). Two workers "
+        "(prefork, concurrency 1) are started and warmed before the clock; a 1-worker run goes to a queue only one "
+        "of them reads, a 2-worker run to one both read, and runs alternate 1, 2, 1, 2, ... so the machine's other "
+        "load falls on both alike. Each worker has one thread for torch and OpenCV (OMP_NUM_THREADS=1, "
+        "OPENCV_FOR_THREADS_NUM=1), as a host runs one worker per core. Median of "
+        f"{processing['repeats']} runs each. Characters looked for: {', '.join(processing['characters'])}.",
         "",
         "| workers | runs (s) | median s | frames/s | speed-up | detections |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -147,10 +150,9 @@ def render(figures: dict) -> list[str]:
                      f"{episode['frame_count'] / row['median_seconds']:.0f} | {one / row['median_seconds']:.2f}x | "
                      f"{row['detections']} |")
     lines += ["", f"The measuring machine has {processing['cpus']} CPU cores, shared with other work (1-minute load "
-                  f"average {processing.get('load_average', float('nan')):.1f} at the end). One worker already keeps "
-                  "both cores partly busy (torch's and OpenCV's own threads), so a second worker on the same "
-                  "machine gains less than 2x; more workers pay off on more cores or hosts, each taking ranges "
-                  "from the same queue. PostgreSQL, Redis and the timing process share the cores too."]
+                  f"average {processing.get('load_average', float('nan')):.1f} at the end), and PostgreSQL, Redis and "
+                  "the timing process run on them too: two workers can at best halve the time here. More workers, "
+                  "on more cores or hosts, each take ranges from the same queue."]
     return lines
 
 
@@ -318,9 +320,15 @@ def processing_main(seconds: float, repeats: int, range_frames: int, out: Path) 
     from emotions.models import Episode, Status
     from emotions.vision.studio.episode import write_episode
 
-    queue = f"bench-{uuid.uuid4().hex[:8]}"
-    settings.EPISODE_QUEUE, settings.EPISODE_RANGE_FRAMES = queue, range_frames
-    worker_env = {**os.environ, "EPISODE_QUEUE": queue, "EPISODE_RANGE_FRAMES": str(range_frames)}
+    # Two warm workers for the whole measurement: A listens on its own queue and the shared one, B on the shared one
+    # only. A run sent to A's queue has one worker, a run sent to the shared queue two; runs alternate 1, 2, 1, 2, ...
+    # so the machine's other load falls on both alike. Each worker gets one core's worth of threads (torch and
+    # OpenCV), as a host runs one worker per core.
+    tag = uuid.uuid4().hex[:8]
+    only_a, shared = f"bench-{tag}-a", f"bench-{tag}-all"
+    settings.EPISODE_RANGE_FRAMES = range_frames
+    worker_env = {**os.environ, "EPISODE_RANGE_FRAMES": str(range_frames), "OMP_NUM_THREADS": "1",
+                  "OPENCV_FOR_THREADS_NUM": "1"}
 
     with tempfile.TemporaryDirectory(prefix="toonsite-api-episode-") as tmp:
         def upload(name: str, length: float, seed: int) -> tuple[Episode, dict]:
@@ -330,9 +338,10 @@ def processing_main(seconds: float, repeats: int, range_frames: int, out: Path) 
                 return processing.episode_create(owner=None, file=File(handle, name=path.name), title=name), drawn
 
         episode, drawn = upload("timed", seconds, PROCESS_SEED)
-        warmup, _ = upload("warm-up", range_frames * 2 / 24, PROCESS_SEED + 1)
+        warmup, _ = upload("warm-up", range_frames * 4 / 24, PROCESS_SEED + 1)
 
-        def process(target: Episode) -> tuple[float, int]:
+        def process(target: Episode, queue: str) -> tuple[float, int]:
+            settings.EPISODE_QUEUE = queue
             began = time.perf_counter()
             run = processing.episode_reprocess(episode=target)
             while True:
@@ -344,34 +353,39 @@ def processing_main(seconds: float, repeats: int, range_frames: int, out: Path) 
                     raise RuntimeError(f"episode {target.pk} failed: {state[1]}")
                 time.sleep(0.05)
 
+        workers = [_start_worker(worker_env, f"{only_a},{shared}", Path(tmp) / "worker-a.log", 0),
+                   _start_worker(worker_env, shared, Path(tmp) / "worker-b.log", 1)]
+        timings: dict[int, list[tuple[float, int]]] = {1: [], 2: []}
+        try:
+            for worker in workers:
+                _wait_ready(worker)
+            process(warmup, shared)  # both workers' children load torch, the CNN and the cascades here
+            process(warmup, only_a)
+            for _ in range(repeats):
+                for count, queue in ((1, only_a), (2, shared)):
+                    timings[count].append(process(episode, queue))
+                    print(f"   {count} worker(s): {timings[count][-1][0]:.1f} s", flush=True)
+        finally:
+            for process_, _ in workers:
+                process_.terminate()
+            for process_, _ in workers:
+                process_.wait(timeout=60)
         rows = []
-        for workers in (1, 2):
-            started = [_start_worker(worker_env, queue, Path(tmp) / f"worker-{workers}-{i}.log", i)
-                       for i in range(workers)]
-            try:
-                for worker in started:
-                    _wait_ready(worker)
-                process(warmup)  # each worker's child loads torch, the CNN and the cascades here
-                timings = [process(episode) for _ in range(repeats)]
-            finally:
-                for worker in started:
-                    worker[0].terminate()
-                    worker[0].wait(timeout=60)
-            seconds_taken = [t for t, _ in timings]
-            rows.append({"workers": workers, "seconds": seconds_taken,
-                         "median_seconds": statistics.median(seconds_taken), "detections": timings[-1][1]})
-            print(f"   {workers} worker(s): {seconds_taken}", flush=True)
+        for count, runs in timings.items():
+            seconds_taken = [t for t, _ in runs]
+            rows.append({"workers": count, "seconds": seconds_taken, "median_seconds": statistics.median(seconds_taken),
+                         "detections": runs[-1][1]})
         characters = [c["slug"] for c in episode.runs.first().cascades]
     result = {"episode": {k: drawn[k] for k in ("seconds", "frame_count", "width", "height", "seed")},
               "range_frames": range_frames, "repeats": repeats, "runs": rows, "characters": characters,
-              "cpus": os.cpu_count(), "load_average": os.getloadavg()[0]}
+              "cpus": os.cpu_count(), "load_average": os.getloadavg()[0], "threads_per_worker": 1}
     out.write_text(json.dumps(result, indent=2))
 
 
-def _start_worker(env: dict, queue: str, log: Path, index: int):
+def _start_worker(env: dict, queues: str, log: Path, index: int):
     handle = open(log, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "toonsite", "worker", "--queues", queue, "--pool", "prefork",
+        [sys.executable, "-m", "celery", "-A", "toonsite", "worker", "--queues", queues, "--pool", "prefork",
          "--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
          "--hostname", f"bench-{index}-{uuid.uuid4().hex[:6]}@%h"],
         cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
@@ -399,7 +413,7 @@ def main(argv=None) -> int:
     latency.add_argument("--out", type=Path, required=True)
     timed = parts.add_parser("processing")
     timed.add_argument("--seconds", type=float, default=60)
-    timed.add_argument("--repeats", type=int, default=2)
+    timed.add_argument("--repeats", type=int, default=3)
     timed.add_argument("--range-frames", type=int, default=120)
     timed.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
