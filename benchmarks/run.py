@@ -57,7 +57,10 @@ def render(results: dict) -> str:
         if entry is None:
             lines += ["Not measured yet: run `python -m benchmarks.run --only " + name + "`.", ""]
             continue
-        lines += [f"Measured by `{entry['command']}` on {entry['date']}: {machine_line(entry['machine'])}.", ""]
+        load = entry.get("load_average")
+        load_text = f" (1-minute load average {load[0]} before, {load[1]} after)" if load else ""
+        where = machine_line(entry["machine"])
+        lines += [f"Measured by `{entry['command']}` on {entry['date']}: {where}{load_text}.", ""]
         lines += module.render(entry["figures"])
         lines.append("")
     return "\n".join(lines)
@@ -81,8 +84,10 @@ def main(argv=None) -> int:
     for name in args.only or list(SECTIONS):
         title, module = SECTIONS[name]
         print(f"== {title}", flush=True)
+        load_before = os.getloadavg()[0]
         figures = module.measure(args)
         results[name] = {"command": command, "date": dt.date.today().isoformat(), "machine": machine(),
+                         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
                          "figures": figures}
         RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")  # keep what is done if a later one fails
     Path(args.out).write_text(render(results))
