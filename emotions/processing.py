@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
 import logging
 import socket
 import tempfile
@@ -41,6 +40,7 @@ from emotions.vision.detection import (
     CharacterDetector,
     DetectionParams,
     load_cascade,
+    read_cast,
 )
 from emotions.vision.segmentation import FastSettings, Segmentation, crop_face, segment_video
 from emotions.vision.studio import CAST
@@ -180,22 +180,14 @@ def character_sync_cast(*, folder: Path | None = None) -> list[Character]:
     storage, so workers on other hosts read it there); its name is set when it is first created.
     """
     folder = Path(folder or settings.CAST_DIR)
-    path = folder / CAST_FILE
-    if not path.is_file():
+    if not (folder / CAST_FILE).is_file():
         return []
-    try:
-        spec = json.loads(path.read_text())
-        entries = spec["characters"].items()
-    except (json.JSONDecodeError, KeyError, AttributeError) as error:
-        raise CascadeError(f"{path} is not a cast file: {error}") from None
     synced = []
-    for slug, entry in entries:
-        cascade_path = folder / entry["cascade"]
-        load_cascade(cascade_path)  # refuses a broken cascade with a clear message
-        data = cascade_path.read_bytes()
+    for slug, entry in read_cast(folder).items():
+        load_cascade(entry.cascade_path)  # refuses a broken cascade with a clear message
+        data = entry.cascade_path.read_bytes()
         sha256 = hashlib.sha256(data).hexdigest()
-        params = asdict(DetectionParams(**{k: entry[k] for k in asdict(DetectionParams()) if k in entry}))
-        synced.append(_character_upsert(slug, entry.get("name") or _cast_name(slug), data, sha256, params))
+        synced.append(_character_upsert(slug, entry.name or _cast_name(slug), data, sha256, asdict(entry.params)))
     return synced
 
 

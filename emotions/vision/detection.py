@@ -168,20 +168,41 @@ def parse_cascade_arg(value: str) -> tuple[str, Path]:
     return name.strip(), Path(file.strip())
 
 
-def load_cast(folder: Path | str = SHIPPED_CASCADES) -> list[CharacterDetector]:
-    """The characters described by folder/cast.json: {slug: {"cascade": file, "scale_factor", ...}}."""
+@dataclass(frozen=True)
+class CastEntry:
+    """One character of a cast file: its display name, cascade file and detection parameters."""
+
+    name: str | None  # None when the file gives none
+    cascade_path: Path
+    params: DetectionParams
+
+
+def read_cast(folder: Path | str = SHIPPED_CASCADES) -> dict[str, CastEntry]:
+    """folder/cast.json, {"characters": {slug: {"name", "cascade": file, "scale_factor", ...}}}, without
+    loading the cascades."""
     folder = Path(folder)
+    path = folder / CAST_FILE
     try:
-        spec = json.loads((folder / CAST_FILE).read_text())
+        entries = json.loads(path.read_text())["characters"].items()
+        return {
+            slug: CastEntry(
+                entry.get("name"),
+                folder / entry["cascade"],
+                DetectionParams(**{k: entry[k] for k in asdict(DetectionParams()) if k in entry}),
+            )
+            for slug, entry in entries
+        }
     except FileNotFoundError:
         raise CascadeError(f"no {CAST_FILE} in {folder}: the cast's cascades are missing") from None
     except json.JSONDecodeError as error:
-        raise CascadeError(f"{folder / CAST_FILE} is not valid JSON: {error}") from None
-    detectors = []
-    for name, entry in spec["characters"].items():
-        params = DetectionParams(**{k: entry[k] for k in asdict(DetectionParams()) if k in entry})
-        detectors.append(CharacterDetector.load(name, folder / entry["cascade"], params))
-    return detectors
+        raise CascadeError(f"{path} is not valid JSON: {error}") from None
+    except (KeyError, AttributeError, TypeError) as error:
+        raise CascadeError(f"{path} is not a cast file: {error!r} is missing or malformed") from None
+
+
+def load_cast(folder: Path | str = SHIPPED_CASCADES) -> list[CharacterDetector]:
+    """The characters described by folder/cast.json, their cascades loaded."""
+    return [CharacterDetector.load(slug, e.cascade_path, e.params) for slug, e in read_cast(folder).items()]
 
 
 def load_detectors(cascade_args: list[str] | None, default_params: DetectionParams | None = None):
@@ -191,7 +212,7 @@ def load_detectors(cascade_args: list[str] | None, default_params: DetectionPara
         return load_cast()
     shipped = {}
     if (SHIPPED_CASCADES / CAST_FILE).exists():
-        shipped = {d.name: d.params for d in load_cast()}
+        shipped = {slug: entry.params for slug, entry in read_cast().items()}  # parameters only: no cascades loaded
     detectors, seen = [], set()
     for arg in cascade_args:
         name, path = parse_cascade_arg(arg)

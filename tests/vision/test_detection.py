@@ -14,6 +14,7 @@ from emotions.vision.detection import (
     load_cascade,
     load_detectors,
     parse_cascade_arg,
+    read_cast,
 )
 
 # The dissertation's cascades stay outside the repository (their README asks that): beside the checkout,
@@ -92,3 +93,16 @@ def test_detection_parameters_are_checked(params):
 def test_character_names_are_slugs(tmp_path):
     with pytest.raises(CascadeError, match="bad character name"):
         CharacterDetector.load("Tom & Jerry", tmp_path / "x.xml")
+
+
+def test_the_shipped_cast_file_reads_without_loading_cascades_and_bad_files_are_refused(tmp_path):
+    cast = read_cast()
+    assert set(cast) == {"marmalade", "pip"}
+    assert cast["pip"].cascade_path.name == "pip.xml" and cast["pip"].params.min_neighbors >= 1
+    for content, message in [("{", "not valid JSON"), ('{"people": {}}', "not a cast file"),
+                             ('{"characters": {"pip": {}}}', "not a cast file")]:
+        (tmp_path / "cast.json").write_text(content)
+        with pytest.raises(CascadeError, match=message):
+            read_cast(tmp_path)
+    with pytest.raises(CascadeError, match="no cast.json"):
+        read_cast(tmp_path / "nowhere")
