@@ -26,9 +26,9 @@ def add_arguments(parser) -> None:
     group.add_argument("--cascade-every", type=int, default=4, help="test every Nth frame of them")
 
 
-def training_reports() -> dict:
+def training_reports(detectors) -> dict:
     reports = {}
-    for detector in load_cast():
+    for detector in detectors:
         report_path = detector.cascade_path.with_suffix(".json")
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
         reports[detector.name] = {
@@ -69,14 +69,15 @@ def held_out(detector, videos: list[Path], every: int) -> dict:
 
 
 def measure(args) -> dict:
-    reports = training_reports()
+    detectors = load_cast()
+    reports = training_reports(detectors)
     with tempfile.TemporaryDirectory(prefix="toonsite-cascades-") as tmp:
         videos = []
         for seed in HELD_OUT_SEEDS:
             video = Path(tmp) / f"held-out-{seed}.mp4"
             write_episode(video, seconds=args.cascade_seconds, seed=seed, progress=True)
             videos.append(video)
-        for detector in load_cast():
+        for detector in detectors:
             reports[detector.name]["held_out"] = held_out(detector, videos, args.cascade_every)
     return {"cascades": reports, "held_out_seeds": list(HELD_OUT_SEEDS), "seconds": args.cascade_seconds,
             "every": args.cascade_every, "folder": str(SHIPPED_CASCADES.name)}

@@ -34,7 +34,7 @@ import numpy as np
 from .detection import CharacterDetector, DetectionParams
 from .inference import EmotionClassifier
 from .tracking import TrackPoint, fill_gaps, iou, link_tracks, run_confidence, smooth_emotions
-from .video import decode_frames, probe_video
+from .video import VideoInfo, decode_frames, probe_video
 
 METHODS = ("fast", "seed")
 SEED_SCALE_FACTOR = 1.10
@@ -129,14 +129,16 @@ def segment_video(
     stop: int | None = None,
     settings: FastSettings | None = None,
     progress: Progress | None = None,
+    info: VideoInfo | None = None,
 ) -> Segmentation:
-    """Find and classify every character's faces in frames [start, stop) of a video."""
+    """Find and classify every character's faces in frames [start, stop) of a video (`info`: the video's
+    probe, when the caller already made it)."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     if not detectors:
         raise ValueError("no characters to look for")
     began = time.perf_counter()
-    info = probe_video(path)
+    info = info or probe_video(path)
     stop = info.frame_count if stop is None else min(stop, info.frame_count)
     if not 0 <= start < stop:
         raise ValueError(f"frame range [{start}, {stop}) is empty or outside the video's {info.frame_count} frames")

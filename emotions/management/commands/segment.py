@@ -56,7 +56,7 @@ class Command(ToonCommand):
         ) as bar:
             result = segment_video(
                 video, detectors, classifier, method=options["method"], start=options["start"],
-                stop=options["stop"], settings=settings, progress=bar.update,
+                stop=options["stop"], settings=settings, progress=bar.update, info=info,
             )
         out = result.as_json()
         out_path = Path(options["json"])
