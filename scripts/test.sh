@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
+source scripts/browser.sh
 exec .venv/bin/python -m pytest "$@"

@@ -5,7 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import emotions.api.urls
 import recommender.api
-from emotions import views
 from emotions.api.views import TokenApi
 
 api = [
@@ -17,9 +16,8 @@ api = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.health, name="health"),
-    path("cast/<slug:slug>.png", views.cast_portrait, name="cast-portrait"),
+    path("", include("emotions.urls")),
+    path("", include("recommender.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((api, "api"))),

@@ -1,0 +1,33 @@
+"""Template filters the pages share: times as a viewer reads them, shares as percentages, emotion colours."""
+from django import template
+
+from emotions.vision.emotions import EMOTIONS
+
+register = template.Library()
+
+
+@register.filter
+def clock(seconds) -> str:
+    """Seconds as m:ss (or h:mm:ss), the way a video player shows a time."""
+    try:
+        total = int(float(seconds))
+    except (TypeError, ValueError):
+        return ""
+    hours, rest = divmod(max(total, 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def percent(share, digits: int = 0) -> str:
+    """A share from 0 to 1 as a percentage."""
+    try:
+        return f"{float(share) * 100:.{int(digits)}f}%"
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.simple_tag
+def emotions() -> tuple[str, ...]:
+    """The emotion vocabulary in its canonical order (which is also the order of the colours in site.css)."""
+    return EMOTIONS

@@ -1,0 +1,19 @@
+"""The site's pages (the REST API's routes are in emotions.api.urls)."""
+from django.urls import path
+
+from emotions.views import characters, episodes, frames, home
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("healthz", home.health, name="health"),
+    path("cast/<slug:slug>.png", home.cast_portrait, name="cast-portrait"),
+    path("episodes/", episodes.episode_list, name="episode-list"),
+    path("episodes/upload/", episodes.episode_upload, name="episode-upload"),
+    path("episodes/<int:pk>/", episodes.episode_detail, name="episode-detail"),
+    path("episodes/<int:pk>/video", episodes.episode_video, name="episode-video"),
+    path("characters/", characters.character_list, name="character-list"),
+    path("characters/<slug:slug>/", characters.character_detail, name="character-detail"),
+    path("frames/", frames.frame_search, name="frame-search"),
+    path("frames/drawing/", frames.frame_drawing_search, name="frame-drawing"),
+    path("frames/download.zip", frames.frame_download, name="frame-download"),
+]

@@ -1,0 +1,1 @@
+"""The site's pages, one module per part: home, episodes, characters, frames (the animators' search)."""

@@ -1,0 +1,126 @@
+"""The browser tests: Debian's headless Chromium, driven by Playwright, against the site served by pytest-django's
+live server on the real PostgreSQL. Each page's screenshot is saved to docs/screenshots/ for the README."""
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files import File
+
+from emotions import processing
+from emotions.vision.studio.episode import write_episode
+from tests.conftest import ROOT, UNDER_CI
+from tests.test_api import cast  # noqa: F401  (a fixture)
+from tests.test_processing import media  # noqa: F401  (a fixture)
+
+# Playwright's sync API runs an event loop in the test's thread; Django refuses ORM calls from a thread with a
+# running loop unless told otherwise. The calls the tests make are ordinary synchronous ones, so this is safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# Chromium's background services would try the closed network at every start; a test needs none of them.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-default-apps", "--mute-audio"]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+PASSWORD = "drawing-reference"
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (Debian's, never one Playwright downloads)."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        reason = f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium package when it may"
+        if UNDER_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def site(live_server, media, settings):  # noqa: F811
+    """The live server's address, with the test's own media folder (episodes, crops) behind it."""
+    return live_server.url
+
+
+def _new_page(browser, base_url: str, viewport: dict):
+    context = browser.new_context(base_url=base_url, viewport=viewport, accept_downloads=True)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    page.js_errors = []
+    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    return context, page
+
+
+@pytest.fixture
+def page(browser, site):
+    """A fresh browser tab (its own cookies) at desktop size. A JavaScript error on any page fails the test."""
+    context, tab = _new_page(browser, site, DESKTOP)
+    yield tab
+    errors = tab.js_errors
+    context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+@pytest.fixture
+def phone_page(browser, site):
+    """A fresh browser tab at a phone's size (390 x 844 CSS pixels)."""
+    context, tab = _new_page(browser, site, PHONE)
+    yield tab
+    errors = tab.js_errors
+    context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+@pytest.fixture
+def user(db):
+    return get_user_model().objects.create_user("ana", password=PASSWORD)
+
+
+def log_in(page, username: str, password: str = PASSWORD) -> None:
+    """Log in through the login form, as a person would."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+@pytest.fixture
+def logged_in_page(page, user):
+    log_in(page, user.username)
+    return page
+
+
+def shoot(page, name: str, full_page: bool = True) -> Path:
+    """Save the page as docs/screenshots/<name>.png (the README shows these)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+@pytest.fixture
+def processed_episode(cast, user, tmp_path, settings):  # noqa: F811
+    """Make a studio episode and process it here (inline, no worker): returns a function giving the Episode."""
+    settings.EPISODE_RANGE_FRAMES = 48
+
+    def make(title: str, *, seconds: float = 4, seed: int = 301, bias: dict | None = None, owner=None):
+        video = tmp_path / f"{seed}.mp4"
+        write_episode(video, seconds=seconds, seed=seed, emotion_bias=bias)
+        with open(video, "rb") as handle:
+            episode = processing.episode_create(owner=owner or user, file=File(handle, name=video.name), title=title)
+        processing.episode_process(episode=episode, inline=True)
+        episode.refresh_from_db()
+        assert episode.status == "done", episode.error
+        return episode
+
+    return make
