@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import api, cascades, cnn, segmentation
+from benchmarks import api, cascades, cnn, pages, segmentation
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -25,6 +25,7 @@ SECTIONS = {
     "cascades": ("Character cascades", cascades),
     "segmentation": ("Video segmentation", segmentation),
     "api": ("REST API and episode processing at scale", api),
+    "pages": ("Browser pages at scale", pages),
 }
 
 
