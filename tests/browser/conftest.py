@@ -2,6 +2,7 @@
 live server on the real PostgreSQL. Each page's screenshot is saved to docs/screenshots/ for the README."""
 import os
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -57,17 +58,35 @@ def _new_page(browser, base_url: str, viewport: dict):
     page = context.new_page()
     page.js_errors = []
     page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    # Every asset must come from the site itself: a request anywhere else (a CDN, a web font) is refused and recorded.
+    page.outside_requests = []
+    local = urlparse(base_url).hostname
+
+    def refuse_outside(route):
+        url = urlparse(route.request.url)
+        if url.scheme in ("http", "https") and url.hostname not in (local, "localhost", "127.0.0.1"):
+            page.outside_requests.append(route.request.url)
+            return route.abort()
+        return route.continue_()
+
+    context.route("**/*", refuse_outside)
     return context, page
+
+
+def _close(context, tab) -> None:
+    errors, outside = tab.js_errors, tab.outside_requests
+    context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
+    assert not outside, f"the page asked for assets outside the site: {outside}"
 
 
 @pytest.fixture
 def page(browser, site):
-    """A fresh browser tab (its own cookies) at desktop size. A JavaScript error on any page fails the test."""
+    """A fresh browser tab (its own cookies) at desktop size. A JavaScript error on any page, or a request for
+    anything outside the site, fails the test."""
     context, tab = _new_page(browser, site, DESKTOP)
     yield tab
-    errors = tab.js_errors
-    context.close()
-    assert not errors, f"JavaScript errors in the page: {errors}"
+    _close(context, tab)
 
 
 @pytest.fixture
@@ -75,9 +94,7 @@ def phone_page(browser, site):
     """A fresh browser tab at a phone's size (390 x 844 CSS pixels)."""
     context, tab = _new_page(browser, site, PHONE)
     yield tab
-    errors = tab.js_errors
-    context.close()
-    assert not errors, f"JavaScript errors in the page: {errors}"
+    _close(context, tab)
 
 
 @pytest.fixture
