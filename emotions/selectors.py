@@ -177,3 +177,102 @@ def character_emotion_breakdown(*, character: Character) -> dict:
 def detection_list() -> QuerySet[Detection]:
     """The published detections (those of finished runs), with their episode and character fetched alongside."""
     return Detection.objects.published().select_related("episode", "character")
+
+
+# -- pages: characters and frames ----------------------------------------------------------------------------
+FACES_PAGE_SIZE = 48  # faces or frames per gallery/search page
+EPISODE_CHOICES_MAX = 500  # episodes offered in the frame search's episode menu
+
+
+def character_tiles() -> list[dict]:
+    """Every character with what its tile shows, in three queries whatever the catalogue's size: screen seconds,
+    episodes and dominant emotion from the summaries, and `face`, its most confident published face crop (the
+    picture for a character without a cast portrait; `portrait` says whether it has one)."""
+    from django.db.models import OuterRef, Subquery
+
+    best_face = (
+        Detection.objects.published().filter(character=OuterRef("pk")).exclude(crop="")
+        .order_by("-confidence", "-id").values("pk")[:1]
+    )
+    characters = list(character_list().annotate(face=Subquery(best_face)))
+    seconds: dict[int, dict[str, float]] = {}
+    for row in EpisodeEmotion.objects.values("character_id", "emotion").annotate(seconds=Sum("seconds")).order_by():
+        seconds.setdefault(row["character_id"], {})[row["emotion"]] = row["seconds"]
+    episodes = dict(
+        EpisodeEmotion.objects.values("character_id").annotate(n=Count("episode", distinct=True))
+        .order_by().values_list("character_id", "n")
+    )
+    return [_character_tile(c, seconds.get(c.pk, {}), episodes.get(c.pk, 0)) for c in characters]
+
+
+def _character_tile(character: Character, seconds: dict[str, float], episodes: int) -> dict:
+    total = sum(seconds.values())
+    emotion = max(seconds, key=lambda e: (seconds[e], -EMOTIONS.index(e))) if total else None
+    return {
+        "character": character, "slug": character.slug, "name": character.name,
+        "initials": "".join(word[0] for word in character.name.split()[:2]).upper() or character.slug[:2].upper(),
+        "portrait": character_has_portrait(character=character), "face": character.face,
+        "seconds": total, "episodes": episodes, "emotion": emotion,
+        "share": seconds[emotion] / total if emotion else 0.0,
+    }
+
+
+def character_has_portrait(*, character: Character) -> bool:
+    """Whether /cast/<slug>.png draws this character: the shipped cast's studio portraits."""
+    from emotions.vision.studio import CAST
+
+    return character.shipped and character.slug in CAST
+
+
+def character_best_face(*, character: Character) -> int | None:
+    """The id of the character's most confident published face with a crop (its picture without a portrait)."""
+    return (
+        Detection.objects.published().filter(character=character).exclude(crop="")
+        .order_by("-confidence", "-id").values_list("pk", flat=True).first()
+    )
+
+
+def character_dominant_emotion(*, breakdown: dict) -> str | None:
+    """The emotion with the most screen seconds in a character_emotion_breakdown, None when it has no faces."""
+    shown = [row for row in breakdown["emotions"] if row["detections"]]
+    return max(shown, key=lambda row: row["seconds"])["emotion"] if shown else None
+
+
+def _confidence_page(rows: QuerySet[Detection], after: tuple[float, int] | None, limit: int):
+    """Keyset page over (confidence, id) descending: `confidence <= c` bounds the index scan, the OR breaks ties."""
+    if after is not None:
+        confidence, pk = after
+        rows = rows.filter(confidence__lte=confidence).filter(Q(confidence__lt=confidence) | Q(id__lt=pk))
+    page = list(rows.order_by("-confidence", "-id")[: limit + 1])
+    following = (page[limit - 1].confidence, page[limit - 1].pk) if len(page) > limit else None
+    return page[:limit], following
+
+
+def character_faces(*, character: Character, emotion: str, after: tuple[float, int] | None = None,
+                    limit: int = FACES_PAGE_SIZE) -> tuple[list[Detection], tuple[float, int] | None]:
+    """One page of the character's published face crops showing the emotion, most confident first, after the
+    (confidence, id) key `after`: the page and the next page's key (None on the last). Keyset on the
+    (character, emotion, -confidence) index: no count, no offset."""
+    rows = detection_list().filter(character=character, emotion=emotion).exclude(crop="")
+    return _confidence_page(rows, after, limit)
+
+
+def frame_page(*, detections: QuerySet[Detection], after: tuple[float, int] | None = None,
+               limit: int = FACES_PAGE_SIZE) -> tuple[list[Detection], tuple[float, int] | None]:
+    """One page of these published detections (already filtered, e.g. by DetectionFilter) that have a stored frame,
+    most confident first, after the (confidence, id) key `after`, and the next page's key (None on the last)."""
+    return _confidence_page(detections.exclude(frame_image=""), after, limit)
+
+
+def frame_search_episodes() -> list[dict]:
+    """The processed episodes the frame search offers (id and title), newest first, at most EPISODE_CHOICES_MAX."""
+    return list(
+        Episode.objects.filter(status=Status.DONE).order_by("-created", "-id").values("pk", "title")
+        [:EPISODE_CHOICES_MAX]
+    )
+
+
+def frames_for_download(*, ids: list[int]) -> list[Detection]:
+    """The published detections among these ids, in the order given, with their episode and character."""
+    found = detection_list().in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]

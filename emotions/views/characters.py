@@ -1,10 +1,46 @@
-"""Character pages (scaffold: replaced by the characters work)."""
-from django.http import HttpResponse
+"""Character pages: the cast as tiles, and each character's emotion browser (tabs of face crops, a breakdown
+chart). They read summaries and keyset pages only, so they stay fast over a million faces."""
+from urllib.parse import urlencode
+
+from django.shortcuts import get_object_or_404, render
+
+from emotions import selectors
+from emotions.page_forms import CharacterGalleryForm, page_key
+from emotions.views.access import read_page
+
+GALLERY_FRAGMENT = "emotions/includes/character_gallery.html"
 
 
+@read_page
 def character_list(request):
-    return HttpResponse("characters")
+    """Every character: picture, screen time across episodes, dominant emotion; each links to its browser."""
+    return render(request, "emotions/character_list.html", {"tiles": selectors.character_tiles()})
 
 
-def character_detail(request, slug):
-    return HttpResponse("character")
+@read_page
+def character_detail(request, slug: str):
+    """One character's emotions as tabs of face crops (`?emotion=`, keyset pages `&after=`) and its breakdown.
+
+    With `fragment=1` only the gallery (tiles and pager) is answered: the page's script appends it."""
+    character = get_object_or_404(selectors.character_list(), slug=slug)
+    breakdown = selectors.character_emotion_breakdown(character=character)
+    form = CharacterGalleryForm(request.GET)
+    context = {"character": character, "breakdown": breakdown, "form": form}
+    if not form.is_valid():
+        return render(request, "emotions/character_detail.html", {**context, **_picture(character)}, status=400)
+    emotion = form.cleaned_data["emotion"] or selectors.character_dominant_emotion(breakdown=breakdown) or "happy"
+    faces, following = selectors.character_faces(
+        character=character, emotion=emotion, after=form.cleaned_data["after"]
+    )
+    context.update(emotion=emotion, faces=faces, first_page=form.cleaned_data["after"] is None,
+                   count=next(row["detections"] for row in breakdown["emotions"] if row["emotion"] == emotion),
+                   next_query=urlencode({"emotion": emotion, "after": page_key(following)}) if following else "")
+    if form.cleaned_data["fragment"]:
+        return render(request, GALLERY_FRAGMENT, context)
+    return render(request, "emotions/character_detail.html", {**context, **_picture(character)})
+
+
+def _picture(character) -> dict:
+    if selectors.character_has_portrait(character=character):
+        return {"portrait": True, "face": None}
+    return {"portrait": False, "face": selectors.character_best_face(character=character)}
