@@ -1,0 +1,50 @@
+"""Forms of the recommender's pages: they validate the query string and say in plain words what was wrong."""
+from django import forms
+
+from emotions.models import Character
+from emotions.vision.emotions import EMOTIONS
+
+EMOTION_CHOICES = [(name, name.capitalize()) for name in EMOTIONS]
+
+
+def _unknown_emotion() -> str:
+    return f"Unknown emotion “%(value)s”: choose one of {', '.join(EMOTIONS)}."
+
+
+class CharacterChoiceField(forms.ModelChoiceField):
+    """A character by slug; an unknown one is refused with the known names, so the reader can pick again."""
+
+    def label_from_instance(self, character) -> str:
+        return character.name
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            known = ", ".join(self.queryset.values_list("slug", flat=True)) or "none yet"
+            raise forms.ValidationError(
+                f"Unknown character “{value}”: the known characters are {known}.", code="invalid_choice"
+            ) from None
+
+
+class LeaderboardForm(forms.Form):
+    """`?emotion=happy`: which emotion to rank the characters by."""
+
+    emotion = forms.ChoiceField(choices=EMOTION_CHOICES, error_messages={
+        "invalid_choice": _unknown_emotion(), "required": "Choose an emotion.",
+    })
+
+
+class RecommendationForm(LeaderboardForm):
+    """`?character=pip&emotion=happy`: the happiest Pip. The emotion field comes after the character."""
+
+    emotion = forms.ChoiceField(
+        choices=EMOTION_CHOICES, widget=forms.RadioSelect, error_messages={
+            "invalid_choice": _unknown_emotion(), "required": "Choose an emotion.",
+        },
+    )
+    character = CharacterChoiceField(
+        queryset=Character.objects.order_by("name", "slug"), to_field_name="slug", empty_label="Choose a character",
+        error_messages={"required": "Choose a character."},
+    )
+    field_order = ["character", "emotion"]
