@@ -1,14 +1,89 @@
-"""Frame search pages (scaffold: replaced by the frames work)."""
-from django.http import HttpResponse
+"""The animators' frame search: filter faces by character, emotion, confidence and episode, or search by a
+drawing; see each face boxed on its frame, and download the chosen frames with their crops as a ZIP."""
+import tempfile
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from emotions import references, selectors, similarity
+from emotions.api.filters import DetectionFilter
+from emotions.page_forms import DrawingSearchForm, FrameDownloadForm, PageForm, page_key
+from emotions.views.access import read_page
+from emotions.vision.emotions import EMOTIONS
+
+TEMPLATE = "emotions/frame_search.html"
+DRAWING_RESULTS = 24
 
 
+@read_page
 def frame_search(request):
-    return HttpResponse("frames")
+    """Frames of the published faces that match the GET filters, most confident first, 48 a page (`after`)."""
+    filters = DetectionFilter(request.GET, queryset=selectors.detection_list())
+    page = PageForm(request.GET)
+    if not (filters.is_valid() & page.is_valid()):  # both, so every bad field is reported at once
+        errors = {**filters.errors, **page.errors}
+        return render(request, TEMPLATE, _context(request, errors=errors), status=400)
+    frames, following = selectors.frame_page(detections=filters.qs, after=page.cleaned_data["after"])
+    query = request.GET.copy()
+    query.pop("after", None)
+    first_query = query.urlencode()
+    if following:
+        query["after"] = page_key(following)
+    return render(request, TEMPLATE, _context(
+        request, frames=_boxed(frames), searched=True, first_page=page.cleaned_data["after"] is None,
+        first_query=first_query, next_query=query.urlencode() if following else "",
+    ))
 
 
+@login_required
 def frame_drawing_search(request):
-    return HttpResponse("drawing")
+    """POST a drawing (and optionally a character): its emotion, and the stored faces most alike, as frames."""
+    if request.method != "POST":
+        return redirect("frame-search")
+    form = DrawingSearchForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, TEMPLATE, _context(request, drawing_form=form), status=413 if form.too_large else 400)
+    classification, faces = similarity.detection_similar_search(
+        image=form.cleaned_data["decoded"], character=form.cleaned_data["character"], limit=DRAWING_RESULTS
+    )
+    for face in faces:
+        face.detection.similarity = face.similarity
+    return render(request, TEMPLATE, _context(
+        request, drawing_form=form, classification=classification,
+        probabilities=sorted(classification.probabilities.items(), key=lambda item: -item[1]),
+        frames=_boxed([face.detection for face in faces]),
+    ))
 
 
+@read_page
+@require_POST
 def frame_download(request):
-    return HttpResponse("zip")
+    """The selected frames (POST `ids`), their face crops and a manifest, as one ZIP of references."""
+    form = FrameDownloadForm(request.POST)
+    if not form.is_valid():
+        return render(request, TEMPLATE, _context(request, refusal=form.errors["ids"]), status=400)
+    detections = form.cleaned_data["detections"]
+    out = tempfile.TemporaryFile()  # FileResponse closes it once sent
+    references.references_zip_write(detections=detections, out=out)
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, content_type="application/zip",
+                        filename=references.references_filename(detections=detections))
+
+
+def _context(request, **extra) -> dict:
+    """What every state of the page shows: the filter form with its choices and the values sent."""
+    return {
+        "characters": selectors.character_list(), "emotions": EMOTIONS, "episodes": selectors.frame_search_episodes(),
+        "values": request.GET, "errors": {}, "drawing_form": DrawingSearchForm(), **extra,
+    }
+
+
+def _boxed(detections: list) -> list:
+    """Give each detection its face box in percent of the frame, for the box drawn over the frame's picture."""
+    for d in detections:
+        width, height = d.episode.width or 1, d.episode.height or 1
+        d.box_percent = {"left": 100 * d.x / width, "top": 100 * d.y / height,
+                         "width": 100 * d.w / width, "height": 100 * d.h / height}
+    return detections

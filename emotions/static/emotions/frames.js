@@ -1,0 +1,30 @@
+// The frame search's selection: "select all on this page" and a count of the frames chosen for the ZIP.
+// Without this script the checkboxes and the download button work as a plain form.
+(function () {
+  "use strict";
+  const form = document.getElementById("download");
+  if (!form) return;
+  const boxes = () => Array.from(form.querySelectorAll("input[name=ids]"));
+  const all = form.querySelector("[data-select-all]");
+  const count = form.querySelector("[data-selected-count]");
+  const button = form.querySelector("[data-download]");
+
+  function update() {
+    const chosen = boxes().filter((box) => box.checked).length;
+    count.textContent = chosen ? `${chosen} selected` : "Nothing selected yet";
+    button.disabled = chosen === 0;
+    all.checked = chosen > 0 && chosen === boxes().length;
+    all.indeterminate = chosen > 0 && chosen < boxes().length;
+    boxes().forEach((box) => box.closest(".frame-result").classList.toggle("picked", box.checked));
+  }
+
+  all.closest("label").hidden = false;
+  all.addEventListener("change", () => {
+    boxes().forEach((box) => { box.checked = all.checked; });
+    update();
+  });
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "ids") update();
+  });
+  update();
+})();
