@@ -25,3 +25,29 @@ class ClassifyForm(forms.Form):
             raise forms.ValidationError(str(error)) from error
         self.cleaned_data["image_bytes"] = data
         return upload
+
+
+class EpisodeUploadForm(forms.Form):
+    """A video to keep as an episode (the no-JavaScript path of the upload page; the page's script uses the API).
+    Its content is judged by processing.episode_create, not here."""
+
+    file = forms.FileField(label="Video file", allow_empty_file=True)
+    title = forms.CharField(label="Title", max_length=200, required=False,
+                            help_text="Leave empty to use the file's name.")
+
+
+class EpisodePageForm(forms.Form):
+    """The episode page's query: `t`, where the video starts, and `after`, the (time, id) key of a detections page."""
+
+    t = forms.FloatField(required=False, min_value=0, label="Start at (seconds)")
+    after = forms.RegexField(
+        required=False, regex=r"^\d+(\.\d+)?(e-?\d+)?_\d+$",
+        error_messages={"invalid": "after must be a detection's time and id, like 12.5_3401"},
+    )
+
+    def clean_after(self):
+        after = self.cleaned_data["after"]
+        if not after:
+            return None
+        time, pk = after.split("_")
+        return float(time), int(pk)

@@ -276,3 +276,93 @@ def frames_for_download(*, ids: list[int]) -> list[Detection]:
     """The published detections among these ids, in the order given, with their episode and character."""
     found = detection_list().in_bulk(ids)
     return [found[pk] for pk in ids if pk in found]
+
+
+# -- pages: episodes ---------------------------------------------------------------------------------------
+# The episode page's timeline: about this many buckets a lane, but never finer than two frames (a face stands
+# for the time until the next analysed frame, so finer buckets would only add gaps between faces).
+TIMELINE_LANE_BUCKETS = 150
+DETECTIONS_PAGE_SIZE = 50
+
+
+def episode_main_emotions(*, episode_ids) -> dict[int, list[dict]]:
+    """For each episode, its characters (most screen time first) with the emotion each shows most, from the
+    summaries in one query: {episode id: [{slug, name, emotion, share, seconds}]}."""
+    rows = (
+        EpisodeEmotion.objects.filter(episode_id__in=list(episode_ids))
+        .values_list("episode_id", "character__slug", "character__name", "emotion", "seconds", "share")
+        .order_by()
+    )
+    best: dict[tuple[int, str], dict] = {}
+    for episode_id, slug, name, emotion, seconds, share in rows:
+        entry = best.setdefault((episode_id, slug), {"slug": slug, "name": name, "emotion": emotion, "share": -1.0,
+                                                     "seconds": 0.0})
+        entry["seconds"] += seconds
+        if share > entry["share"]:
+            entry["emotion"], entry["share"] = emotion, share
+    result: dict[int, list[dict]] = {}
+    for (episode_id, _), entry in best.items():
+        result.setdefault(episode_id, []).append(entry)
+    for entries in result.values():
+        entries.sort(key=lambda e: (-e["seconds"], e["slug"]))
+    return result
+
+
+def episode_timeline_bucket(*, episode: Episode) -> float:
+    """The timeline bucket (seconds) for the episode page: about TIMELINE_LANE_BUCKETS a lane, and at least 1.5
+    times the spacing of the analysed frames (the run's stride), so a face on screen leaves no empty bucket."""
+    run = episode.current_run
+    stride = (run.settings or {}).get("stride", 1) if run is not None else 1
+    return max(episode.duration / TIMELINE_LANE_BUCKETS, 1.5 * stride / max(episode.fps, 1e-6), 0.01)
+
+
+def episode_timeline_lanes(*, episode: Episode, names: dict[str, str] | None = None) -> dict:
+    """The episode's timeline as lanes, one per character, of segments: runs of buckets whose dominant emotion is
+    the same, merged ({start, end, emotion, left, width}, left/width in % of the episode). One aggregate query.
+    A single empty bucket inside a run is bridged: it is the spacing of analysed frames, not an absence.
+
+    `names` maps slugs to display names (the page has them from the summaries); lanes follow its order."""
+    bucket = episode_timeline_bucket(episode=episode)
+    buckets = episode_timeline(episode=episode, bucket=bucket)
+    segments: dict[str, list[dict]] = {}
+    span = max(episode.duration, bucket)
+    for b in buckets:
+        for slug, seconds in b["characters"].items():
+            emotion = max(seconds, key=lambda e: (seconds[e], -EMOTIONS.index(e)))
+            # Faces further apart than a bucket stand for time past its end: the stretch reaches that far.
+            end = min(max(b["end"], b["start"] + sum(seconds.values())), span)
+            lane = segments.setdefault(slug, [])
+            last = lane[-1] if lane else None
+            if last and last["emotion"] == emotion and b["start"] - last["end"] <= bucket * 1.01:
+                last["end"] = max(last["end"], end)
+            else:
+                if last:
+                    last["end"] = min(last["end"], b["start"])
+                lane.append({"start": b["start"], "end": end, "emotion": emotion})
+    for lane in segments.values():
+        for s in lane:
+            s["left"] = round(100 * s["start"] / span, 3)
+            s["width"] = round(100 * (s["end"] - s["start"]) / span, 3)
+    names = names or {}
+    order = [slug for slug in names if slug in segments] + sorted(slug for slug in segments if slug not in names)
+    lanes = [{"slug": slug, "name": names.get(slug, slug), "segments": segments[slug]} for slug in order]
+    ticks = [{"at": span * i / 4, "left": 25 * i} for i in range(5)]
+    return {"bucket": bucket, "duration": span, "lanes": lanes, "ticks": ticks}
+
+
+def episode_detection_page(*, episode: Episode, after: tuple[float, int] | None = None,
+                           limit: int = DETECTIONS_PAGE_SIZE) -> tuple[list[Detection], tuple[float, int] | None]:
+    """One page of the episode's published detections in time order, after the (time, id) key `after`: the page
+    and the key of the next page (None on the last). Keyset on the (episode, time) index: no count, no offset."""
+    rows = detection_list().filter(episode=episode).select_related(None).select_related("character")
+    if after is not None:
+        time, pk = after
+        rows = rows.filter(time__gte=time).filter(Q(time__gt=time) | Q(id__gt=pk))
+    page = list(rows.order_by("time", "id")[: limit + 1])
+    following = (page[limit - 1].time, page[limit - 1].pk) if len(page) > limit else None
+    return page[:limit], following
+
+
+def episode_file_name(*, pk: int) -> str:
+    """The storage name of the episode's video; DoesNotExist when there is no such episode."""
+    return Episode.objects.values_list("file", flat=True).get(pk=pk)

@@ -1,18 +1,232 @@
-"""Episode pages (scaffold: replaced by the episodes work)."""
-from django.http import HttpResponse
+"""Episode pages: the upload page (a script uploads through the API; the plain form works without it), the list,
+the episode page (video, emotion timeline, subtitles, summaries, detections, alike episodes) and the video itself,
+streamed with HTTP ranges so browsers can seek."""
+import mimetypes
+import re
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+from kombu.exceptions import OperationalError as BrokerUnreachable
+
+from emotions import processing, selectors
+from emotions.api.filters import EpisodeFilter
+from emotions.forms import EpisodePageForm, EpisodeUploadForm
+from emotions.models import Episode, Status
+from emotions.views.access import read_page
+from recommender.selectors import episode_similar
+
+EPISODES_PER_PAGE = 20
+SIMILAR_EPISODES = 6
+VIDEO_CHUNK = 256 * 1024
+# Slack for the multipart envelope around an upload's bytes (as the API allows).
+MULTIPART_OVERHEAD = 64 * 1024
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
+# -- the list ----------------------------------------------------------------------------------------------------
+@read_page
 def episode_list(request):
-    return HttpResponse("episodes")
+    """Episodes, newest first, filtered by status and title, each with its characters' main emotions."""
+    query = {key: request.GET[key] for key in ("status", "search") if request.GET.get(key)}
+    filterset = EpisodeFilter(query, queryset=selectors.episode_list())
+    if not filterset.is_valid():
+        return render(request, "emotions/episode_list.html", _list_context(filterset, None), status=400)
+    page = Paginator(filterset.qs, EPISODES_PER_PAGE).get_page(request.GET.get("page"))
+    mains = selectors.episode_main_emotions(episode_ids=[e.pk for e in page])
+    for episode in page:
+        episode.main_emotions = mains.get(episode.pk, [])
+    return render(request, "emotions/episode_list.html", _list_context(filterset, page))
 
 
+def _list_context(filterset, page) -> dict:
+    query = {key: value for key, value in filterset.data.items() if key in ("status", "search")}
+    return {"filterset": filterset, "page": page, "statuses": Status.choices, "query": query}
+
+
+# -- upload --------------------------------------------------------------------------------------------------------
+@login_required
 def episode_upload(request):
-    return HttpResponse("upload")
+    """The upload page; a plain multipart POST (no JavaScript) keeps and queues the episode, then opens its page."""
+    limit = settings.MAX_EPISODE_UPLOAD_BYTES
+    if request.method != "POST":
+        return _upload_page(request, EpisodeUploadForm())
+    if _declared_size(request) > limit + MULTIPART_OVERHEAD:  # refuse before reading a byte of it
+        reason = (f"The upload is {_declared_size(request) / 2**20:.1f} MiB; the largest episode accepted is "
+                  f"{limit / 2**20:.1f} MiB.")
+        return _upload_page(request, EpisodeUploadForm(), reason=reason, status=413)
+    form = EpisodeUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _upload_page(request, form, status=400)
+    try:
+        episode = processing.episode_create(
+            owner=request.user, file=form.cleaned_data["file"], title=form.cleaned_data["title"]
+        )
+    except processing.DuplicateEpisode as error:
+        return _upload_page(request, form, reason=f"{error}.", duplicate=error.episode, status=409)
+    except processing.EpisodeRejected as error:
+        return _upload_page(request, form, reason=f"{error}.", status=413 if error.code == "too_large" else 400)
+    _start_processing(request, episode)
+    return redirect("episode-detail", pk=episode.pk)
 
 
-def episode_detail(request, pk):
-    return HttpResponse("episode")
+def _declared_size(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
-def episode_video(request, pk):
-    return HttpResponse("video")
+def _upload_page(request, form, *, reason: str = "", duplicate=None, status: int = 200):
+    context = {"form": form, "reason": reason, "duplicate": duplicate,
+               "max_bytes": settings.MAX_EPISODE_UPLOAD_BYTES}
+    return render(request, "emotions/episode_upload.html", context, status=status)
+
+
+def _start_processing(request, episode) -> None:
+    """Queue the episode's processing; a refusal or an unreachable queue keeps the episode and says so."""
+    try:
+        processing.episode_process(episode=episode)
+    except processing.ProcessingRefused as error:
+        messages.error(request, f"The episode is kept but cannot be processed: {error}.")
+    except BrokerUnreachable:
+        messages.error(request, "The episode is kept, but the task queue is unreachable: use “Process again” "
+                                "once it is back.")
+
+
+# -- the episode page ------------------------------------------------------------------------------------------------
+@read_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def episode_detail(request, pk: int):
+    """The episode: video with ?t= start, timeline lanes, subtitles, summaries, a page of detections, alike episodes.
+    A POST (owner or staff) processes it again or deletes it."""
+    try:
+        episode = selectors.episode_detail(pk=pk)
+    except Episode.DoesNotExist:
+        return render(request, "emotions/episode_detail.html", {"missing": pk}, status=404)
+    if request.method == "POST":
+        return _episode_action(request, episode)
+    form = EpisodePageForm(request.GET)
+    if not form.is_valid():
+        return render(request, "emotions/episode_detail.html", {"episode": episode, "form": form}, status=400)
+    characters = selectors.episode_character_emotions(episode=episode)
+    detections, following = selectors.episode_detection_page(episode=episode, after=form.cleaned_data["after"])
+    context = {
+        "episode": episode, "form": form, "start": form.cleaned_data["t"] or 0,
+        "characters": _with_bars(characters),
+        "timeline": selectors.episode_timeline_lanes(episode=episode, names={c["slug"]: c["name"] for c in characters}),
+        "detections": detections, "after": form.cleaned_data["after"],
+        "next_after": f"{following[0]!r}_{following[1]}" if following else None,
+        "similar": _similar(episode, {c["slug"]: c["name"] for c in characters}),
+        "can_change": _can_change(request.user, episode),
+    }
+    return render(request, "emotions/episode_detail.html", context)
+
+
+def _with_bars(characters: list[dict]) -> list[dict]:
+    """Each character's emotions as a list, largest share first, for the summary's bars."""
+    for entry in characters:
+        entry["bars"] = sorted(({"emotion": e, **f} for e, f in entry["emotions"].items()), key=lambda b: -b["share"])
+    return characters
+
+
+def _similar(episode, names: dict[str, str]) -> list[dict]:
+    """Alike episodes, their shared characters by name."""
+    return [{"episode": s.episode, "similarity": s.similarity,
+             "shared_characters": [names.get(slug, slug) for slug in s.shared_characters]}
+            for s in episode_similar(episode=episode, limit=SIMILAR_EPISODES)]
+
+
+def _can_change(user, episode) -> bool:
+    return user.is_authenticated and (user.is_staff or episode.owner_id == user.pk)
+
+
+def _episode_action(request, episode):
+    """"Process again" or "Delete", for the episode's owner or staff."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('login')}?next={request.path}")
+    if not _can_change(request.user, episode):
+        return HttpResponse("Only the episode's owner or staff may change it.", status=403,
+                            content_type="text/plain; charset=utf-8")
+    action = request.POST.get("action")
+    if action == "delete":
+        processing.episode_delete(episode=episode)
+        messages.success(request, f"Episode “{episode.title}” was deleted.")
+        return redirect("episode-list")
+    if action == "reprocess":
+        try:
+            processing.episode_reprocess(episode=episode, force=episode.status == Status.FAILED)
+            messages.success(request, "Processing again: the page follows its progress.")
+        except processing.ProcessingRefused as error:
+            messages.error(request, f"Not processed again: {error}.")
+        except BrokerUnreachable:
+            messages.error(request, "The task queue is unreachable; try again later.")
+        return redirect("episode-detail", pk=episode.pk)
+    return HttpResponse("Unknown action: use reprocess or delete.", status=400,
+                        content_type="text/plain; charset=utf-8")
+
+
+# -- the video -----------------------------------------------------------------------------------------------------
+@read_page
+def episode_video(request, pk: int):
+    """The episode's video from storage; a single `Range: bytes=` request gets 206 with just those bytes (416 when
+    it lies past the end), which is what lets a browser seek without downloading the whole file."""
+    try:
+        name = selectors.episode_file_name(pk=pk)
+    except Episode.DoesNotExist:
+        return _plain(f"There is no episode {pk}.", 404)
+    if not name or not default_storage.exists(name):
+        return _plain(f"Episode {pk} has no stored video.", 404)
+    size = default_storage.size(name)
+    wanted = _byte_range(request.headers.get("Range", ""), size)
+    if wanted == "unsatisfiable":
+        response = _plain(f"The range lies outside the video's {size} bytes.", 416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    start, end = wanted or (0, size - 1)
+    response = StreamingHttpResponse(_read(name, start, end - start + 1), status=206 if wanted else 200,
+                                     content_type=mimetypes.guess_type(name)[0] or "video/mp4")
+    response["Content-Length"] = str(max(end - start + 1, 0))
+    response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "private, max-age=3600"
+    if wanted:
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return response
+
+
+def _byte_range(header: str, size: int):
+    """(start, end) inclusive for one satisfiable range, "unsatisfiable", or None to send the whole file (no header,
+    several ranges or one we do not understand: a server may always answer those with the whole body)."""
+    match = RANGE.match(header.strip().replace(" ", ""))
+    if not match or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if first == "":  # the last N bytes
+        length = int(last)
+        return (max(size - length, 0), size - 1) if length > 0 and size > 0 else "unsatisfiable"
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if last and int(last) < start:
+        return None  # syntactically invalid: ignored, per RFC 9110
+    return (start, end) if start < size else "unsatisfiable"
+
+
+def _read(name: str, start: int, length: int):
+    with default_storage.open(name, "rb") as handle:
+        handle.seek(start)
+        while length > 0:
+            chunk = handle.read(min(VIDEO_CHUNK, length))
+            if not chunk:
+                break
+            length -= len(chunk)
+            yield chunk
+
+
+def _plain(text: str, status: int) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")

@@ -1,0 +1,193 @@
+// The upload page: each chosen or dropped video gets a row that follows it from upload (XMLHttpRequest progress
+// events, POST /api/episodes/) through processing (polling /api/episodes/<id>/) to a link to its page.
+// Without this script the form posts normally and the server does the same for one file.
+(() => {
+  "use strict";
+  const form = document.querySelector(".upload-form");
+  if (!form) return;
+  const input = form.querySelector("input[type=file]");
+  const titleInput = form.querySelector("input[name=title]");
+  const zone = document.getElementById("drop-zone");
+  const list = document.getElementById("uploads");
+  const empty = document.getElementById("uploads-empty");
+  const template = document.getElementById("upload-row");
+  const api = form.dataset.api;
+  const episodes = form.dataset.episodes;
+  const maxBytes = Number(form.dataset.maxBytes);
+  const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const PARALLEL = 2; // uploads at once; the rest wait their turn
+  const POLL_MS = 1000;
+  const waiting = [];
+  let running = 0;
+
+  form.classList.add("js");
+  input.required = false; // the script uploads on choosing; the plain submit is for pages without it
+
+  const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  const sentence = (text) => (/[.!?]$/.test(text) ? text : `${text}.`);
+
+  function addRow(file, title) {
+    const row = template.content.firstElementChild.cloneNode(true);
+    row.querySelector(".upload-name").textContent = title || file.name;
+    list.append(row);
+    empty.hidden = true;
+    const parts = {
+      row,
+      status: row.querySelector(".upload-status"),
+      phase: row.querySelector(".upload-phase"),
+      progress: row.querySelector(".upload-progress"),
+      message: row.querySelector(".upload-message"),
+    };
+    setState(parts, "waiting", "waiting");
+    return parts;
+  }
+
+  function setState(parts, state, label) {
+    parts.row.dataset.state = state;
+    parts.status.textContent = label;
+    parts.status.className = `badge upload-status status-${state === "uploading" ? "processing" : state}`;
+  }
+
+  function say(parts, text, link) {
+    parts.message.replaceChildren(text);
+    if (link) {
+      const a = document.createElement("a");
+      a.href = link.href;
+      a.textContent = link.text;
+      parts.message.append(" ", a);
+    }
+  }
+
+  function refuse(parts, text, link) {
+    setState(parts, "failed", "not uploaded");
+    parts.message.classList.add("error");
+    parts.progress.hidden = true;
+    say(parts, text, link);
+  }
+
+  function enqueue(files) {
+    const title = files.length === 1 ? titleInput.value.trim() : "";
+    for (const file of files) {
+      const parts = addRow(file, title);
+      if (file.size > maxBytes) {
+        refuse(parts, `${file.name} is ${mib(file.size)}; the largest episode accepted is ${mib(maxBytes)}.`);
+        continue;
+      }
+      waiting.push({ file, title, parts });
+    }
+    titleInput.value = "";
+    pump();
+  }
+
+  function pump() {
+    while (running < PARALLEL && waiting.length) {
+      running += 1;
+      upload(waiting.shift()).finally(() => {
+        running -= 1;
+        pump();
+      });
+    }
+  }
+
+  function upload({ file, title, parts }) {
+    return new Promise((resolve) => {
+      const data = new FormData();
+      data.append("file", file);
+      data.append("title", title);
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", api);
+      xhr.setRequestHeader("X-CSRFToken", csrf);
+      xhr.setRequestHeader("Accept", "application/json");
+      setState(parts, "uploading", "uploading");
+      parts.phase.textContent = "Upload";
+      xhr.upload.addEventListener("progress", (event) => {
+        if (event.lengthComputable) parts.progress.value = event.loaded / event.total;
+      });
+      xhr.addEventListener("load", () => {
+        answered(parts, xhr.status, parseJSON(xhr.responseText));
+        resolve();
+      });
+      xhr.addEventListener("error", () => {
+        refuse(parts, "The connection broke off during the upload; try again.");
+        resolve();
+      });
+      xhr.send(data);
+    });
+  }
+
+  function parseJSON(text) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return {};
+    }
+  }
+
+  function answered(parts, status, body) {
+    if (status === 201) {
+      parts.progress.value = 1;
+      follow(parts, body.id);
+    } else if (status === 409 && body.episode) {
+      refuse(parts, sentence(body.detail || "This video was already uploaded"),
+        { href: `${episodes}${body.episode}/`, text: "Open that episode" });
+    } else if (status === 401 || status === 403) {
+      refuse(parts, "Your session has ended: log in again, then upload.");
+    } else {
+      refuse(parts, body.detail ? sentence(body.detail) : `The server refused the upload (HTTP ${status}).`);
+    }
+  }
+
+  function follow(parts, id) {
+    const page = { href: `${episodes}${id}/`, text: "Open the episode" };
+    parts.phase.textContent = "Processing";
+    parts.progress.value = 0;
+    const poll = async () => {
+      let body;
+      try {
+        const response = await fetch(`${api}${id}/`, { headers: { Accept: "application/json" } });
+        body = await response.json();
+        if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
+      } catch (error) {
+        say(parts, `Could not read its progress (${error.message}); retrying.`, page);
+        setTimeout(poll, POLL_MS * 3);
+        return;
+      }
+      parts.progress.value = body.progress;
+      setState(parts, body.status, body.status);
+      if (body.status === "done") {
+        say(parts, "Processed.", page);
+      } else if (body.status === "failed") {
+        parts.message.classList.add("error");
+        say(parts, sentence(`Processing failed: ${body.error || "no reason given"}`), page);
+      } else {
+        const run = body.current_run;
+        const ranges = run && run.ranges ? ` (${run.ranges_done} of ${run.ranges} parts)` : "";
+        say(parts, `${Math.round(body.progress * 100)}% processed${ranges}.`, page);
+        setTimeout(poll, POLL_MS);
+      }
+    };
+    poll();
+  }
+
+  input.addEventListener("change", () => {
+    if (input.files.length) enqueue([...input.files]);
+    input.value = "";
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (input.files.length) enqueue([...input.files]);
+  });
+  for (const name of ["dragenter", "dragover"]) {
+    zone.addEventListener(name, (event) => {
+      event.preventDefault();
+      zone.classList.add("dragging");
+    });
+  }
+  for (const name of ["dragleave", "drop"]) {
+    zone.addEventListener(name, () => zone.classList.remove("dragging"));
+  }
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    if (event.dataTransfer && event.dataTransfer.files.length) enqueue([...event.dataTransfer.files]);
+  });
+})();

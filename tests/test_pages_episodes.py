@@ -1,0 +1,273 @@
+"""The episode pages through Django's client: the list, the episode page (lanes, faces, alike episodes) in few queries,
+the video's HTTP ranges, the read rule, a missing episode, the plain upload form, and the faces' keyset pages."""
+import re
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from emotions.models import Episode, Status
+from tests.test_api import cast, character, crafted_episode, held, nothing_left  # noqa: F401  (cast is a fixture)
+from tests.test_processing import media, studio_episode  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.django_db
+
+VIDEO_BYTES = bytes(range(256)) * 40  # 10,240 bytes standing in for a video file
+
+
+@pytest.fixture
+def ana(db):
+    return get_user_model().objects.create_user("ana", password="x")
+
+
+@pytest.fixture
+def logged_in(client, ana):
+    client.force_login(ana)
+    return client
+
+
+@pytest.fixture
+def episodes(ana, media):  # noqa: F811
+    """Two alike episodes (Pip mostly happy) and one of Marmalade alone, with faces and summaries."""
+    pip, marmalade = character("pip", "Pip"), character("marmalade", "Marmalade")
+    sunny = crafted_episode("Sunny day", held(pip, "happy", 0, 6) + held(pip, "sad", 6, 8)
+                            + held(marmalade, "angry", 2, 5), owner=ana, duration=10)
+    picnic = crafted_episode("Picnic", held(pip, "happy", 0, 4) + held(marmalade, "angry", 4, 6), duration=8)
+    alone = crafted_episode("Cat nap", held(marmalade, "neutral", 0, 3), duration=5)
+    return {"sunny": sunny, "picnic": picnic, "alone": alone}
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+# -- the list ------------------------------------------------------------------------------------------------------
+def test_the_list_shows_episodes_newest_first_with_their_characters_main_emotions(
+    logged_in, episodes, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(8):
+        response = logged_in.get("/episodes/")
+    assert response.status_code == 200
+    page = text(response)
+    assert page.index("Cat nap") < page.index("Picnic") < page.index("Sunny day")
+    sunny = page[page.index("Sunny day"):page.index("</li> </ul>", page.index("Sunny day"))]
+    assert re.search(r"Pip <span class=\"badge emo-happy\">happy 75%", sunny)
+    assert re.search(r"Marmalade <span class=\"badge emo-angry\">angry 100%", sunny)
+    assert "status-done" in sunny and "0:10" in sunny
+
+
+def test_the_list_filters_by_status_and_title_and_explains_a_bad_status(logged_in, episodes):
+    Episode.objects.filter(pk=episodes["picnic"].pk).update(status=Status.PROCESSING, progress=0.4)
+    processing = text(logged_in.get("/episodes/?status=processing"))
+    assert "Picnic" in processing and "Sunny day" not in processing and "40% processed" in processing
+    found = text(logged_in.get("/episodes/?search=nap"))
+    assert "Cat nap" in found and "Picnic" not in found
+
+    bad = logged_in.get("/episodes/?status=asleep")
+    assert bad.status_code == 400
+    assert "unknown status asleep" in text(bad)
+
+
+def test_the_list_is_paginated(logged_in, media):  # noqa: F811
+    for n in range(23):
+        crafted_episode(f"Episode {n:02d}", [], duration=3)
+    first, second = text(logged_in.get("/episodes/")), text(logged_in.get("/episodes/?page=2"))
+    assert "Episode 22" in first and "Episode 03" in first and "Episode 02" not in first
+    assert "Episode 02" in second and "Episode 00" in second and "Episode 03" not in second
+    assert 'href="?page=2"' in first
+
+
+# -- the episode page ------------------------------------------------------------------------------------------------
+def test_the_episode_page_shows_lanes_summaries_faces_and_alike_episodes_in_few_queries(
+    logged_in, episodes, django_assert_max_num_queries
+):
+    sunny = episodes["sunny"]
+    with django_assert_max_num_queries(14):
+        response = logged_in.get(f"/episodes/{sunny.pk}/")
+    assert response.status_code == 200
+    page = text(response)
+    assert "<h1>Sunny day</h1>" in page
+    # A lane per character, most screen time first, each stretch of one emotion one segment (to a bucket's width).
+    assert page.index('data-character="pip"') < page.index('data-character="marmalade"')
+    segments = [(label, float(start), float(end)) for start, end, label in re.findall(
+        r'class="segment[^"]*" data-start="([\d.]+)" data-end="([\d.]+)".*?aria-label="([^"]+)"', page)]
+    assert [label for label, _, _ in segments] == [
+        "Pip happy 0:00 to 0:05", "Pip sad 0:06 to 0:07", "Marmalade angry 0:02 to 0:04"]
+    bucket = 10 / 150
+    for (_, start, end), (true_start, true_end) in zip(segments, [(0, 6), (6, 8), (2, 5)], strict=True):
+        assert start == pytest.approx(true_start, abs=bucket) and end == pytest.approx(true_end, abs=bucket)
+    assert '<video id="episode-video"' in page and f'src="/episodes/{sunny.pk}/video"' in page
+    assert f'<track kind="subtitles" src="/api/episodes/{sunny.pk}/subtitles.vtt"' in page
+    assert 'aria-label="Pip happy 75%"' in page
+    # The first 50 faces in time order, each with a seek button.
+    rows = re.findall(r'<tr data-id="(\d+)">', page)
+    assert len(rows) == 50
+    assert 'data-seek="0.000"' in page and 'rel="next"' in page
+    # Picnic (Pip happy, Marmalade angry) is alike; the cat's nap shares Marmalade but none of its emotions.
+    similar = page[page.index("More like this"):]
+    assert f'href="/episodes/{episodes["picnic"].pk}/"><strong>Picnic' in similar and "Cat nap" not in similar
+    assert "With Marmalade, Pip" in similar
+
+
+def test_t_starts_the_video_there_and_a_bad_t_is_explained(logged_in, episodes):
+    pk = episodes["sunny"].pk
+    page = text(logged_in.get(f"/episodes/{pk}/?t=2"))
+    assert 'data-start="2.000"' in page and f'src="/episodes/{pk}/video#t=2.000"' in page
+    bad = logged_in.get(f"/episodes/{pk}/?t=soon")
+    assert bad.status_code == 400 and "Enter a number" in text(bad)
+
+
+def test_a_missing_episode_is_a_404_page(logged_in):
+    response = logged_in.get("/episodes/999999/")
+    assert response.status_code == 404
+    assert "There is no episode 999999" in text(response)
+    assert logged_in.get("/episodes/999999/video").status_code == 404
+
+
+def test_faces_page_by_time_and_id_without_repeats(logged_in, media):  # noqa: F811
+    pip, marmalade = character("pip", "Pip"), character("marmalade", "Marmalade")
+    # Both on screen at the same moments: equal times, told apart by id.
+    episode = crafted_episode("Duet", held(pip, "happy", 0, 8) + held(marmalade, "sad", 0, 8), duration=8)
+    seen, url = [], f"/episodes/{episode.pk}/"
+    while url:
+        page = text(logged_in.get(url))
+        rows = re.findall(r'<tr data-id="(\d+)">.*?data-seek="([\d.]+)"', page)
+        assert rows and len(rows) <= 50
+        if seen:
+            assert float(rows[0][1]) >= float(seen[-1][1])  # page 2 starts where page 1 ended
+        seen += rows
+        following = re.search(r'href="\?after=([^"#]+)#detections" rel="next"', page)
+        url = f"/episodes/{episode.pk}/?after={following.group(1)}" if following else None
+    ids = [int(pk) for pk, _ in seen]
+    assert len(ids) == len(set(ids)) == 128
+    assert [float(t) for _, t in seen] == sorted(float(t) for _, t in seen)
+
+
+def test_a_bad_after_key_is_a_400(logged_in, episodes):
+    response = logged_in.get(f"/episodes/{episodes['sunny'].pk}/?after=yesterday")
+    assert response.status_code == 400
+    assert "like 12.5_3401" in text(response)
+
+
+def test_the_owner_may_delete_and_others_may_not(client, logged_in, episodes, django_capture_on_commit_callbacks):
+    theirs, mine = episodes["picnic"], episodes["sunny"]
+    bob = get_user_model().objects.create_user("bob", password="x")
+    assert 'value="delete"' in text(logged_in.get(f"/episodes/{mine.pk}/"))
+    assert 'value="delete"' not in text(logged_in.get(f"/episodes/{theirs.pk}/"))
+    assert logged_in.post(f"/episodes/{theirs.pk}/", {"action": "delete"}).status_code == 403
+
+    client.force_login(bob)
+    assert client.post(f"/episodes/{mine.pk}/", {"action": "delete"}).status_code == 403
+    client.force_login(get_user_model().objects.get(username="ana"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/episodes/{mine.pk}/", {"action": "delete"})
+    assert response.status_code == 302 and response["Location"] == "/episodes/"
+    assert not Episode.objects.filter(pk=mine.pk).exists() and Episode.objects.filter(pk=theirs.pk).exists()
+
+
+# -- the read rule ---------------------------------------------------------------------------------------------------
+def test_pages_need_a_login_unless_the_site_is_public(client, episodes, settings):
+    pk = episodes["sunny"].pk
+    default_storage.save(episodes["sunny"].file.name, ContentFile(VIDEO_BYTES))
+    urls = ["/episodes/", f"/episodes/{pk}/", f"/episodes/{pk}/video"]
+    settings.PUBLIC_READ = False
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next="), url
+    assert client.get("/episodes/upload/").status_code == 302
+    settings.PUBLIC_READ = True
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    assert client.get("/episodes/upload/").status_code == 302  # uploading always needs a login
+
+
+# -- the video and its ranges ----------------------------------------------------------------------------------------
+@pytest.fixture
+def video_url(episodes):
+    episode = episodes["sunny"]
+    assert default_storage.save(episode.file.name, ContentFile(VIDEO_BYTES)) == episode.file.name
+    return f"/episodes/{episode.pk}/video"
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def test_the_whole_video_is_a_200_that_says_it_takes_ranges(logged_in, video_url):
+    response = logged_in.get(video_url)
+    assert response.status_code == 200
+    assert response["Accept-Ranges"] == "bytes" and response["Content-Type"] == "video/mp4"
+    assert response["Content-Length"] == str(len(VIDEO_BYTES)) and body(response) == VIDEO_BYTES
+
+
+@pytest.mark.parametrize(("header", "start", "end"), [
+    ("bytes=100-299", 100, 299),
+    ("bytes=10000-", 10000, len(VIDEO_BYTES) - 1),
+    ("bytes=-40", len(VIDEO_BYTES) - 40, len(VIDEO_BYTES) - 1),
+    ("bytes=10200-99999", 10200, len(VIDEO_BYTES) - 1),  # an end past the file stops at its last byte
+])
+def test_a_range_is_a_206_with_just_those_bytes(logged_in, video_url, header, start, end):
+    response = logged_in.get(video_url, HTTP_RANGE=header)
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes {start}-{end}/{len(VIDEO_BYTES)}"
+    assert response["Content-Length"] == str(end - start + 1)
+    assert body(response) == VIDEO_BYTES[start:end + 1]
+
+
+def test_a_range_past_the_end_is_a_416(logged_in, video_url):
+    response = logged_in.get(video_url, HTTP_RANGE=f"bytes={len(VIDEO_BYTES)}-")
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(VIDEO_BYTES)}"
+
+
+# -- the plain upload form -------------------------------------------------------------------------------------------
+@pytest.fixture
+def quiet_queue(settings):
+    settings.EPISODE_QUEUE = f"pages-test-{uuid.uuid4().hex[:8]}"  # nobody listens: nothing is processed here
+    settings.EPISODE_RANGE_FRAMES = 24
+
+
+def test_the_upload_page_offers_a_labelled_file_input(logged_in, settings):
+    page = text(logged_in.get("/episodes/upload/"))
+    assert '<label for="id_file">' in page and 'id="id_file"' in page and "multiple" in page
+    assert f'data-max-bytes="{settings.MAX_EPISODE_UPLOAD_BYTES}"' in page
+
+
+def test_a_video_posted_without_javascript_becomes_an_episode_and_opens_its_page(
+    logged_in, cast, studio_episode, quiet_queue  # noqa: F811
+):
+    with open(studio_episode, "rb") as handle:
+        response = logged_in.post("/episodes/upload/", {"file": handle, "title": "Pilot"})
+    episode = Episode.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/episodes/{episode.pk}/"
+    assert (episode.title, episode.owner.username, episode.status) == ("Pilot", "ana", "queued")
+    assert episode.current_run is not None
+
+
+def test_a_file_that_is_not_a_video_is_a_400_with_the_reason_and_nothing_kept(logged_in, media, quiet_queue):  # noqa: F811
+    fake = SimpleUploadedFile("pilot.mp4", b"this is a shopping list, not a video", content_type="video/mp4")
+    response = logged_in.post("/episodes/upload/", {"file": fake, "title": "Pilot"})
+    assert response.status_code == 400
+    assert "Not uploaded:" in text(response) and "not a video: pilot.mp4" in text(response)
+    assert nothing_left(media)
+
+
+def test_an_oversized_upload_is_a_413_and_a_duplicate_names_the_episode(
+    logged_in, cast, studio_episode, quiet_queue, settings, media  # noqa: F811
+):
+    with open(studio_episode, "rb") as handle:
+        logged_in.post("/episodes/upload/", {"file": handle, "title": "Pilot"})
+    first = Episode.objects.get()
+    with open(studio_episode, "rb") as handle:
+        again = logged_in.post("/episodes/upload/", {"file": handle, "title": "Again"})
+    assert again.status_code == 409
+    assert "already uploaded" in text(again) and f'href="/episodes/{first.pk}/">Pilot</a>' in text(again)
+
+    settings.MAX_EPISODE_UPLOAD_BYTES = 1000
+    big = SimpleUploadedFile("big.mp4", b"x" * 5000, content_type="video/mp4")
+    response = logged_in.post("/episodes/upload/", {"file": big})
+    assert response.status_code == 413 and "the largest episode accepted is" in text(response)
+    assert Episode.objects.count() == 1
