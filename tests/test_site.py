@@ -1,9 +1,14 @@
 """The site as a browser sees it: login, the home page, bad uploads, the first login command."""
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from emotions.models import Detection, Episode
 from tests.conftest import manage_py
+from tests.test_api import cast, character, crafted_episode, held  # noqa: F401  (cast is a fixture)
+from tests.test_processing import media  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +25,12 @@ def test_home_needs_a_login(client):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_home_shows_the_cast_and_the_model(logged_in):
+def test_home_shows_the_cast_and_the_model(logged_in, cast):  # noqa: F811
     page = logged_in.get("/").content.decode()
-    assert "Marmalade" in page and "Pip" in page
+    for slug, name in [("marmalade", "Marmalade"), ("pip", "Pip")]:
+        # Each member's studio portrait, in a link to the character's page.
+        assert re.search(rf'<a class="member" href="/characters/{slug}/">\s*<img src="/cast/{slug}.png"[^>]*>\s*'
+                         rf'<span class="body">{name}</span>', page)
     assert "Preset <code>toon</code>" in page
 
 
@@ -76,3 +84,84 @@ def test_cast_portraits_are_pngs_and_unknown_members_are_404(client):
     assert portrait.status_code == 200 and portrait["Content-Type"] == "image/png"
     assert portrait.content.startswith(b"\x89PNG") and portrait.content == client.get("/cast/pip.png").content
     assert client.get("/cast/nobody.png").status_code == 404
+
+
+# -- the home page -------------------------------------------------------------------------------------------
+def tiles(html: str) -> list[str]:
+    """The titles of the recent episodes' tiles, in the order shown."""
+    section = html[html.index('id="recent"'):]
+    return re.findall(r'<h3><a href="/episodes/\d+/">([^<]+)</a></h3>', section[:section.index("</section>")])
+
+
+def test_a_new_site_tells_a_newcomer_how_to_start(logged_in):
+    page = logged_in.get("/").content.decode()
+
+    assert "Welcome: no episodes yet" in page
+    assert '<a href="/episodes/upload/">Upload a video</a>' in page
+    assert "<code>python manage.py synth_episode out.mp4</code>" in page
+    assert 'href="/frames/"' in page and 'href="/recommendations/"' in page
+    assert "/admin/emotions/character/add/" not in page  # only staff may add characters
+    assert 'id="recent"' not in page and 'id="processing"' not in page
+
+
+def test_staff_on_a_new_site_are_pointed_to_the_admin_to_add_characters(client):
+    client.force_login(get_user_model().objects.create_user("boss", password="x", is_staff=True))
+    page = client.get("/").content.decode()
+    assert '<a href="/admin/emotions/character/add/">add characters in the admin</a>' in page
+
+
+def test_home_shows_what_is_processing_and_the_recent_episodes_newest_first(logged_in):
+    pip, cat = character("pip", "Pip"), character("marmalade", "Marmalade")
+    crafted_episode("Old", held(pip, "sad", 0, 5))
+    crafted_episode("New", held(pip, "happy", 0, 8) + held(pip, "sad", 8, 10) + held(cat, "angry", 0, 2))
+    busy = crafted_episode("Busy", [])
+    Episode.objects.filter(pk=busy.pk).update(status="processing", progress=0.4)
+
+    page = logged_in.get("/").content.decode()
+
+    assert "Welcome" not in page
+    processing = page[page.index('id="processing"'):page.index('id="recent"')]
+    assert f'data-episode-api="/api/episodes/{busy.pk}/"' in processing and ">Busy</a>" in processing
+    assert 'aria-valuenow="40"' in processing and "--value: 0.4000" in processing
+    assert tiles(page) == ["New", "Old"]
+    new = page[page.index(">New</a>"):page.index(">Old</a>")]
+    assert "Pip: happy 80%" in new and "Marmalade: angry 100%" in new
+    assert "0:20" in new  # its duration
+
+
+def test_home_caps_the_recent_episodes(logged_in):
+    for n in range(15):
+        crafted_episode(f"Episode {n}", [])
+    assert tiles(logged_in.get("/").content.decode()) == [f"Episode {n}" for n in range(14, 2, -1)]
+
+
+def test_a_character_the_studio_cannot_draw_shows_its_best_face_or_its_initials(logged_in):
+    bruno, zed = character("bruno", "Bruno Bear"), character("zed", "Zed")
+    crafted_episode("Faces", [(bruno, "happy", 1.0, 0.5, 0.6), (bruno, "sad", 2.0, 0.5, 0.9)], pictures=True)
+    best = Detection.objects.get(character=bruno, confidence=0.9)
+
+    page = logged_in.get("/").content.decode()
+
+    assert re.search(rf'href="/characters/bruno/">\s*<img src="/api/detections/{best.pk}/crop.jpg"', page)
+    assert re.search(r'href="/characters/zed/">\s*<span class="initials" aria-hidden="true">Z</span>', page)
+    assert zed.name in page
+
+
+def test_a_public_site_shows_home_to_visitors_but_classifying_needs_a_login(client, settings):
+    settings.PUBLIC_READ = True
+    assert "Welcome: no episodes yet" in client.get("/").content.decode()
+
+    fake = SimpleUploadedFile("face.png", b"not a picture", content_type="image/png")
+    response = client.post("/", {"image": fake})
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_home_makes_a_few_queries_however_many_episodes_and_characters(logged_in, django_assert_max_num_queries):
+    pip = character("pip", "Pip")
+    for n in range(20):
+        crafted_episode(f"Episode {n}", held(pip, "happy", 0, 1) + held(character(f"extra{n}"), "sad", 0, 1))
+        busy = crafted_episode(f"Busy {n}", [])
+        Episode.objects.filter(pk=busy.pk).update(status="queued")
+    with django_assert_max_num_queries(6):
+        page = logged_in.get("/").content.decode()
+    assert len(tiles(page)) == 12 and page.count("data-episode-api=") == 10

@@ -1,43 +1,49 @@
-"""Pages of the emotions app: they translate requests into service and task calls, nothing more."""
+"""The home page (what is processing, recent episodes, the cast, and a face to classify), health, portraits."""
 import base64
 
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 
-from emotions import services, tasks
+from emotions import selectors, services, tasks
 from emotions.forms import ClassifyForm
+from emotions.views.access import read_page
 from emotions.vision.emotions import EMOTIONS
-from emotions.vision.studio import CAST
 
 
-@login_required
+@read_page
 def home(request):
-    """The cast, the active model, and a face to classify through the worker queue."""
+    """The site at a glance, or, for a first visit to a new site, how to start; and a face to classify."""
+    if request.method == "POST" and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())  # classifying spends a worker's time: members only
     form = ClassifyForm(request.POST or None, request.FILES or None)
-    context = {"form": form, "cast": list(CAST.values()), "emotions": EMOTIONS, "model": services.model_summary()}
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            encoded = services.image_encode_for_queue(data=form.cleaned_data["image_bytes"])
-            pending = tasks.classify_encoded_images.delay([encoded])
-            thumbnail = services.image_thumbnail_png(image=form.cleaned_data["decoded"])
-            context["thumbnail"] = base64.b64encode(thumbnail).decode("ascii")
-            try:
-                context["result"] = pending.get(timeout=settings.CLASSIFY_WAIT_SECONDS)[0]
-            except CeleryTimeout:
-                pending.forget()
-                context["queue_error"] = (
-                    f"No worker answered within {settings.CLASSIFY_WAIT_SECONDS} s. "
-                    "Is a Celery worker running on the gpu queue? `make run` starts one."
-                )
-                status = 503
-        else:
-            status = 400
+    context = {"overview": selectors.home_overview(), "form": form, "emotions": EMOTIONS,
+               "model": services.model_summary()}
+    status = _classify(form, context) if request.method == "POST" else 200
     return render(request, "emotions/home.html", context, status=status)
+
+
+def _classify(form: ClassifyForm, context: dict) -> int:
+    """Classify the posted face through the worker queue; put the result (or why not) in the context."""
+    if not form.is_valid():
+        return 400
+    encoded = services.image_encode_for_queue(data=form.cleaned_data["image_bytes"])
+    pending = tasks.classify_encoded_images.delay([encoded])
+    thumbnail = services.image_thumbnail_png(image=form.cleaned_data["decoded"])
+    context["thumbnail"] = base64.b64encode(thumbnail).decode("ascii")
+    try:
+        context["result"] = pending.get(timeout=settings.CLASSIFY_WAIT_SECONDS)[0]
+    except CeleryTimeout:
+        pending.forget()
+        context["queue_error"] = (
+            f"No worker answered within {settings.CLASSIFY_WAIT_SECONDS} s. "
+            "Is a Celery worker running on the gpu queue? `make run` starts one."
+        )
+        return 503
+    return 200
 
 
 def health(request):
