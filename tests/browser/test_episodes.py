@@ -1,0 +1,127 @@
+"""The episode pages in Chromium: a studio episode uploaded through the upload page and processed by a real Celery
+worker, its row followed to the end; then the episode page: Pip's lane, a click on the timeline seeks the video,
+the emotion subtitles show, ?t= starts the video there. Bad files get their reason in their row."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from emotions.models import Episode
+from emotions.vision.studio.episode import write_episode
+from tests.browser.conftest import log_in, shoot
+from tests.integration.test_processing_queue import queue_env  # noqa: F401  (a fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+VIDEO = "document.getElementById('episode-video')"
+# Record every state each upload row goes through, so the test sees the whole journey, not just its end.
+WATCH_ROWS = """() => {
+  window.rowStates = [];
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      if (change.attributeName === 'data-state') window.rowStates.push(change.target.dataset.state);
+      if (change.type !== 'childList') continue;
+      for (const row of change.addedNodes) if (row.dataset) window.rowStates.push(row.dataset.state);
+    }
+  }).observe(document.getElementById('uploads'), {subtree: true, childList: true, attributes: true});
+}"""
+
+
+def wait_for_time(page, seconds: float, tolerance: float = 0.05) -> None:
+    """Wait until the video has its metadata (a real, seekable load) and stands at `seconds`."""
+    page.wait_for_function(
+        f"([t, tol]) => {VIDEO}.readyState >= 1 && Math.abs({VIDEO}.currentTime - t) < tol", arg=[seconds, tolerance]
+    )
+
+
+def test_an_upload_is_followed_to_the_end_and_its_page_seeks_and_shows_emotions(
+    queue_env, start_worker, cast, user, page, phone_page, tmp_path, processed_episode  # noqa: F811
+):
+    rainy = processed_episode("Rainy", seconds=4, seed=301, bias={"pip": {"sad": 0.7}})  # one to be alike
+    video = tmp_path / "sunny.mp4"
+    write_episode(video, seconds=5, seed=77, emotion_bias={"pip": {"happy": 0.7}})
+    start_worker(queue_env, queues=queue_env["EPISODE_QUEUE"])
+    log_in(page, user.username)
+
+    page.goto("/episodes/upload/")
+    page.evaluate(WATCH_ROWS)
+    page.get_by_label("Title").fill("Sunny")
+    page.get_by_label("Choose video files").set_input_files(str(video))
+    row = page.locator(".upload-row")
+    expect(row).to_have_count(1)
+    expect(row.locator(".upload-name")).to_have_text("Sunny")
+    expect(row).to_have_attribute("data-state", "done", timeout=180_000)
+    expect(row.get_by_role("progressbar")).to_have_js_property("value", 1)
+    states = page.evaluate("window.rowStates")
+    assert states.index("uploading") < states.index("done")
+    assert {"queued", "processing"} & set(states), states  # the worker's progress was shown on the way
+    shoot(page, "upload")
+
+    row.get_by_role("link", name="Open the episode").click()
+    episode = Episode.objects.get(title="Sunny")
+    page.wait_for_url(f"**/episodes/{episode.pk}/")
+    pip = page.locator('.lane[data-character="pip"]')
+    expect(pip.locator(".lane-name")).to_have_text("Pip")
+
+    # A click on a segment (the latest of Pip's stretches, well into the episode) seeks the video to its start.
+    wait_for_time(page, 0)
+    segment = pip.locator(".segment").last
+    start = float(segment.get_attribute("data-start"))
+    assert start > 0.5 and re.fullmatch(r"Pip \w+ \d:\d\d to \d:\d\d", segment.get_attribute("aria-label"))
+    segment.click()
+    wait_for_time(page, start)
+    # ...and by keyboard too: the first segment, focused and pressed.
+    pip.locator(".segment").first.focus()
+    page.keyboard.press("Enter")
+    wait_for_time(page, float(pip.locator(".segment").first.get_attribute("data-start")))
+    segment.click()
+    wait_for_time(page, start)
+
+    page.get_by_role("button", name="Show emotion subtitles").click()
+    page.wait_for_function(
+        f"() => {{ const t = {VIDEO}.textTracks[0]; return t.mode === 'showing' && t.cues && "
+        "[...t.cues].some((c) => c.text.includes('Pip: happy')); }"
+    )
+    expect(page.get_by_role("button", name="Hide emotion subtitles")).to_have_attribute("aria-pressed", "true")
+    similar = page.locator(".similar .tile")
+    expect(similar.first).to_contain_text("Rainy")
+    expect(similar.first.get_by_role("link", name="Rainy")).to_have_attribute("href", f"/episodes/{rainy.pk}/")
+    shoot(page, "episode")
+
+    page.goto(f"/episodes/{episode.pk}/?t=2")
+    wait_for_time(page, 2)
+
+    page.goto("/episodes/")
+    expect(page.locator(".episode-row h2")).to_have_text(["Sunny", "Rainy"])  # newest first
+    listed = page.locator(".episode-row", has_text="Sunny")
+    expect(listed.locator(".badge.status-done")).to_have_text("Done")
+    expect(listed.locator(".main-emotions")).to_contain_text("Pip")
+    shoot(page, "episodes")
+
+    log_in(phone_page, user.username)
+    phone_page.goto(f"/episodes/{episode.pk}/")
+    expect(phone_page.locator('.lane[data-character="pip"]')).to_be_visible()
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    shoot(phone_page, "episode-phone")
+
+
+def test_files_that_are_not_videos_or_too_large_get_their_reason_in_their_row(
+    logged_in_page, tmp_path, settings, media  # noqa: F811
+):
+    settings.MAX_EPISODE_UPLOAD_BYTES = 10_000
+    fake = tmp_path / "fake.mp4"
+    fake.write_text("a shopping list: cheese, more cheese\n")
+    big = tmp_path / "big.mp4"
+    big.write_bytes(b"\0" * 20_000)
+
+    page = logged_in_page
+    page.goto("/episodes/upload/")
+    page.get_by_label("Choose video files").set_input_files([str(fake), str(big)])
+    rows = page.locator(".upload-row")
+    expect(rows).to_have_count(2)
+    fake_row, big_row = rows.filter(has_text="fake.mp4"), rows.filter(has_text="big.mp4")
+    expect(fake_row).to_have_attribute("data-state", "failed")
+    expect(fake_row.locator(".upload-message")).to_contain_text("not a video: fake.mp4")
+    expect(big_row).to_have_attribute("data-state", "failed")
+    expect(big_row.locator(".upload-message")).to_contain_text("the largest episode accepted is")
+    assert not Episode.objects.exists()
