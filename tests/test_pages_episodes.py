@@ -271,3 +271,21 @@ def test_an_oversized_upload_is_a_413_and_a_duplicate_names_the_episode(
     response = logged_in.post("/episodes/upload/", {"file": big})
     assert response.status_code == 413 and "the largest episode accepted is" in text(response)
     assert Episode.objects.count() == 1
+
+
+def test_the_owner_processes_again_and_the_page_then_follows_the_progress(
+    logged_in, episodes, cast, quiet_queue  # noqa: F811
+):
+    sunny = episodes["sunny"]
+    assert 'value="reprocess"' in text(logged_in.get(f"/episodes/{sunny.pk}/"))
+    response = logged_in.post(f"/episodes/{sunny.pk}/", {"action": "reprocess"})
+    assert response.status_code == 302 and response["Location"] == f"/episodes/{sunny.pk}/"
+    sunny.refresh_from_db()
+    assert sunny.status == "queued" and sunny.current_run.status == "queued"
+
+    page = text(logged_in.get(f"/episodes/{sunny.pk}/"))
+    assert f'data-poll="/api/episodes/{sunny.pk}/"' in page and "The page reloads when it is done" in page
+    assert "Processing again" in page  # the message
+    assert 'value="reprocess"' not in page  # not while a run is under way
+    # The faces of the finished run stay on show until the new one is done.
+    assert len(re.findall(r'<tr data-id="\d+">', page)) == 50
