@@ -124,4 +124,13 @@ def test_files_that_are_not_videos_or_too_large_get_their_reason_in_their_row(
     expect(fake_row.locator(".upload-message")).to_contain_text("not a video: fake.mp4")
     expect(big_row).to_have_attribute("data-state", "failed")
     expect(big_row.locator(".upload-message")).to_contain_text("the largest episode accepted is")
+
+    # A file dropped on the drop zone gets its row too.
+    page.locator("#drop-zone").evaluate("""(zone) => {
+      const data = new DataTransfer();
+      data.items.add(new File(['not a cartoon'], 'dropped.mp4', {type: 'video/mp4'}));
+      zone.dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}));
+    }""")
+    dropped = rows.filter(has_text="dropped.mp4")
+    expect(dropped.locator(".upload-message")).to_contain_text("not a video: dropped.mp4")
     assert not Episode.objects.exists()

@@ -22,6 +22,7 @@
 
   form.classList.add("js");
   input.required = false; // the script uploads on choosing; the plain submit is for pages without it
+  input.multiple = true; // the plain form takes one file a post; the script takes any number
 
   const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
   const sentence = (text) => (/[.!?]$/.test(text) ? text : `${text}.`);
