@@ -1,0 +1,118 @@
+"""The frame search in Chromium: filter Pip's happy frames over two processed episodes, see each face boxed,
+download a chosen few as a ZIP and open it, follow a result to its episode time, and search by a drawing."""
+import json
+import re
+import zipfile
+
+import pytest
+from playwright.sync_api import expect
+
+from emotions.models import Detection
+from tests.browser.conftest import shoot
+from tests.test_api import studio_face_png
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def two_episodes(processed_episode, settings):
+    settings.PUBLIC_READ = True
+    return (processed_episode("Pip's Big Cheese", seconds=6, seed=321, bias={"pip": {"happy": 0.8}}),
+            processed_episode("The Angry Mouse", seconds=4, seed=322, bias={"pip": {"angry": 0.8}}))
+
+
+def show_all_pictures(page) -> None:
+    """Load the lazy pictures below the fold too, so a full-page screenshot shows them."""
+    page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })")
+    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+
+
+def test_filter_select_download_and_follow_a_frame(logged_in_page, two_episodes, tmp_path):
+    page = logged_in_page
+    page.goto("/frames/")
+    page.get_by_label("Character", exact=True).select_option("pip")
+    page.get_by_label("Emotion", exact=True).select_option("happy")
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"/frames/\?character=pip&emotion=happy"))
+
+    results = page.locator(".frame-result")
+    expected = Detection.objects.published().filter(character__slug="pip", emotion="happy").exclude(frame_image="")
+    expect(results).to_have_count(min(expected.count(), 48))
+    assert results.count() >= 4
+    for i in range(results.count()):
+        result = results.nth(i)
+        expect(result.locator(".who")).to_have_text("Pip")
+        expect(result.locator(".badge")).to_have_text("happy")
+        box = result.locator(".face-box").bounding_box()
+        picture = result.locator(".frame-pic").bounding_box()
+        assert box["width"] > 5 and box["height"] > 5
+        assert picture["x"] <= box["x"] and box["x"] + box["width"] <= picture["x"] + picture["width"] + 1
+
+    # Choose three frames and download them.
+    chosen = [results.nth(i) for i in (0, 2, 3)]
+    for result in chosen:
+        result.get_by_role("checkbox", name=re.compile("^Select Pip happy")).check()
+    expect(page.get_by_text("3 selected")).to_be_visible()
+    ids = {int(result.get_attribute("data-id")) for result in chosen}
+    show_all_pictures(page)
+    shoot(page, "frames")
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download selected as ZIP").click()
+    download = info.value
+    assert download.suggested_filename == "toonsite-pip-happy-3-frames.zip"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    with zipfile.ZipFile(path) as pack:
+        names = pack.namelist()
+        manifest = json.loads(pack.read("manifest.json"))["frames"]
+    assert {row["id"] for row in manifest} == ids
+    assert sorted(names) == sorted(["manifest.csv", "manifest.json"] + [row["frame_file"] for row in manifest]
+                                   + [row["crop_file"] for row in manifest])
+    assert {int(n.split("/")[1].split("-")[0]) for n in names if n.startswith(("frames/", "crops/"))} == ids
+    assert all(row["character"] == "pip" and row["emotion"] == "happy" and not row["missing"] for row in manifest)
+
+    # "Select all on this page" ticks every result.
+    page.get_by_label("Select all on this page").check()
+    expect(page.locator("input[name=ids]:not(:checked)")).to_have_count(0)
+    expect(page.get_by_text(f"{results.count()} selected")).to_be_visible()
+
+    # A result leads to its episode at its time.
+    first = Detection.objects.get(pk=results.first.get_attribute("data-id"))
+    results.first.locator("a.frame-link").click()
+    expect(page).to_have_url(re.compile(rf"/episodes/{first.episode_id}/\?t={first.time:.2f}$"))
+
+
+def test_search_by_drawing(logged_in_page, two_episodes, tmp_path):
+    page = logged_in_page
+    drawing = tmp_path / "my-pip.png"
+    drawing.write_bytes(studio_face_png("pip", "happy", seed=77))
+    page.goto("/frames/")
+    page.get_by_label("Your drawing").set_input_files(drawing)
+    page.get_by_label("Only this character").select_option("pip")
+    page.get_by_role("button", name="Find alike faces").click()
+
+    expect(page).to_have_url(re.compile(r"/frames/drawing/$"))
+    heading = page.get_by_role("heading", name=re.compile("^Your drawing looks"))
+    expect(heading).to_be_visible()
+    expect(page.locator(".probabilities li")).to_have_count(7)
+    results = page.locator(".frame-result")
+    expect(results.first).to_be_visible()
+    assert set(results.locator(".who").all_inner_texts()) == {"Pip"}
+    results.nth(0).get_by_role("checkbox").check()
+    results.nth(1).get_by_role("checkbox").check()
+    expect(page.get_by_text("2 selected")).to_be_visible()
+    show_all_pictures(page)
+    shoot(page, "frames-drawing")
+
+
+def test_frames_at_phone_width(phone_page, two_episodes):
+    phone_page.goto("/frames/?character=pip&emotion=happy")
+    results = phone_page.locator(".frame-result")
+    expect(results.first).to_be_visible()
+    width = phone_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways: {width} px"
+    assert results.first.bounding_box()["width"] > 300  # one frame a row, as wide as the phone allows
+    results.first.get_by_role("checkbox").check()
+    phone_page.evaluate("document.getElementById('results-title').scrollIntoView()")
+    shoot(phone_page, "frames-phone", full_page=False)
