@@ -15,6 +15,8 @@ from emotions.vision.emotions import EMOTIONS
 
 TEMPLATE = "emotions/frame_search.html"
 DRAWING_RESULTS = 24
+LABELS = {"character": "Character", "emotion": "Emotion", "min_confidence": "Minimum confidence", "episode": "Episode",
+          "start": "From (seconds)", "end": "Until (seconds)", "after": "Page", "__all__": "Search"}
 
 
 @read_page
@@ -24,7 +26,8 @@ def frame_search(request):
     page = PageForm(request.GET)
     if not (filters.is_valid() & page.is_valid()):  # both, so every bad field is reported at once
         errors = {**filters.errors, **page.errors}
-        return render(request, TEMPLATE, _context(request, errors=errors), status=400)
+        labelled = [(LABELS.get(field, field), messages) for field, messages in errors.items()]
+        return render(request, TEMPLATE, _context(request, errors=labelled, invalid=set(errors)), status=400)
     frames, following = selectors.frame_page(detections=filters.qs, after=page.cleaned_data["after"])
     query = request.GET.copy()
     query.pop("after", None)
@@ -76,7 +79,7 @@ def _context(request, **extra) -> dict:
     """What every state of the page shows: the filter form with its choices and the values sent."""
     return {
         "characters": selectors.character_list(), "emotions": EMOTIONS, "episodes": selectors.frame_search_episodes(),
-        "values": request.GET, "errors": {}, "drawing_form": DrawingSearchForm(), **extra,
+        "values": request.GET, "errors": [], "invalid": set(), "drawing_form": DrawingSearchForm(), **extra,
     }
 
 

@@ -6,6 +6,8 @@
   const panel = document.getElementById("gallery");
   if (!tablist || !panel) return;
   const tabs = Array.from(tablist.querySelectorAll("[role=tab]"));
+  // One tab stop for the tablist (arrow keys move inside it); without the script every tab link is reachable.
+  tabs.forEach((tab) => { tab.tabIndex = tab.getAttribute("aria-selected") === "true" ? 0 : -1; });
 
   async function fetchFragment(query) {
     const url = new URL(panel.dataset.url, window.location.href);
