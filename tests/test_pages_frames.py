@@ -78,7 +78,8 @@ def test_a_result_is_the_frame_with_its_face_boxed_captioned_and_linked_to_its_t
 
 @pytest.mark.parametrize("query, messages", [
     ("character=pipp", ["unknown character &#x27;pipp&#x27;; known characters: marmalade, pip"]),
-    ("emotion=grumpy", ['<select id="f-emotion" name="emotion" aria-invalid="true">', "unknown emotion grumpy; expected one of angry, disgust, fear, happy, neutral, sad"]),
+    ("emotion=grumpy", ['<select id="f-emotion" name="emotion" aria-invalid="true">',
+                        "unknown emotion grumpy; expected one of angry, disgust, fear, happy, neutral, sad"]),
     ("min_confidence=lots&episode=99999", ["Minimum confidence: Enter a number.", "Episode: no episode 99999",
                                            'name="min_confidence" type="number" min="0" max="1" step="0.05" '
                                            'inputmode="decimal"\n             value="lots" aria-invalid="true"']),
