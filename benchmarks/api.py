@@ -64,6 +64,17 @@ def bench_database(server_url: str):
             connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
 
 
+def bench_env(*, database_url: str, redis_url: str, folder: Path) -> dict:
+    """The environment of the bench's Django processes: the bench database, data and media in `folder`, production
+    settings (DEBUG off), and none of the caller's broker, cache or PUBLIC_READ settings."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CACHE_URL", "PUBLIC_READ")}
+    env.update(DJANGO_SETTINGS_MODULE="toonsite.settings", DATABASE_URL=database_url, REDIS_URL=redis_url,
+               TOONSITE_DATA_DIR=str(folder / "data"), MEDIA_ROOT=str(folder / "media"),
+               ALLOWED_HOSTS="testserver,localhost", DEBUG="false", LOG_LEVEL="WARNING")
+    return env
+
+
 def _run(command: list[str], env: dict, what: str) -> str:
     began = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -76,11 +87,7 @@ def _run(command: list[str], env: dict, what: str) -> str:
 def measure(args) -> dict:
     with tempfile.TemporaryDirectory(prefix="toonsite-api-bench-") as tmp, bench_database(args.api_postgres) as url:
         tmp = Path(tmp)
-        env = {key: value for key, value in os.environ.items()
-               if key not in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CACHE_URL", "PUBLIC_READ")}
-        env.update(DJANGO_SETTINGS_MODULE="toonsite.settings", DATABASE_URL=url, REDIS_URL=args.api_redis,
-                   TOONSITE_DATA_DIR=str(tmp / "data"), MEDIA_ROOT=str(tmp / "media"),
-                   ALLOWED_HOSTS="testserver,localhost", DEBUG="false", LOG_LEVEL="WARNING")
+        env = bench_env(database_url=url, redis_url=args.api_redis, folder=tmp)
         python = sys.executable
         _run([python, "manage.py", "migrate", "--noinput"], env, "migrate")
         began = time.perf_counter()

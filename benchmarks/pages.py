@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.api import WARMUP, _percentile, _run, bench_database
+from benchmarks.api import WARMUP, _percentile, _run, bench_database, bench_env
 
 TARGET_MS = 200
 NEXT_LINK = re.compile(r'href="([^"]*[?&](?:amp;)?after=[^"]*)"')
@@ -32,11 +32,7 @@ def add_arguments(parser) -> None:
 def measure(args) -> dict:
     with tempfile.TemporaryDirectory(prefix="toonsite-pages-bench-") as tmp, bench_database(args.api_postgres) as url:
         tmp = Path(tmp)
-        env = {key: value for key, value in os.environ.items()
-               if key not in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CACHE_URL", "PUBLIC_READ")}
-        env.update(DJANGO_SETTINGS_MODULE="toonsite.settings", DATABASE_URL=url, REDIS_URL=args.api_redis,
-                   TOONSITE_DATA_DIR=str(tmp / "data"), MEDIA_ROOT=str(tmp / "media"),
-                   ALLOWED_HOSTS="testserver,localhost", DEBUG="false", LOG_LEVEL="WARNING")
+        env = bench_env(database_url=url, redis_url=args.api_redis, folder=tmp)
         python = sys.executable
         _run([python, "manage.py", "migrate", "--noinput"], env, "migrate")
         _run([python, "manage.py", "collectstatic", "--noinput"], env, "collectstatic")

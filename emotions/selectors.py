@@ -238,13 +238,18 @@ def character_dominant_emotion(*, breakdown: dict) -> str | None:
     return max(shown, key=lambda row: row["seconds"])["emotion"] if shown else None
 
 
-def _confidence_page(rows: QuerySet[Detection], after: tuple[float, int] | None, limit: int):
-    """Keyset page over (confidence, id) descending: `confidence <= c` bounds the index scan, the OR breaks ties."""
+def _keyset_page(rows: QuerySet[Detection], *, key: str, descending: bool, after: tuple | None, limit: int):
+    """One page of rows ordered by (key, id), after the (key, id) pair `after`, and the pair that starts the next
+    page (None on the last). The bound on `key` alone lets the index scan start there; the OR breaks ties by id."""
     if after is not None:
-        confidence, pk = after
-        rows = rows.filter(confidence__lte=confidence).filter(Q(confidence__lt=confidence) | Q(id__lt=pk))
-    page = list(rows.order_by("-confidence", "-id")[: limit + 1])
-    following = (page[limit - 1].confidence, page[limit - 1].pk) if len(page) > limit else None
+        value, pk = after
+        if descending:
+            rows = rows.filter(**{f"{key}__lte": value}).filter(Q(**{f"{key}__lt": value}) | Q(id__lt=pk))
+        else:
+            rows = rows.filter(**{f"{key}__gte": value}).filter(Q(**{f"{key}__gt": value}) | Q(id__gt=pk))
+    sign = "-" if descending else ""
+    page = list(rows.order_by(f"{sign}{key}", f"{sign}id")[: limit + 1])
+    following = (getattr(page[limit - 1], key), page[limit - 1].pk) if len(page) > limit else None
     return page[:limit], following
 
 
@@ -254,14 +259,14 @@ def character_faces(*, character: Character, emotion: str, after: tuple[float, i
     (confidence, id) key `after`: the page and the next page's key (None on the last). Keyset on the
     (character, emotion, -confidence) index: no count, no offset."""
     rows = detection_list().filter(character=character, emotion=emotion).exclude(crop="")
-    return _confidence_page(rows, after, limit)
+    return _keyset_page(rows, key="confidence", descending=True, after=after, limit=limit)
 
 
 def frame_page(*, detections: QuerySet[Detection], after: tuple[float, int] | None = None,
                limit: int = FACES_PAGE_SIZE) -> tuple[list[Detection], tuple[float, int] | None]:
     """One page of these published detections (already filtered, e.g. by DetectionFilter) that have a stored frame,
     most confident first, after the (confidence, id) key `after`, and the next page's key (None on the last)."""
-    return _confidence_page(detections.exclude(frame_image=""), after, limit)
+    return _keyset_page(detections.exclude(frame_image=""), key="confidence", descending=True, after=after, limit=limit)
 
 
 def frame_search_episodes() -> list[dict]:
@@ -355,12 +360,7 @@ def episode_detection_page(*, episode: Episode, after: tuple[float, int] | None 
     """One page of the episode's published detections in time order, after the (time, id) key `after`: the page
     and the key of the next page (None on the last). Keyset on the (episode, time) index: no count, no offset."""
     rows = detection_list().filter(episode=episode).select_related(None).select_related("character")
-    if after is not None:
-        time, pk = after
-        rows = rows.filter(time__gte=time).filter(Q(time__gt=time) | Q(id__gt=pk))
-    page = list(rows.order_by("time", "id")[: limit + 1])
-    following = (page[limit - 1].time, page[limit - 1].pk) if len(page) > limit else None
-    return page[:limit], following
+    return _keyset_page(rows, key="time", descending=False, after=after, limit=limit)
 
 
 def episode_file_name(*, pk: int) -> str:

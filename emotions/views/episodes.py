@@ -17,6 +17,7 @@ from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from emotions import processing, selectors
 from emotions.api.filters import EpisodeFilter
+from emotions.api.views import MULTIPART_OVERHEAD
 from emotions.forms import EpisodePageForm, EpisodeUploadForm
 from emotions.models import Episode, Status
 from emotions.views.access import read_page
@@ -25,8 +26,6 @@ from recommender.selectors import episode_similar
 EPISODES_PER_PAGE = 20
 SIMILAR_EPISODES = 6
 VIDEO_CHUNK = 256 * 1024
-# Slack for the multipart envelope around an upload's bytes (as the API allows).
-MULTIPART_OVERHEAD = 64 * 1024
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
