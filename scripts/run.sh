@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One machine, no configuration: migrate, make sure there is a login, start one Celery worker and gunicorn.
+# One machine, no configuration: migrate, add the shipped cast, make sure there is a login, start one Celery worker and gunicorn.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOST="${HOST:-127.0.0.1}"
@@ -7,6 +7,7 @@ PORT="${PORT:-8000}"
 BIN=.venv/bin
 
 $BIN/python manage.py migrate --noinput
+$BIN/python manage.py sync_cast
 $BIN/python manage.py collectstatic --noinput --verbosity 0
 $BIN/python manage.py ensure_login
 

@@ -60,3 +60,27 @@ def test_synth_cascade_data_refuses_bad_input(tmp_path):
     assert_clean_failure(unknown, "invalid choice: 'bob'")
     none = manage_py("synth_cascade_data", str(tmp_path), "--character", "pip", "--positives", "0", "--negatives", "1")
     assert_clean_failure(none, "at least one positive")
+
+
+def test_sync_cast_makes_the_shipped_cast_characters_once(tmp_path):
+    """A new site (as `make run` and the web image start it) gets the shipped cast as characters, and a second
+    start changes nothing."""
+    env = {"TOONSITE_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
+           "DJANGO_SETTINGS_MODULE": "toonsite.settings"}
+    assert manage_py("migrate", "--noinput", env=env).returncode == 0
+    for _ in range(2):
+        result = manage_py("sync_cast", env=env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "Cast: Marmalade (marmalade), Pip (pip)"
+    listed = manage_py("shell", "-c", "from emotions.models import Character as C; "
+                       "print(sorted(C.objects.filter(shipped=True).values_list('slug', flat=True)))", env=env)
+    assert listed.stdout.strip().splitlines()[-1] == "['marmalade', 'pip']", listed.stderr
+
+
+def test_sync_cast_without_a_shipped_cast_says_where_characters_come_from(tmp_path):
+    env = {"TOONSITE_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
+           "DJANGO_SETTINGS_MODULE": "toonsite.settings", "CAST_DIR": str(tmp_path / "no-cast")}
+    assert manage_py("migrate", "--noinput", env=env).returncode == 0
+    result = manage_py("sync_cast", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "No shipped cast at" in result.stdout and "admin or the API" in result.stdout

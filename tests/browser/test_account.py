@@ -38,11 +38,11 @@ def test_logging_out_ends_the_session(page, user):
 
 def test_staff_see_the_admin_and_others_do_not(page, user):
     log_in(page, user.username)
-    assert page.get_by_role("link", name="Admin").count() == 0
+    assert page.get_by_role("link", name="Admin", exact=True).count() == 0
     page.get_by_role("button", name=f"Log out {user.username}").click()
 
     get_user_model().objects.create_user("sam", password=PASSWORD, is_staff=True, is_superuser=True)
     log_in(page, "sam")
-    page.get_by_role("link", name="Admin").click()
+    page.get_by_role("link", name="Admin", exact=True).click()
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
     expect(page.get_by_role("link", name="Episodes").first).to_be_visible()

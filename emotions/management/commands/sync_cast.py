@@ -1,0 +1,16 @@
+"""Make the shipped cast (cascades/cast.json) characters of the site, so a new site shows and looks for them."""
+from django.conf import settings
+
+from emotions import processing
+from emotions.management.base import ToonCommand
+
+
+class Command(ToonCommand):
+    help = "Add or update the shipped cast (CAST_DIR/cast.json) as characters; safe to run at every start."
+
+    def handle(self, *args, **options):
+        synced = processing.character_sync_cast()
+        if not synced:
+            self.stdout.write(f"No shipped cast at {settings.CAST_DIR}: characters come from the admin or the API.")
+            return
+        self.stdout.write("Cast: " + ", ".join(f"{c.name} ({c.slug})" for c in synced))
