@@ -6,11 +6,12 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Cast, Floor
 
 from emotions.models import Character, Detection, Episode, Status
 from emotions.vision.emotions import EMOTIONS
+from emotions.vision.studio import CAST
 from recommender.models import EpisodeEmotion
 
 # Subtitles: runs of one character's emotion closer than this are one cue; shorter runs are flicker, dropped.
@@ -188,13 +189,7 @@ def character_tiles() -> list[dict]:
     """Every character with what its tile shows, in three queries whatever the catalogue's size: screen seconds,
     episodes and dominant emotion from the summaries, and `face`, its most confident published face crop (the
     picture for a character without a cast portrait; `portrait` says whether it has one)."""
-    from django.db.models import OuterRef, Subquery
-
-    best_face = (
-        Detection.objects.published().filter(character=OuterRef("pk")).exclude(crop="")
-        .order_by("-confidence", "-id").values("pk")[:1]
-    )
-    characters = list(character_list().annotate(face=Subquery(best_face)))
+    characters = list(character_list().annotate(face=Subquery(_best_faces(character=OuterRef("pk"))[:1])))
     seconds: dict[int, dict[str, float]] = {}
     for row in EpisodeEmotion.objects.values("character_id", "emotion").annotate(seconds=Sum("seconds")).order_by():
         seconds.setdefault(row["character_id"], {})[row["emotion"]] = row["seconds"]
@@ -210,7 +205,6 @@ def _character_tile(character: Character, seconds: dict[str, float], episodes: i
     emotion = max(seconds, key=lambda e: (seconds[e], -EMOTIONS.index(e))) if total else None
     return {
         "character": character, "slug": character.slug, "name": character.name,
-        "initials": "".join(word[0] for word in character.name.split()[:2]).upper() or character.slug[:2].upper(),
         "portrait": character_has_portrait(character=character), "face": character.face,
         "seconds": total, "episodes": episodes, "emotion": emotion,
         "share": seconds[emotion] / total if emotion else 0.0,
@@ -219,16 +213,20 @@ def _character_tile(character: Character, seconds: dict[str, float], episodes: i
 
 def character_has_portrait(*, character: Character) -> bool:
     """Whether /cast/<slug>.png draws this character: the shipped cast's studio portraits."""
-    from emotions.vision.studio import CAST
-
     return character.shipped and character.slug in CAST
 
 
 def character_best_face(*, character: Character) -> int | None:
     """The id of the character's most confident published face with a crop (its picture without a portrait)."""
+    return _best_faces(character=character).first()
+
+
+def _best_faces(*, character) -> QuerySet:
+    """Ids of a character's published faces with a crop, most confident first (the detection_char_conf_id index).
+    `character` may be OuterRef("pk"), for a subquery per character."""
     return (
         Detection.objects.published().filter(character=character).exclude(crop="")
-        .order_by("-confidence", "-id").values_list("pk", flat=True).first()
+        .order_by("-confidence", "-id").values_list("pk", flat=True)
     )
 
 
@@ -386,15 +384,11 @@ class RecentEpisode:
 @dataclass(frozen=True)
 class CastMember:
     """A character for the home page's cast: `studio` when the site can draw its portrait (the shipped cast),
-    otherwise `face_id`, its most confident published face (None when it has none yet: initials are shown)."""
+    otherwise `face_id`, its most confident published face (None when it has none yet: its initials are shown)."""
 
     character: Character
     studio: bool
     face_id: int | None
-
-    @property
-    def initials(self) -> str:
-        return "".join(word[0] for word in self.character.name.split()[:2]).upper() or "?"
 
 
 @dataclass(frozen=True)
@@ -425,16 +419,8 @@ def home_recent_episodes(*, limit: int = HOME_RECENT_MAX) -> list[RecentEpisode]
 def home_cast(*, limit: int = HOME_CAST_MAX) -> list[CastMember]:
     """The characters (capped), each with how to picture it (as the characters page does: character_has_portrait);
     a character the studio cannot draw costs one index lookup (detection_char_conf_id) for its best face."""
-    # Imported here so that this section only appends to the module (the studio's drawings are the portraits).
-    from django.db.models import Case, OuterRef, Subquery, Value, When
-
-    from emotions.vision.studio import CAST
-
-    best_face = (
-        Detection.objects.published().filter(character=OuterRef("pk")).exclude(crop="")
-        .order_by("-confidence", "-id").values("id")[:1]
-    )
-    face_id = Case(When(shipped=True, slug__in=list(CAST), then=Value(None)), default=Subquery(best_face),
+    best_face = Subquery(_best_faces(character=OuterRef("pk"))[:1])
+    face_id = Case(When(shipped=True, slug__in=list(CAST), then=Value(None)), default=best_face,
                    output_field=IntegerField())
     characters = Character.objects.order_by("name", "slug").annotate(face_id=face_id)[:limit]
     return [CastMember(c, character_has_portrait(character=c), c.face_id) for c in characters]

@@ -1,4 +1,4 @@
-"""Template filters the pages share: times as a viewer reads them, shares as percentages, emotion colours."""
+"""Template filters the pages share: times as a viewer reads them, shares as percentages, initials, emotions."""
 from django import template
 
 from emotions.vision.emotions import EMOTIONS
@@ -25,6 +25,12 @@ def percent(share, digits: int = 0) -> str:
         return f"{float(share) * 100:.{int(digits)}f}%"
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def initials(name) -> str:
+    """A name's initials (at most two), standing in for a character's picture when there is none to show."""
+    return "".join(word[0] for word in str(name).split()[:2]).upper() or "?"
 
 
 @register.simple_tag
