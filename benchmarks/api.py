@@ -172,6 +172,16 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def timed_get(client, url: str) -> tuple[float, object]:
+    """GET `url` through Django's test client: (milliseconds, response); anything but a 200 stops the bench."""
+    began = time.perf_counter()
+    response = client.get(url)
+    elapsed = (time.perf_counter() - began) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(f"{url}: {response.status_code} {response.content[:300]!r}")
+    return elapsed, response
+
+
 def latency_main(requests: int, out: Path) -> None:
     import django
 
@@ -251,12 +261,8 @@ def latency_main(requests: int, out: Path) -> None:
         times, counts, example = [], [], None
         for n in range(WARMUP + requests):
             url = make()
-            began = time.perf_counter()
-            response = client.get(url)
+            elapsed, response = timed_get(client, url)
             body = response.content
-            elapsed = (time.perf_counter() - began) * 1000
-            if response.status_code != 200:
-                raise RuntimeError(f"{url}: {response.status_code} {body[:300]!r}")
             if response["Content-Type"].startswith("application/json"):
                 data = json.loads(body)
                 if data.get("next") and "/api/detections/" in url and len(cursors) < 50:

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.api import WARMUP, _percentile, _run, bench_database, bench_env
+from benchmarks.api import WARMUP, _percentile, _run, bench_database, bench_env, timed_get
 
 TARGET_MS = 200
 NEXT_LINK = re.compile(r'href="([^"]*[?&](?:amp;)?after=[^"]*)"')
@@ -132,12 +132,8 @@ def pages_main(requests: int, out: Path) -> None:
         times, sizes, example = [], [], None
         for n in range(WARMUP + requests):
             url = make()
-            began = time.perf_counter()
-            response = client.get(url)
+            elapsed, response = timed_get(client, url)
             body = response.content
-            elapsed = (time.perf_counter() - began) * 1000
-            if response.status_code != 200:
-                raise RuntimeError(f"{url}: {response.status_code} {body[:300]!r}")
             if collect and len(followed[collect]) < 50:
                 links = NEXT_LINK.findall(body.decode())
                 if links:
