@@ -116,13 +116,14 @@ def episode_detail(request, pk: int):
         return render(request, "emotions/episode_detail.html", {"episode": episode, "form": form}, status=400)
     characters = selectors.episode_character_emotions(episode=episode)
     detections, following = selectors.episode_detection_page(episode=episode, after=form.cleaned_data["after"])
+    names = {c["slug"]: c["name"] for c in characters}
     context = {
         "episode": episode, "form": form, "start": form.cleaned_data["t"] or 0,
         "characters": _with_bars(characters),
-        "timeline": selectors.episode_timeline_lanes(episode=episode, names={c["slug"]: c["name"] for c in characters}),
+        "timeline": selectors.episode_timeline_lanes(episode=episode, names=names),
         "detections": detections, "after": form.cleaned_data["after"],
         "next_after": f"{following[0]!r}_{following[1]}" if following else None,
-        "similar": _similar(episode, {c["slug"]: c["name"] for c in characters}),
+        "similar": _similar(episode, names),
         "can_change": _can_change(request.user, episode),
     }
     return render(request, "emotions/episode_detail.html", context)
