@@ -192,7 +192,7 @@ def latency_main(requests: int, out: Path) -> None:
     from rest_framework.test import APIClient
 
     from emotions.models import Character, Detection, Episode
-    from emotions.vision.emotions import EMOTIONS
+    from toonvision.emotions import EMOTIONS
 
     rng = np.random.default_rng(7)
     user = get_user_model().objects.get(username="bench")
@@ -292,8 +292,8 @@ def _similar_faces(client, rng, requests: int) -> dict:
     import numpy as np
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from emotions.vision.emotions import EMOTIONS
-    from emotions.vision.studio import render_face, sample_face_spec
+    from toonvision.emotions import EMOTIONS
+    from toonvision.studio import render_face, sample_face_spec
 
     def drawing(character: str, emotion: str, seed: int) -> bytes:
         face = render_face(sample_face_spec(np.random.default_rng(seed), character, emotion), 96)
@@ -331,7 +331,7 @@ def processing_main(seconds: float, repeats: int, range_frames: int, out: Path) 
 
     from emotions import processing
     from emotions.models import Episode, Status
-    from emotions.vision.studio.episode import write_episode
+    from toonvision.studio.episode import write_episode
 
     # Two warm workers for the whole measurement: A listens on its own queue and the shared one, B on the shared one
     # only. A run sent to A's queue has one worker, a run sent to the shared queue two; runs alternate 1, 2, 1, 2, ...

@@ -10,12 +10,12 @@ import json
 import tempfile
 from pathlib import Path
 
-from emotions.vision.detection import SHIPPED_CASCADES, load_cast
-from emotions.vision.scoring import MATCH_IOU
-from emotions.vision.segmentation import FastSettings, detect_characters
-from emotions.vision.studio.episode import truth_path, write_episode
-from emotions.vision.tracking import iou
-from emotions.vision.video import decode_frames
+from toonvision.detection import SHIPPED_CASCADES, load_cast
+from toonvision.scoring import MATCH_IOU
+from toonvision.segmentation import FastSettings, detect_characters
+from toonvision.studio.episode import truth_path, write_episode
+from toonvision.tracking import iou
+from toonvision.video import decode_frames
 
 HELD_OUT_SEEDS = (6001, 6002, 6003)
 

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import torch
 
-from emotions.vision.benchmark import benchmark
-from emotions.vision.datasets import load_arrays, load_dataset
-from emotions.vision.emotions import DISSERTATION_EMOTIONS
-from emotions.vision.evaluation import evaluate
-from emotions.vision.inference import EmotionClassifier
-from emotions.vision.models import get_preset
-from emotions.vision.studio import write_face_dataset
-from emotions.vision.training import compare_optimizers, optimizer_table
+from toonvision.benchmark import benchmark
+from toonvision.datasets import load_arrays, load_dataset
+from toonvision.emotions import DISSERTATION_EMOTIONS
+from toonvision.evaluation import evaluate
+from toonvision.inference import EmotionClassifier
+from toonvision.models import get_preset
+from toonvision.studio import write_face_dataset
+from toonvision.training import compare_optimizers, optimizer_table
 
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = {"toon": ROOT / "emotions" / "weights" / "toon.pt", "seed": ROOT / "emotions" / "weights" / "seed.pt"}

@@ -81,7 +81,7 @@ def pages_main(requests: int, out: Path) -> None:
     from django.test import Client
 
     from emotions.models import Character, Detection, Episode
-    from emotions.vision.emotions import EMOTIONS
+    from toonvision.emotions import EMOTIONS
 
     rng = np.random.default_rng(11)
     client = Client()

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import torch
 
-from emotions.vision.scoring import load_truth, score_segmentation
-from emotions.vision.studio.episode import truth_path, write_episode
-from emotions.vision.video import decode_frames
+from toonvision.scoring import load_truth, score_segmentation
+from toonvision.studio.episode import truth_path, write_episode
+from toonvision.video import decode_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEED_SEED = 5001

@@ -3,7 +3,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from emotions.vision.images import ImageError, decode_image
+from toonvision.images import ImageError, decode_image
 
 
 class ClassifyForm(forms.Form):

@@ -10,8 +10,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from emotions.vision.detection import CascadeError, check_character_name
-from emotions.vision.emotions import EMOTIONS
+from toonvision.detection import CascadeError, check_character_name
+from toonvision.emotions import EMOTIONS
 
 EMOTION_CHOICES = [(name, name) for name in EMOTIONS]
 
@@ -31,7 +31,7 @@ class Character(models.Model):
     slug = models.SlugField(max_length=50, unique=True, validators=[validate_character_slug])
     cascade = models.FileField(upload_to="cascades/", max_length=255, help_text="an OpenCV cascade XML file")
     cascade_sha256 = models.CharField(max_length=64, editable=False, blank=True)
-    # detectMultiScale's parameters (see emotions.vision.detection.DetectionParams).
+    # detectMultiScale's parameters (see toonvision.detection.DetectionParams).
     scale_factor = models.FloatField(default=1.1, validators=[MinValueValidator(1.001)])
     min_neighbors = models.PositiveSmallIntegerField(default=3)
     min_size = models.PositiveIntegerField(default=24, validators=[MinValueValidator(1)])

@@ -12,7 +12,7 @@ from django.template.defaultfilters import filesizeformat
 from emotions import selectors
 from emotions.api.filters import UNKNOWN_EMOTION, CharacterSlugField
 from emotions.forms import ClassifyForm
-from emotions.vision.emotions import EMOTIONS
+from toonvision.emotions import EMOTIONS
 
 DOWNLOAD_MAX_FRAMES = 200
 

@@ -34,7 +34,7 @@ from django.utils.text import get_valid_filename
 
 from emotions.models import Character, Detection, Episode, FrameRange, ProcessingRun, Status
 from emotions.services import classifier_load
-from emotions.vision.detection import (
+from toonvision.detection import (
     CAST_FILE,
     CascadeError,
     CharacterDetector,
@@ -42,9 +42,9 @@ from emotions.vision.detection import (
     load_cascade,
     read_cast,
 )
-from emotions.vision.segmentation import FastSettings, Segmentation, crop_face, segment_video
-from emotions.vision.studio import CAST
-from emotions.vision.video import VideoError, decode_frames, probe_video
+from toonvision.segmentation import FastSettings, Segmentation, crop_face, segment_video
+from toonvision.studio import CAST
+from toonvision.video import VideoError, decode_frames, probe_video
 
 logger = logging.getLogger(__name__)
 

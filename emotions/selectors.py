@@ -10,8 +10,8 @@ from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Q
 from django.db.models.functions import Cast, Floor
 
 from emotions.models import Character, Detection, Episode, Status
-from emotions.vision.emotions import EMOTIONS
-from emotions.vision.studio import CAST
+from toonvision.emotions import EMOTIONS
+from toonvision.studio import CAST
 from recommender.models import EpisodeEmotion
 
 # Subtitles: runs of one character's emotion closer than this are one cue; shorter runs are flicker, dropped.

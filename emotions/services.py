@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 from django.conf import settings
 
-from emotions.vision.images import decode_image
-from emotions.vision.inference import EmotionClassifier
-from emotions.vision.studio import CAST, render_face, sample_face_spec
+from toonvision.images import decode_image
+from toonvision.inference import EmotionClassifier
+from toonvision.studio import CAST, render_face, sample_face_spec
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from django.core.files.storage import default_storage
 from emotions.models import Character, Detection
 from emotions.selectors import detection_list
 from emotions.services import Classification, active_classifier
-from emotions.vision.images import ImageError, decode_image
+from toonvision.images import ImageError, decode_image
 
 APPEARANCE_WEIGHT = 0.6  # of the CNN features; the rest is colour
 HUE_BINS, SATURATION_BINS = 12, 4

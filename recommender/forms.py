@@ -2,7 +2,7 @@
 from django import forms
 
 from emotions.models import Character
-from emotions.vision.emotions import EMOTIONS
+from toonvision.emotions import EMOTIONS
 
 EMOTION_CHOICES = [(name, name.capitalize()) for name in EMOTIONS]
 

@@ -28,7 +28,7 @@ from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, Sum, Va
 from django.db.models.functions import Coalesce
 
 from emotions.models import Character, Episode
-from emotions.vision.emotions import EMOTIONS
+from toonvision.emotions import EMOTIONS
 from recommender.models import EpisodeEmotion
 
 PRIOR_SHARE = 1.0 / len(EMOTIONS)

@@ -5,7 +5,7 @@ per-episode summaries, never the detections."""
 from django.shortcuts import render
 
 from emotions.views.access import read_page
-from emotions.vision.emotions import EMOTIONS
+from toonvision.emotions import EMOTIONS
 from recommender import selectors
 from recommender.forms import LeaderboardForm, RecommendationForm
 

@@ -119,7 +119,7 @@ def start_worker(tmp_path):
 @pytest.fixture(scope="session")
 def studio_faces(tmp_path_factory):
     """A small studio dataset drawn with a seed that the shipped weights never saw in training."""
-    from emotions.vision.studio import write_face_dataset
+    from toonvision.studio import write_face_dataset
 
     out = tmp_path_factory.mktemp("studio-faces")
     write_face_dataset(out, per_class=6, seed=90210)

@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 
 from emotions import processing, services
 from emotions.models import Character, Detection, Episode, ProcessingRun, Status
-from emotions.vision.studio import render_face, sample_face_spec
+from toonvision.studio import render_face, sample_face_spec
 from recommender.models import EpisodeEmotion
 from recommender.services import episode_emotions_build
 from tests.conftest import ROOT

@@ -5,7 +5,7 @@ import pytest
 from django.core.files import File
 
 from emotions import processing
-from emotions.vision.studio.episode import write_episode
+from toonvision.studio.episode import write_episode
 from recommender import selectors
 from tests.test_api import api, cast, character, crafted_episode, held, user  # noqa: F401  (fixtures)
 from tests.test_processing import media  # noqa: F401  (a fixture)

@@ -17,8 +17,8 @@ def assert_clean_failure(result, *expected):
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
-    from emotions.vision.studio import draw_face_image
-    from emotions.vision.studio.scenery import background
+    from toonvision.studio import draw_face_image
+    from toonvision.studio.scenery import background
 
     root = tmp_path_factory.mktemp("cascade-command")
     (root / "positives").mkdir()

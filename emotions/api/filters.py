@@ -8,7 +8,7 @@ from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter
 
 from emotions.models import Character, Detection, Episode, Status
-from emotions.vision.emotions import EMOTIONS
+from toonvision.emotions import EMOTIONS
 
 UNKNOWN_EMOTION = f"unknown emotion %(value)s; expected one of {', '.join(EMOTIONS)}"
 

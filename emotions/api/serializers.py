@@ -8,9 +8,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from emotions.api.filters import character_by_slug
-from emotions.vision.emotions import EMOTIONS
-from emotions.vision.images import ImageError, decode_image
-from emotions.vision.studio import CAST
+from toonvision.emotions import EMOTIONS
+from toonvision.images import ImageError, decode_image
+from toonvision.studio import CAST
 
 MAX_CASCADE_BYTES = 16 * 1024 * 1024
 NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}

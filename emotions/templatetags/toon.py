@@ -1,7 +1,7 @@
 """Template filters the pages share: times as a viewer reads them, shares as percentages, initials, emotions."""
 from django import template
 
-from emotions.vision.emotions import EMOTIONS
+from toonvision.emotions import EMOTIONS
 
 register = template.Library()
 

@@ -11,7 +11,7 @@ from emotions import references, selectors, similarity
 from emotions.api.filters import DetectionFilter
 from emotions.page_forms import DrawingSearchForm, FrameDownloadForm, PageForm, page_key
 from emotions.views.access import read_page
-from emotions.vision.emotions import EMOTIONS
+from toonvision.emotions import EMOTIONS
 
 TEMPLATE = "emotions/frame_search.html"
 DRAWING_RESULTS = 24

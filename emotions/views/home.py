@@ -11,7 +11,7 @@ from django.views.decorators.cache import cache_control
 from emotions import selectors, services, tasks
 from emotions.forms import ClassifyForm
 from emotions.views.access import read_page
-from emotions.vision.emotions import EMOTIONS
+from toonvision.emotions import EMOTIONS
 
 
 @read_page

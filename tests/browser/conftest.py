@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.files import File
 
 from emotions import processing
-from emotions.vision.studio.episode import write_episode
+from toonvision.studio.episode import write_episode
 from tests.conftest import ROOT, UNDER_CI
 from tests.test_api import cast  # noqa: F401  (a fixture)
 from tests.test_processing import media  # noqa: F401  (a fixture)

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from emotions.models import Episode
-from emotions.vision.studio.episode import write_episode
+from toonvision.studio.episode import write_episode
 from tests.browser.conftest import log_in, shoot
 from tests.integration.test_processing_queue import queue_env  # noqa: F401  (a fixture)
 

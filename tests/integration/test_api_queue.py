@@ -10,8 +10,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from emotions.models import Episode
-from emotions.vision.studio.episode import truth_path, write_episode
-from emotions.vision.tracking import iou
+from toonvision.studio.episode import truth_path, write_episode
+from toonvision.tracking import iou
 from recommender.models import EpisodeEmotion
 from tests.integration.test_processing_queue import queue_env  # noqa: F401  (a fixture)
 from tests.test_api import cast  # noqa: F401  (a fixture)

@@ -15,7 +15,7 @@ from django.db import connection
 
 from emotions import processing
 from emotions.models import Detection, Episode, FrameRange, Status
-from emotions.vision.studio.episode import truth_path, write_episode
+from toonvision.studio.episode import truth_path, write_episode
 from tests.conftest import ROOT, CeleryWorker, process_env
 from tests.test_processing import (  # noqa: F401  (characters and media are fixtures)
     characters,

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from emotions import services
-from emotions.vision.images import read_image
+from toonvision.images import read_image
 from tests.conftest import manage_py
 
 pytestmark = pytest.mark.integration

@@ -3,7 +3,7 @@ import json
 
 from emotions import services
 from emotions.management.base import ToonCommand
-from emotions.vision.images import read_image
+from toonvision.images import read_image
 
 
 class Command(ToonCommand):

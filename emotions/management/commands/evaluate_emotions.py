@@ -3,8 +3,8 @@ import json
 
 from emotions import services
 from emotions.management.base import ToonCommand
-from emotions.vision.datasets import load_dataset
-from emotions.vision.evaluation import evaluate
+from toonvision.datasets import load_dataset
+from toonvision.evaluation import evaluate
 
 
 class Command(ToonCommand):

@@ -6,12 +6,12 @@ from tqdm import tqdm
 
 from emotions import services
 from emotions.management.base import ToonCommand
-from emotions.vision.detection import load_detectors
-from emotions.vision.outputs import atomic_outputs
-from emotions.vision.scoring import load_truth, score_segmentation
-from emotions.vision.segmentation import METHODS, FastSettings, segment_video
-from emotions.vision.studio.episode import truth_path
-from emotions.vision.video import probe_video
+from toonvision.detection import load_detectors
+from toonvision.outputs import atomic_outputs
+from toonvision.scoring import load_truth, score_segmentation
+from toonvision.segmentation import METHODS, FastSettings, segment_video
+from toonvision.studio.episode import truth_path
+from toonvision.video import probe_video
 
 
 class Command(ToonCommand):

@@ -3,8 +3,8 @@
 import json
 
 from emotions.management.base import ToonCommand
-from emotions.vision.studio import CAST
-from emotions.vision.studio.cascade_data import write_cascade_samples
+from toonvision.studio import CAST
+from toonvision.studio.cascade_data import write_cascade_samples
 
 
 class Command(ToonCommand):

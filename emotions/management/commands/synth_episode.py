@@ -3,7 +3,7 @@
 import json
 
 from emotions.management.base import ToonCommand
-from emotions.vision.studio.episode import parse_emotion_bias, write_episode
+from toonvision.studio.episode import parse_emotion_bias, write_episode
 
 
 class Command(ToonCommand):

@@ -2,8 +2,8 @@
 import json
 
 from emotions.management.base import ToonCommand
-from emotions.vision.emotions import EMOTIONS
-from emotions.vision.studio import CHARACTERS, write_face_dataset
+from toonvision.emotions import EMOTIONS
+from toonvision.studio import CHARACTERS, write_face_dataset
 
 
 class Command(ToonCommand):

@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 from emotions.management.base import ToonCommand
-from emotions.vision.cascade_training import FEATURE_TYPES, CascadeParams, train_cascade
+from toonvision.cascade_training import FEATURE_TYPES, CascadeParams, train_cascade
 
 
 class Command(ToonCommand):

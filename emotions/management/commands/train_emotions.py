@@ -2,8 +2,8 @@
 import json
 
 from emotions.management.base import ToonCommand
-from emotions.vision.models import PRESETS
-from emotions.vision.training import OPTIMIZERS, compare_optimizers, train
+from toonvision.models import PRESETS
+from toonvision.training import OPTIMIZERS, compare_optimizers, train
 
 
 class Command(ToonCommand):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from emotions.vision.scoring import score_segmentation, truth_spans
-from emotions.vision.tracking import TrackPoint, fill_gaps, iou, link_tracks, smooth_emotions
+from toonvision.scoring import score_segmentation, truth_spans
+from toonvision.tracking import TrackPoint, fill_gaps, iou, link_tracks, smooth_emotions
 
 CLASSES = ("angry", "happy", "sad")
 

@@ -92,7 +92,7 @@ def flat_dataset(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def trained_seed(tmp_path_factory) -> Path:
     """A 'seed' model trained for 2 epochs on three shapes: weights path (with its report and charts beside it)."""
-    from emotions.vision.training import train
+    from toonvision.training import train
 
     data = write_dataset(tmp_path_factory.mktemp("train") / "data", "emotion", per_class=10, seed=1)
     out = tmp_path_factory.mktemp("model") / "seed.pt"

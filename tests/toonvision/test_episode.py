@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
-from emotions.vision.emotions import EMOTIONS
-from emotions.vision.studio import CAST
-from emotions.vision.studio.cascade_data import face_crops, negative_scene, write_cascade_samples
-from emotions.vision.studio.episode import (
+from toonvision.emotions import EMOTIONS
+from toonvision.studio import CAST
+from toonvision.studio.cascade_data import face_crops, negative_scene, write_cascade_samples
+from toonvision.studio.episode import (
     Actor,
     EmotionSchedule,
     Pose,
@@ -28,8 +28,8 @@ from emotions.vision.studio.episode import (
     visible_share,
     write_episode,
 )
-from emotions.vision.studio.faces import paint_face
-from emotions.vision.video import decode_frames, probe_video
+from toonvision.studio.faces import paint_face
+from toonvision.video import decode_frames, probe_video
 
 SECONDS, SEED, FPS = 4, 5, 24
 

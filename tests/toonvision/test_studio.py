@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from emotions.vision.emotions import EMOTIONS
-from emotions.vision.studio import (
+from toonvision.emotions import EMOTIONS
+from toonvision.studio import (
     CAST,
     CHARACTERS,
     EXTRAS,
@@ -18,8 +18,8 @@ from emotions.vision.studio import (
     with_emotion,
     write_face_dataset,
 )
-from emotions.vision.studio.cast import EXTRA_SPECIES
-from emotions.vision.studio.dataset import sample_rng
+from toonvision.studio.cast import EXTRA_SPECIES
+from toonvision.studio.dataset import sample_rng
 
 
 def rng(*seed):

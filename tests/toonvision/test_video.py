@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from emotions.vision.video import DecodedFrame, VideoError, VideoInfo, VideoWriter, decode_frames, probe_video
+from toonvision.video import DecodedFrame, VideoError, VideoInfo, VideoWriter, decode_frames, probe_video
 
 W, H, FPS, N = 160, 96, 24, 60
 

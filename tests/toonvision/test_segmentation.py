@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emotions.vision.detection import SHIPPED_CASCADES, CharacterDetector, DetectionParams
-from emotions.vision.inference import EmotionClassifier, default_weights_path
-from emotions.vision.segmentation import FastSettings, crop_face, segment_video
-from emotions.vision.studio.episode import truth_path, write_episode
+from toonvision.detection import SHIPPED_CASCADES, CharacterDetector, DetectionParams
+from toonvision.inference import EmotionClassifier, default_weights_path
+from toonvision.segmentation import FastSettings, crop_face, segment_video
+from toonvision.studio.episode import truth_path, write_episode
 
 
 @pytest.fixture(scope="module")

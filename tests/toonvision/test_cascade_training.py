@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from emotions.vision.cascade_training import (
+from toonvision.cascade_training import (
     CascadeEvaluator,
     CascadeParams,
     CascadeTrainingError,
@@ -18,11 +18,11 @@ from emotions.vision.cascade_training import (
     read_cascade,
     train_cascade,
 )
-from emotions.vision.cascade_training.cascade import pass_all_xml
-from emotions.vision.cascade_training.features import haar_pool, lbp_pool
-from emotions.vision.emotions import EMOTIONS
-from emotions.vision.studio import draw_face_image
-from emotions.vision.studio.scenery import background
+from toonvision.cascade_training.cascade import pass_all_xml
+from toonvision.cascade_training.features import haar_pool, lbp_pool
+from toonvision.emotions import EMOTIONS
+from toonvision.studio import draw_face_image
+from toonvision.studio.scenery import background
 
 SHIPPED_FACE_CASCADE = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
 

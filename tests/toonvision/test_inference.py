@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from emotions.vision.benchmark import benchmark
-from emotions.vision.device import pick_device, seed_everything
-from emotions.vision.inference import EmotionClassifier, WeightsError, default_weights_path
+from toonvision.benchmark import benchmark
+from toonvision.device import pick_device, seed_everything
+from toonvision.inference import EmotionClassifier, WeightsError, default_weights_path
 
 
 @pytest.fixture(scope="module")

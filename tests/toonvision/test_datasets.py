@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from emotions.vision.datasets import (
+from toonvision.datasets import (
     LAYOUT_CHARACTER,
     LAYOUT_EMOTION,
     LAYOUT_SPLIT,
@@ -88,7 +88,7 @@ def test_emotion_folders_without_images(tmp_path):
 def test_corrupt_and_empty_images_are_skipped_and_reported(flat_dataset, caplog):
     (flat_dataset / "happy" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
     (flat_dataset / "angry" / "zero.png").write_bytes(b"")
-    with caplog.at_level(logging.WARNING, logger="emotions.vision.datasets"):
+    with caplog.at_level(logging.WARNING, logger="toonvision.datasets"):
         dataset = load_dataset(flat_dataset)
         images, labels = load_arrays(dataset, 16)
     skipped = {path.name: reason for path, reason in dataset.skipped}

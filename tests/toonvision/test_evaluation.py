@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from emotions.vision.datasets import load_dataset
-from emotions.vision.emotions import EMOTIONS
-from emotions.vision.evaluation import EvaluationError, compute_metrics, evaluate
-from emotions.vision.inference import EmotionClassifier
+from toonvision.datasets import load_dataset
+from toonvision.emotions import EMOTIONS
+from toonvision.evaluation import EvaluationError, compute_metrics, evaluate
+from toonvision.inference import EmotionClassifier
 
 
 class FixedClassifier:

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from emotions.vision import training
-from emotions.vision.inference import EmotionClassifier
-from emotions.vision.training import compare_optimizers, output_paths, resolve_config, train
+from toonvision import training
+from toonvision.inference import EmotionClassifier
+from toonvision.training import compare_optimizers, output_paths, resolve_config, train
 
 QUIET = {"progress": False, "log": lambda message: None}
 

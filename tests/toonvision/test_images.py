@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from emotions.vision.images import IMAGE_SUFFIXES, ImageError, decode_image, is_image_path, read_image, to_bgr
+from toonvision.images import IMAGE_SUFFIXES, ImageError, decode_image, is_image_path, read_image, to_bgr
 
 
 def test_reads_png_as_bgr(tmp_path):

@@ -37,7 +37,7 @@ class WeightsError(ValueError):
 
 def default_weights_path() -> Path:
     """Where the shipped default model lives: emotions/weights/toon.pt."""
-    return Path(__file__).resolve().parents[1] / "weights" / "toon.pt"
+    return Path(__file__).resolve().parents[1] / "emotions" / "weights" / "toon.pt"
 
 
 class EmotionClassifier:

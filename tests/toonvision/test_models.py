@@ -2,9 +2,9 @@ import pytest
 import torch
 from torch import nn
 
-from emotions.vision.augment import AugmentConfig, augment_batch
-from emotions.vision.benchmark import state_dict_bytes
-from emotions.vision.models import (
+from toonvision.augment import AugmentConfig, augment_batch
+from toonvision.benchmark import state_dict_bytes
+from toonvision.models import (
     PRESETS,
     SeedNet,
     ToonNet,

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emotions.vision.detection import (
+from toonvision.detection import (
     CascadeError,
     CharacterDetector,
     DetectionParams,

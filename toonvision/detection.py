@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-SHIPPED_CASCADES = Path(__file__).resolve().parents[2] / "cascades"
+SHIPPED_CASCADES = Path(__file__).resolve().parents[1] / "cascades"
 CAST_FILE = "cast.json"
 FEATURE_TYPES = {0: "HAAR", 1: "LBP", 2: "HOG"}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
