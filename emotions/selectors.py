@@ -10,9 +10,9 @@ from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Q
 from django.db.models.functions import Cast, Floor
 
 from emotions.models import Character, Detection, Episode, Status
+from recommender.models import EpisodeEmotion
 from toonvision.emotions import EMOTIONS
 from toonvision.studio import CAST
-from recommender.models import EpisodeEmotion
 
 # Subtitles: runs of one character's emotion closer than this are one cue; shorter runs are flicker, dropped.
 CUE_MERGE_GAP = 0.5  # seconds

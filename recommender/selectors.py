@@ -28,8 +28,8 @@ from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, Sum, Va
 from django.db.models.functions import Coalesce
 
 from emotions.models import Character, Episode
-from toonvision.emotions import EMOTIONS
 from recommender.models import EpisodeEmotion
+from toonvision.emotions import EMOTIONS
 
 PRIOR_SHARE = 1.0 / len(EMOTIONS)
 

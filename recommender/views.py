@@ -5,9 +5,9 @@ per-episode summaries, never the detections."""
 from django.shortcuts import render
 
 from emotions.views.access import read_page
-from toonvision.emotions import EMOTIONS
 from recommender import selectors
 from recommender.forms import LeaderboardForm, RecommendationForm
+from toonvision.emotions import EMOTIONS
 
 RANKING_LIMIT = 20
 DEFAULT_EMOTION = "happy"

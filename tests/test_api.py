@@ -21,11 +21,11 @@ from rest_framework.test import APIClient
 
 from emotions import processing, services
 from emotions.models import Character, Detection, Episode, ProcessingRun, Status
-from toonvision.studio import render_face, sample_face_spec
 from recommender.models import EpisodeEmotion
 from recommender.services import episode_emotions_build
 from tests.conftest import ROOT
 from tests.test_processing import media, media_files, studio_episode, truncated_copy  # noqa: F401  (fixtures)
+from toonvision.studio import render_face, sample_face_spec
 
 pytestmark = pytest.mark.django_db
 

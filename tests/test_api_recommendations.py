@@ -5,10 +5,10 @@ import pytest
 from django.core.files import File
 
 from emotions import processing
-from toonvision.studio.episode import write_episode
 from recommender import selectors
 from tests.test_api import api, cast, character, crafted_episode, held, user  # noqa: F401  (fixtures)
 from tests.test_processing import media  # noqa: F401  (a fixture)
+from toonvision.studio.episode import write_episode
 
 pytestmark = pytest.mark.django_db
 

@@ -17,12 +17,12 @@ from django.db import IntegrityError, transaction
 
 from emotions import processing, tasks
 from emotions.models import Character, Detection, Episode, FrameRange, ProcessingRun, Status
-from toonvision.detection import CascadeError
-from toonvision.studio.episode import truth_path, write_episode
-from toonvision.tracking import iou
 from recommender.models import EpisodeEmotion
 from tests.conftest import manage_py
 from toonsite.celery import app
+from toonvision.detection import CascadeError
+from toonvision.studio.episode import truth_path, write_episode
+from toonvision.tracking import iou
 
 OPENCV_CASCADES = Path(cv2.data.haarcascades)
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from toonvision.scoring import score_segmentation
-from toonvision.studio.episode import write_episode
 from tests.conftest import manage_py
 from tests.test_commands import assert_clean_failure
 from tests.toonvision.test_detection import HAKO, needs_hako
+from toonvision.scoring import score_segmentation
+from toonvision.studio.episode import write_episode
 
 EPISODE_SEED = 31  # never used for cascade or CNN training data (those are 1, 7 and 8)
 

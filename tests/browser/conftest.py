@@ -9,10 +9,10 @@ from django.contrib.auth import get_user_model
 from django.core.files import File
 
 from emotions import processing
-from toonvision.studio.episode import write_episode
 from tests.conftest import ROOT, UNDER_CI
 from tests.test_api import cast  # noqa: F401  (a fixture)
 from tests.test_processing import media  # noqa: F401  (a fixture)
+from toonvision.studio.episode import write_episode
 
 # Playwright's sync API runs an event loop in the test's thread; Django refuses ORM calls from a thread with a
 # running loop unless told otherwise. The calls the tests make are ordinary synchronous ones, so this is safe.

@@ -7,9 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from emotions.models import Episode
-from toonvision.studio.episode import write_episode
 from tests.browser.conftest import log_in, shoot
 from tests.integration.test_processing_queue import queue_env  # noqa: F401  (a fixture)
+from toonvision.studio.episode import write_episode
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

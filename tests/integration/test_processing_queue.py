@@ -15,7 +15,6 @@ from django.db import connection
 
 from emotions import processing
 from emotions.models import Detection, Episode, FrameRange, Status
-from toonvision.studio.episode import truth_path, write_episode
 from tests.conftest import ROOT, CeleryWorker, process_env
 from tests.test_processing import (  # noqa: F401  (characters and media are fixtures)
     characters,
@@ -24,6 +23,7 @@ from tests.test_processing import (  # noqa: F401  (characters and media are fix
     media,
     upload,
 )
+from toonvision.studio.episode import truth_path, write_episode
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from emotions import services
-from toonvision.images import read_image
 from tests.conftest import manage_py
+from toonvision.images import read_image
 
 pytestmark = pytest.mark.integration
 

@@ -26,10 +26,10 @@ from django.db import connection, transaction
 from emotions import processing
 from emotions.management.base import ToonCommand
 from emotions.models import Character, Detection, Episode, ProcessingRun, Status
+from recommender.services import episode_emotions_build
 from toonvision.emotions import EMOTIONS
 from toonvision.studio import render_face, sample_face_spec
 from toonvision.studio.episode import backdrop
-from recommender.services import episode_emotions_build
 
 FPS = 24.0
 STRIDE = 2  # frames between analysed frames
