@@ -26,6 +26,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
+from emotions.services.episodes import episode_create
+from emotions.services.runs import episode_process
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "toonsite_bench_api"
 PROCESS_SEED = 6001
@@ -329,7 +332,6 @@ def processing_main(seconds: float, repeats: int, range_frames: int, out: Path) 
     from django.conf import settings
     from django.core.files import File
 
-    from emotions import processing
     from emotions.models import Episode, Status
     from toonvision.studio.episode import write_episode
 
@@ -348,7 +350,7 @@ def processing_main(seconds: float, repeats: int, range_frames: int, out: Path) 
             path = Path(tmp) / f"{name}.mp4"
             drawn = write_episode(path, seconds=length, seed=seed)
             with open(path, "rb") as handle:
-                return processing.episode_create(owner=None, file=File(handle, name=path.name), title=name), drawn
+                return episode_create(owner=None, file=File(handle, name=path.name), title=name), drawn
 
         episode, drawn = upload("timed", seconds, PROCESS_SEED)
         warmup, _ = upload("warm-up", range_frames * 4 / 24, PROCESS_SEED + 1)
@@ -356,7 +358,7 @@ def processing_main(seconds: float, repeats: int, range_frames: int, out: Path) 
         def process(target: Episode, queue: str) -> tuple[float, int]:
             settings.EPISODE_QUEUE = queue
             began = time.perf_counter()
-            run = processing.episode_reprocess(episode=target)
+            run = episode_process(episode=target)
             while True:
                 state = Episode.objects.filter(pk=target.pk).values_list("status", "error").get()
                 if state[0] == Status.DONE:

@@ -5,8 +5,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from emotions import processing
 from emotions.models import Character, Detection, Episode, FrameRange, ProcessingRun
+from emotions.services.cast import cascade_check
+from emotions.services.episodes import episode_delete
+from emotions.services.runs import episode_process, episode_resume
 
 
 class CharacterForm(forms.ModelForm):
@@ -17,7 +19,7 @@ class CharacterForm(forms.ModelForm):
     def clean_cascade(self):
         cascade = self.cleaned_data["cascade"]
         if cascade and "cascade" in self.changed_data:
-            self.instance.cascade_sha256 = processing.cascade_check(file=cascade)
+            self.instance.cascade_sha256 = cascade_check(file=cascade)
         return cascade
 
 
@@ -79,7 +81,7 @@ class EpisodeAdmin(admin.ModelAdmin):
     def reprocess(self, request, queryset):
         for episode in queryset:
             try:
-                processing.episode_reprocess(episode=episode)
+                episode_process(episode=episode)
             except ValidationError as error:
                 self.message_user(request, f"{episode}: {'; '.join(error.messages)}", messages.WARNING)
             else:
@@ -89,18 +91,18 @@ class EpisodeAdmin(admin.ModelAdmin):
     def resume(self, request, queryset):
         for episode in queryset:
             try:
-                queued = processing.episode_resume(episode=episode)
+                queued = episode_resume(episode=episode)
             except ValidationError as error:
                 self.message_user(request, f"{episode}: {'; '.join(error.messages)}", messages.WARNING)
             else:
                 self.message_user(request, f"{episode}: {len(queued)} ranges queued again")
 
     def delete_model(self, request, obj):
-        processing.episode_delete(episode=obj)  # removes its files as well
+        episode_delete(episode=obj)  # removes its files as well
 
     def delete_queryset(self, request, queryset):
         for episode in queryset:
-            processing.episode_delete(episode=episode)
+            episode_delete(episode=episode)
 
 
 @admin.register(ProcessingRun)

@@ -29,7 +29,7 @@ class ClassifyForm(forms.Form):
 
 class EpisodeUploadForm(forms.Form):
     """A video to keep as an episode (the no-JavaScript path of the upload page; the page's script uses the API).
-    Its content is judged by processing.episode_create, not here."""
+    Its content is judged by emotions.services.episodes.episode_create, not here."""
 
     file = forms.FileField(label="Video file", allow_empty_file=True)
     title = forms.CharField(label="Title", max_length=200, required=False,

@@ -1,19 +1,23 @@
-"""Celery tasks of the emotions app: thin wrappers that call one service each."""
+"""Celery tasks of the emotions app: thin wrappers that take ids, call one service, and hold no logic.
+
+Tasks import services; services never import tasks (they queue work by name: emotions.services.dispatch)."""
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from emotions import processing, services
+from emotions.services.classifier import encoded_images_classify
+from emotions.services.dispatch import CLASSIFY_ENCODED_IMAGES, PROCESS_FRAME_RANGE
+from emotions.services.ranges import frame_range_process
 
 
-@shared_task(name="emotions.tasks.classify_encoded_images")
+@shared_task(name=CLASSIFY_ENCODED_IMAGES)
 def classify_encoded_images(encoded: list[str]) -> list[dict]:
-    """Classify base64-encoded face images; routed to the gpu queue, where the CNN lives."""
-    return [result.as_dict() for result in services.encoded_images_classify(encoded=encoded)]
+    """Classify base64-encoded face images (routed to the cpu queue: one small batch is light work)."""
+    return [result.as_dict() for result in encoded_images_classify(encoded=encoded)]
 
 
 @shared_task(
-    name="emotions.tasks.process_frame_range",
+    name=PROCESS_FRAME_RANGE,
     bind=True,
     acks_late=True,  # acknowledged when done: a worker killed mid-range leaves it to be delivered again
     reject_on_worker_lost=True,
@@ -26,4 +30,4 @@ def classify_encoded_images(encoded: list[str]) -> list[dict]:
 )
 def process_frame_range(self, frame_range_id: int) -> None:
     """Segment one frame range of an episode's run; repeating it never duplicates detections."""
-    processing.frame_range_process(frame_range_id=frame_range_id, worker=self.request.hostname or "")
+    frame_range_process(frame_range_id=frame_range_id, worker=self.request.hostname or "")

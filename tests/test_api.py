@@ -19,10 +19,13 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from emotions import processing, services
 from emotions.models import Character, Detection, Episode, ProcessingRun, Status
+from emotions.services.cast import character_create, character_sync_cast
+from emotions.services.classifier import images_classify
+from emotions.services.episodes import episode_create
+from emotions.services.ranges import episode_process_here, frame_range_process
+from emotions.services.summaries import episode_emotions_build
 from recommender.models import EpisodeEmotion
-from recommender.services import episode_emotions_build
 from tests.conftest import ROOT
 from tests.test_processing import media, media_files, studio_episode, truncated_copy  # noqa: F401  (fixtures)
 from toonvision.studio import render_face, sample_face_spec
@@ -67,11 +70,11 @@ def other_api(db):
 @pytest.fixture
 def cast(db, media, settings):  # noqa: F811
     """The shipped cast when cascades/cast.json is there, else Pip from the shipped cascades/pip.xml."""
-    synced = processing.character_sync_cast()
+    synced = character_sync_cast()
     if synced:
         return {c.slug: c for c in synced}
     with open(ROOT / "cascades" / "pip.xml", "rb") as handle:
-        pip = processing.character_create(name="Pip", slug="pip", cascade=File(handle, name="pip.xml"))
+        pip = character_create(name="Pip", slug="pip", cascade=File(handle, name="pip.xml"))
     return {"pip": pip}
 
 
@@ -218,7 +221,7 @@ def test_an_upload_is_stored_enqueued_and_its_detail_follows_processing(
     enqueued = list(episode.current_run.ranges.order_by("start").values_list("pk", flat=True))
 
     for range_id in enqueued:  # what the worker would do with the queued tasks
-        processing.frame_range_process(frame_range_id=range_id)
+        frame_range_process(frame_range_id=range_id)
 
     detail = api.get(body["url"]).json()
     assert (detail["status"], detail["progress"], detail["error"]) == ("done", 1.0, "")
@@ -277,8 +280,8 @@ def test_reprocessing_is_for_the_owner_or_staff_and_refused_while_a_run_is_under
 ):
     settings.EPISODE_QUEUE = f"api-test-{uuid.uuid4().hex[:8]}"
     with open(studio_episode, "rb") as handle:
-        episode = processing.episode_create(owner=user, file=File(handle, name="pilot.mp4"), title="Pilot")
-    processing.episode_process(episode=episode, inline=True)
+        episode = episode_create(owner=user, file=File(handle, name="pilot.mp4"), title="Pilot")
+    episode_process_here(episode=episode)
 
     assert other_api.post(f"/api/episodes/{episode.pk}/reprocess/").status_code == 403
     response = api.post(f"/api/episodes/{episode.pk}/reprocess/")
@@ -585,8 +588,8 @@ def test_a_bad_image_is_a_400_that_says_why(api, settings, case):
 def test_a_drawing_finds_faces_of_its_emotion_first_then_by_appearance(api, cast, studio_episode, settings, user):  # noqa: F811
     settings.EPISODE_RANGE_FRAMES = 72
     with open(studio_episode, "rb") as handle:
-        episode = processing.episode_create(owner=user, file=File(handle, name="e.mp4"), title="E")
-    processing.episode_process(episode=episode, inline=True)
+        episode = episode_create(owner=user, file=File(handle, name="e.mp4"), title="E")
+    episode_process_here(episode=episode)
     stored = list(Detection.objects.filter(episode=episode).order_by("-confidence", "id"))
     # The drawing: a stored face whose crop the CNN reads as the emotion the pipeline gave it (the pipeline
     # classified a crop of the full frame and smoothed along the track, so not every stored crop does).
@@ -594,7 +597,7 @@ def test_a_drawing_finds_faces_of_its_emotion_first_then_by_appearance(api, cast
     for detection in stored:
         crop = default_storage.open(detection.crop.name).read()
         image = cv2.imdecode(np.frombuffer(crop, np.uint8), cv2.IMREAD_COLOR)
-        if services.images_classify(images=[image])[0].emotion == detection.emotion:
+        if images_classify(images=[image])[0].emotion == detection.emotion:
             target = detection
             break
     assert target is not None

@@ -4,7 +4,8 @@ leaderboard."""
 import pytest
 from django.core.files import File
 
-from emotions import processing
+from emotions.services.episodes import episode_create
+from emotions.services.ranges import episode_process_here
 from recommender import selectors
 from tests.test_api import api, cast, character, crafted_episode, held, user  # noqa: F401  (fixtures)
 from tests.test_processing import media  # noqa: F401  (a fixture)
@@ -32,8 +33,8 @@ def test_recommendations_follow_the_true_order_of_happiness(api, user, cast, bia
     truth = {}
     for title, (path, screen_time) in biased_episodes.items():
         with open(path, "rb") as handle:
-            episode = processing.episode_create(owner=user, file=File(handle, name=path.name), title=title)
-        processing.episode_process(episode=episode, inline=True)
+            episode = episode_create(owner=user, file=File(handle, name=path.name), title=title)
+        episode_process_here(episode=episode)
         truth[title] = screen_time.get("happy", 0.0) / sum(screen_time.values())
     assert sorted(truth, key=truth.get) == ["Glum", "Middling", "Sunny"]
 

@@ -15,8 +15,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 
-from emotions import processing, tasks
+from emotions import tasks
+from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused
 from emotions.models import Character, Detection, Episode, FrameRange, ProcessingRun, Status
+from emotions.services.cast import character_create, character_sync_cast
+from emotions.services.episodes import episode_create, episode_delete
+from emotions.services.ranges import CROP_SIZE, TRACK_STRIDE, episode_process_here, frame_range_process
+from emotions.services.runs import episode_process, episode_resume
 from recommender.models import EpisodeEmotion
 from tests.conftest import manage_py
 from toonsite.celery import app
@@ -51,14 +56,14 @@ def studio_episode(tmp_path_factory):
 def characters(db, media, settings):
     """The shipped cast when cascades/cast.json is there; until then stand-ins from OpenCV's own cascades, which
     find faces (not the right ones) on studio frames: enough to check structure and idempotency."""
-    shipped = processing.character_sync_cast()
+    shipped = character_sync_cast()
     if shipped:
         return shipped
     settings.CAST_DIR = Path(settings.BASE_DIR) / "no-cast-here"
     made = []
     for slug, xml, neighbours in (("face", "haarcascade_frontalface_alt2.xml", 1), ("eye", "haarcascade_eye.xml", 3)):
         with open(OPENCV_CASCADES / xml, "rb") as handle:
-            made.append(processing.character_create(
+            made.append(character_create(
                 name=slug.title(), slug=slug, cascade=File(handle, name=xml), scale_factor=1.1,
                 min_neighbors=neighbours, min_size=24, max_size=0,
             ))
@@ -67,7 +72,7 @@ def characters(db, media, settings):
 
 def upload(path: Path, title="Episode", owner=None) -> Episode:
     with open(path, "rb") as handle:
-        return processing.episode_create(owner=owner, file=File(handle, name=path.name), title=title)
+        return episode_create(owner=owner, file=File(handle, name=path.name), title=title)
 
 
 def detection_rows(queryset) -> list[tuple]:
@@ -169,7 +174,7 @@ def test_what_is_not_a_whole_video_is_refused_and_leaves_nothing(case, media, st
         cv2.imwrite(str(tmp_path / "still.png"), np.full((64, 64, 3), 200, np.uint8))
         path.write_bytes((tmp_path / "still.png").read_bytes())
 
-    with pytest.raises(processing.EpisodeRejected) as caught:
+    with pytest.raises(EpisodeRejected) as caught:
         upload(path)
 
     expected = {"empty": ("empty", "upload.mp4 is empty"), "truncated mp4": ("not_a_video", "truncated video")}
@@ -182,15 +187,15 @@ def test_what_is_not_a_whole_video_is_refused_and_leaves_nothing(case, media, st
 @pytest.mark.django_db
 def test_an_oversize_upload_is_refused_before_and_while_it_is_read(media, settings, studio_episode):
     settings.MAX_EPISODE_UPLOAD_BYTES = studio_episode.stat().st_size - 1
-    with pytest.raises(processing.EpisodeRejected, match="the largest episode accepted") as caught:
+    with pytest.raises(EpisodeRejected, match="the largest episode accepted") as caught:
         upload(studio_episode)
     assert caught.value.code == "too_large"
 
     class Unsized(File):  # a stream whose size is not known up front is cut off while it is copied
         size = None
 
-    with open(studio_episode, "rb") as handle, pytest.raises(processing.EpisodeRejected, match="largest"):
-        processing.episode_create(owner=None, file=Unsized(handle, name="big.mp4"), title="big")
+    with open(studio_episode, "rb") as handle, pytest.raises(EpisodeRejected, match="largest"):
+        episode_create(owner=None, file=Unsized(handle, name="big.mp4"), title="big")
     assert not Episode.objects.exists() and media_files(media) == []
 
 
@@ -199,8 +204,8 @@ def test_a_reupload_is_recognised_by_its_bytes_whatever_its_name(media, studio_e
     first = upload(studio_episode, title="First")
     renamed = SimpleUploadedFile("another-name.mkv", studio_episode.read_bytes(), content_type="video/x-matroska")
 
-    with pytest.raises(processing.DuplicateEpisode, match=f"already uploaded as episode {first.pk}") as caught:
-        processing.episode_create(owner=None, file=renamed, title="Second")
+    with pytest.raises(DuplicateEpisode, match=f"already uploaded as episode {first.pk}") as caught:
+        episode_create(owner=None, file=renamed, title="Second")
 
     assert caught.value.code == "duplicate" and caught.value.episode == first
     assert list(Episode.objects.values_list("title", flat=True)) == ["First"]
@@ -211,7 +216,7 @@ def test_a_reupload_is_recognised_by_its_bytes_whatever_its_name(media, studio_e
 def test_a_form_upload_spooled_to_disk_is_used_where_it_is(media, studio_episode):
     spooled = TemporaryUploadedFile("clip.mp4", "video/mp4", studio_episode.stat().st_size, None)
     spooled.write(studio_episode.read_bytes())
-    episode = processing.episode_create(owner=None, file=spooled, title="Spooled")
+    episode = episode_create(owner=None, file=spooled, title="Spooled")
     assert episode.frame_count == 72 and episode.file.name.endswith("/clip.mp4")
 
 
@@ -237,11 +242,11 @@ def check_processed(episode: Episode) -> list[Detection]:
         assert d.probabilities[d.emotion] > 0 and 0 <= d.confidence <= 1
         crop = cv2.imdecode(np.frombuffer(default_storage.open(d.crop.name).read(), np.uint8), cv2.IMREAD_COLOR)
         frame = cv2.imdecode(np.frombuffer(default_storage.open(d.frame_image.name).read(), np.uint8), cv2.IMREAD_COLOR)
-        assert crop.shape == (processing.CROP_SIZE, processing.CROP_SIZE, 3)
+        assert crop.shape == (CROP_SIZE, CROP_SIZE, 3)
         assert frame.shape == (episode.height, episode.width, 3)
     # Each range's tracks are numbered in its own block, so the run's track ids never collide.
     for d in detections:
-        assert d.track is None or d.track // processing.TRACK_STRIDE == d.frame // run.range_frames
+        assert d.track is None or d.track // TRACK_STRIDE == d.frame // run.range_frames
     summaries = list(EpisodeEmotion.objects.filter(episode=episode))
     for character in {d.character_id for d in detections}:
         rows = [s for s in summaries if s.character_id == character]
@@ -302,21 +307,21 @@ def test_process_episode_refuses_a_duplicate_an_unknown_owner_and_a_non_video(ch
 def test_a_range_run_twice_keeps_the_same_detections_and_files(characters, settings, studio_episode, media):
     settings.EPISODE_RANGE_FRAMES = 24
     episode = upload(studio_episode)
-    run = processing.episode_process(episode=episode, inline=True)
+    run = episode_process_here(episode=episode)
     before = detection_rows(Detection.objects.filter(run=run))
     files_before = media_files(media)
     busiest = max(run.ranges.all(), key=lambda r: r.detection_count)
     assert busiest.detection_count > 0
 
     # A redelivered task for a range already done changes nothing.
-    assert processing.frame_range_process(frame_range_id=busiest.pk) is False
+    assert frame_range_process(frame_range_id=busiest.pk) is False
     assert detection_rows(Detection.objects.filter(run=run)) == before
 
     # A duplicate that finds the range unfinished (its first attempt died before recording it) rewrites it:
     # the same detections and pictures, none twice.
     FrameRange.objects.filter(pk=busiest.pk).update(status=Status.PROCESSING)
     ProcessingRun.objects.filter(pk=run.pk).update(status=Status.PROCESSING)
-    assert processing.frame_range_process(frame_range_id=busiest.pk) is True
+    assert frame_range_process(frame_range_id=busiest.pk) is True
 
     assert detection_rows(Detection.objects.filter(run=run)) == before
     assert media_files(media) == files_before
@@ -331,12 +336,12 @@ def test_reprocessing_keeps_the_history_and_replaces_the_detections(
 ):
     settings.EPISODE_RANGE_FRAMES = 48
     episode = upload(studio_episode)
-    first = processing.episode_process(episode=episode, inline=True)
+    first = episode_process_here(episode=episode)
     rows = detection_rows(Detection.objects.filter(run=first))
     first_files = {d.crop.name for d in Detection.objects.filter(run=first)}
 
     with django_capture_on_commit_callbacks(execute=True):
-        second = processing.episode_reprocess(episode=episode, inline=True)
+        second = episode_process_here(episode=episode)
 
     episode.refresh_from_db()
     assert episode.current_run == second and list(episode.runs.all()) == [second, first]
@@ -357,7 +362,7 @@ def test_a_failure_marks_the_episode_failed_with_a_reason_and_it_can_be_retried(
     truncated_copy(studio_episode, stored)  # the stored file was damaged after upload
 
     with pytest.raises(ValueError, match="truncated|corrupt|not a video"):
-        processing.episode_process(episode=episode, inline=True)
+        episode_process_here(episode=episode)
 
     episode.refresh_from_db()
     assert episode.status == Status.FAILED and episode.current_run.status == Status.FAILED
@@ -367,10 +372,10 @@ def test_a_failure_marks_the_episode_failed_with_a_reason_and_it_can_be_retried(
     # The rest of the run is not worth doing: its other ranges are dropped when their tasks arrive.
     queued = episode.current_run.ranges.filter(status=Status.QUEUED).first()
     if queued:
-        assert processing.frame_range_process(frame_range_id=queued.pk) is False
+        assert frame_range_process(frame_range_id=queued.pk) is False
 
     stored.write_bytes(whole)
-    processing.episode_reprocess(episode=episode, inline=True)
+    episode_process_here(episode=episode)
     check_processed(episode)
     assert episode.runs.count() == 2
 
@@ -378,10 +383,10 @@ def test_a_failure_marks_the_episode_failed_with_a_reason_and_it_can_be_retried(
 @pytest.mark.django_db
 def test_an_episode_under_way_is_not_started_twice(characters, studio_episode):
     episode = upload(studio_episode)
-    processing.episode_process(episode=episode)  # queued; no worker here and the callback never runs
-    with pytest.raises(processing.ProcessingRefused, match="already being processed"):
-        processing.episode_reprocess(episode=episode)
-    forced = processing.episode_reprocess(episode=episode, inline=True, force=True)
+    episode_process(episode=episode)  # queued; no worker here and the callback never runs
+    with pytest.raises(ProcessingRefused, match="already being processed"):
+        episode_process(episode=episode)
+    forced = episode_process_here(episode=episode, force=True)
     assert forced.status == Status.DONE
     assert [r.status for r in episode.runs.all()] == [Status.DONE, Status.FAILED]
     assert "abandoned for run" in episode.runs.last().error
@@ -391,17 +396,17 @@ def test_an_episode_under_way_is_not_started_twice(characters, studio_episode):
 def test_resuming_queues_the_unfinished_ranges_of_the_run_under_way(characters, settings, studio_episode):
     settings.EPISODE_RANGE_FRAMES = 24
     episode = upload(studio_episode)
-    with pytest.raises(processing.ProcessingRefused, match="no run under way"):
-        processing.episode_resume(episode=episode)
-    run = processing.episode_process(episode=episode)  # queued; no worker here and the callback never runs
+    with pytest.raises(ProcessingRefused, match="no run under way"):
+        episode_resume(episode=episode)
+    run = episode_process(episode=episode)  # queued; no worker here and the callback never runs
     first, second, third = run.ranges.order_by("start")
-    processing.frame_range_process(frame_range_id=first.pk)  # done
+    frame_range_process(frame_range_id=first.pk)  # done
     FrameRange.objects.filter(pk=second.pk).update(status=Status.PROCESSING)  # its worker was killed
 
-    assert processing.episode_resume(episode=episode) == [second.pk, third.pk]
+    assert episode_resume(episode=episode) == [second.pk, third.pk]
 
     for frame_range in (second, third):
-        processing.frame_range_process(frame_range_id=frame_range.pk)
+        frame_range_process(frame_range_id=frame_range.pk)
     check_processed(episode)
 
 
@@ -409,8 +414,8 @@ def test_resuming_queues_the_unfinished_ranges_of_the_run_under_way(characters, 
 def test_with_no_character_to_look_for_the_episode_fails_saying_so(media, settings, studio_episode):
     settings.CAST_DIR = media / "no-cast"
     episode = upload(studio_episode)
-    with pytest.raises(processing.ProcessingRefused, match="no characters to look for"):
-        processing.episode_process(episode=episode)
+    with pytest.raises(ProcessingRefused, match="no characters to look for"):
+        episode_process(episode=episode)
     episode.refresh_from_db()
     assert episode.status == Status.FAILED and "no characters" in episode.error and episode.current_run is None
 
@@ -423,30 +428,30 @@ def test_the_shipped_cast_is_synced_into_characters_idempotently(media, tmp_path
     spec = {"characters": {"pip": {"cascade": "pip.xml", "scale_factor": 1.15, "min_neighbors": 4, "min_size": 30}}}
     (cast / "cast.json").write_text(json.dumps(spec))
 
-    (pip,) = processing.character_sync_cast(folder=cast)
+    (pip,) = character_sync_cast(folder=cast)
     assert (pip.name, pip.slug, pip.shipped, pip.scale_factor, pip.min_neighbors, pip.min_size) == (
         "Pip", "pip", True, 1.15, 4, 30)
     assert default_storage.open(pip.cascade.name).read() == (cast / "pip.xml").read_bytes()
     stored = media_files(media)
 
-    assert [c.pk for c in processing.character_sync_cast(folder=cast)] == [pip.pk]
+    assert [c.pk for c in character_sync_cast(folder=cast)] == [pip.pk]
     assert media_files(media) == stored  # nothing copied again
 
     spec["characters"]["pip"]["min_neighbors"] = 6
     (cast / "cast.json").write_text(json.dumps(spec))
-    processing.character_sync_cast(folder=cast)
+    character_sync_cast(folder=cast)
     assert Character.objects.get().min_neighbors == 6 and media_files(media) == stored
 
     (cast / "pip.xml").write_text("<opencv_storage><oops/></opencv_storage>")
     with pytest.raises(CascadeError, match="not a cascade"):
-        processing.character_sync_cast(folder=cast)
+        character_sync_cast(folder=cast)
 
 
 @pytest.mark.django_db
 def test_a_character_made_from_an_upload_must_have_a_cascade_that_loads(media):
     bad = SimpleUploadedFile("broken.xml", b"<html>nope</html>")
     with pytest.raises(ValidationError, match="broken.xml is not an OpenCV cascade"):
-        processing.character_create(name="Bad", slug="bad", cascade=bad)
+        character_create(name="Bad", slug="bad", cascade=bad)
     assert not Character.objects.exists() and media_files(media) == []
 
 
@@ -455,12 +460,12 @@ def test_deleting_an_episode_removes_its_files(characters, settings, studio_epis
                                                django_capture_on_commit_callbacks):
     settings.EPISODE_RANGE_FRAMES = 72
     episode = upload(studio_episode)
-    processing.episode_process(episode=episode, inline=True)
+    episode_process_here(episode=episode)
     cascades = {Path(default_storage.path(c.cascade.name)) for c in Character.objects.all()}
     assert set(media_files(media)) > cascades
 
     with django_capture_on_commit_callbacks(execute=True):
-        processing.episode_delete(episode=episode)
+        episode_delete(episode=episode)
 
     assert not Episode.objects.exists() and not Detection.objects.exists() and not ProcessingRun.objects.exists()
     assert set(media_files(media)) == cascades
@@ -489,7 +494,7 @@ def test_redis_hands_a_dead_workers_tasks_on_after_the_visibility_timeout_from_t
 def test_the_admin_shows_everything_processing_made(characters, settings, studio_episode, client):
     settings.EPISODE_RANGE_FRAMES = 48
     episode = upload(studio_episode, title="Admin pilot")
-    run = processing.episode_process(episode=episode, inline=True)
+    run = episode_process_here(episode=episode)
     client.force_login(get_user_model().objects.create_superuser("root", password="x"))
     detection = Detection.objects.filter(run=run).first()
     pages = {

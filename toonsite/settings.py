@@ -123,9 +123,9 @@ EPISODE_RANGE_FRAMES = env.int("EPISODE_RANGE_FRAMES", default=240)
 EPISODE_QUEUE = env("EPISODE_QUEUE", default="gpu")
 # The segmentation method, "fast" (ours) or "seed" (the dissertation's: every frame, no tracking).
 EPISODE_METHOD = env("EPISODE_METHOD", default="fast")
-# Detection threads per range task (the fast method). 1 until the vision core gives each thread its own
-# cv2.CascadeClassifier: OpenCV's cascades are not thread-safe, and sharing one makes detections vary run to run.
-# Workers scale by running range tasks side by side (worker concurrency, more hosts) instead.
+# Detection threads per range task (the fast method); each thread loads its own cascades (OpenCV's are not
+# thread-safe). 1 by default: a worker scales by running range tasks side by side (concurrency, more hosts),
+# and threads inside a task would only compete with those for the same cores.
 EPISODE_DETECT_THREADS = env.int("EPISODE_DETECT_THREADS", default=1)
 # Per range task: past the soft limit the range (and its episode) fails with a readable reason; the hard
 # limit kills a task that ignores it. Keep both under the broker's visibility timeout.
@@ -167,7 +167,12 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 # Two queues: light work on "cpu"; the CNN and video segmentation on "gpu" workers.
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_TASK_QUEUES = (Queue("cpu"), Queue("gpu"))
-CELERY_TASK_ROUTES = {"emotions.tasks.*": {"queue": "gpu"}}
+# Classifying one small batch is light work (cpu); segmenting ranges goes to EPISODE_QUEUE (gpu by default).
+CLASSIFY_QUEUE = env("CLASSIFY_QUEUE", default="cpu")
+CELERY_TASK_ROUTES = {
+    "emotions.tasks.classify_encoded_images": {"queue": CLASSIFY_QUEUE},
+    "emotions.tasks.process_frame_range": {"queue": EPISODE_QUEUE},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

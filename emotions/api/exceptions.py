@@ -6,7 +6,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from emotions.processing import DuplicateEpisode, EpisodeRejected, ProcessingRefused
+from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused
 from toonvision.images import ImageError
 
 LOG_IN = "Log in to use the API: a session, or an `Authorization: Token <key>` header (from POST /api/auth/token/)."

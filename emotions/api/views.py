@@ -18,13 +18,18 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from emotions import processing, selectors, similarity
+from emotions import selectors
 from emotions.api import serializers as s
 from emotions.api.filters import DetectionFilter, EpisodeFilter, OneKeyOrderingFilter
 from emotions.api.permissions import OwnerOrStaff, ReadPublicOrAuthenticated, StaffWrites
 from emotions.api.renderers import JPEGRenderer, WebVTTRenderer, webvtt
 from emotions.api.throttles import SettingsScopedRateThrottle
+from emotions.exceptions import EpisodeRejected, ProcessingRefused
 from emotions.models import Character, Detection, Episode
+from emotions.services.cast import character_create
+from emotions.services.episodes import episode_create, episode_delete
+from emotions.services.runs import episode_process
+from emotions.services.similar import detection_similar_search, images_describe
 
 ERRORS = {
     400: OpenApiResponse(s.ErrorOutputSerializer, description="bad input: the reason"),
@@ -80,7 +85,7 @@ def _refuse_oversize_body(request, limit: int) -> None:
     except ValueError:
         return
     if declared > limit + MULTIPART_OVERHEAD:
-        raise processing.EpisodeRejected(
+        raise EpisodeRejected(
             f"the upload is {declared / 2**20:.1f} MiB; the largest episode accepted is {limit / 2**20:.1f} MiB",
             code="too_large",
         )
@@ -120,12 +125,12 @@ class EpisodeListApi(ThrottledPostMixin, generics.ListAPIView):
         _refuse_oversize_body(request, settings.MAX_EPISODE_UPLOAD_BYTES)
         data = s.EpisodeUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        episode = processing.episode_create(
+        episode = episode_create(
             owner=request.user, file=data.validated_data["file"], title=data.validated_data["title"]
         )
         try:
-            processing.episode_process(episode=episode)
-        except processing.ProcessingRefused:
+            episode_process(episode=episode)
+        except ProcessingRefused:
             pass  # kept, and marked failed with the reason (no character to look for): the answer shows it
         episode = selectors.episode_detail(pk=episode.pk)
         episode.character_emotions = selectors.episode_character_emotions(episode=episode)
@@ -153,7 +158,7 @@ class EpisodeDetailApi(APIView):
     def delete(self, request, pk: int):
         episode = get_object_or_404(Episode, pk=pk)
         self.check_object_permissions(request, episode)
-        processing.episode_delete(episode=episode)
+        episode_delete(episode=episode)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -176,7 +181,7 @@ class EpisodeReprocessApi(APIView):
         self.check_object_permissions(request, episode)
         data = s.ReprocessInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        processing.episode_reprocess(episode=episode, force=data.validated_data["force"])
+        episode_process(episode=episode, force=data.validated_data["force"])
         episode = selectors.episode_detail(pk=pk)
         episode.character_emotions = selectors.episode_character_emotions(episode=episode)
         return Response(s.EpisodeDetailOutputSerializer(episode, context={"request": request}).data,
@@ -252,7 +257,7 @@ class CharacterListApi(ThrottledPostMixin, generics.ListAPIView):
     def post(self, request, *args, **kwargs):
         data = s.CharacterCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        character = processing.character_create(**data.validated_data)
+        character = character_create(**data.validated_data)
         character.breakdown = selectors.character_emotion_breakdown(character=character)
         body = s.CharacterDetailOutputSerializer(character, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
@@ -349,7 +354,7 @@ class ClassifyApi(ThrottledPostMixin, APIView):
     def post(self, request):
         data = s.ImageInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        (result,), _ = similarity.images_describe(images=[data.validated_data["image"].decoded])
+        (result,), _ = images_describe(images=[data.validated_data["image"].decoded])
         return Response(s.ClassificationOutputSerializer(result).data)
 
 
@@ -372,7 +377,7 @@ class SimilarSearchApi(ThrottledPostMixin, APIView):
     def post(self, request):
         data = s.SimilarSearchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        classification, faces = similarity.detection_similar_search(
+        classification, faces = detection_similar_search(
             image=data.validated_data["image"].decoded, character=data.validated_data.get("character"),
             limit=data.validated_data["limit"],
         )

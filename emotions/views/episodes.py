@@ -15,11 +15,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
-from emotions import processing, selectors
+from emotions import selectors
 from emotions.api.filters import EpisodeFilter
 from emotions.api.views import MULTIPART_OVERHEAD
+from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused
 from emotions.forms import EpisodePageForm, EpisodeUploadForm
 from emotions.models import Episode, Status
+from emotions.services.episodes import episode_create, episode_delete
+from emotions.services.runs import episode_process
 from emotions.views.access import read_page
 from recommender.selectors import episode_similar
 
@@ -64,12 +67,12 @@ def episode_upload(request):
     if not form.is_valid():
         return _upload_page(request, form, status=400)
     try:
-        episode = processing.episode_create(
+        episode = episode_create(
             owner=request.user, file=form.cleaned_data["file"], title=form.cleaned_data["title"]
         )
-    except processing.DuplicateEpisode as error:
+    except DuplicateEpisode as error:
         return _upload_page(request, form, reason=f"{error}.", duplicate=error.episode, status=409)
-    except processing.EpisodeRejected as error:
+    except EpisodeRejected as error:
         return _upload_page(request, form, reason=f"{error}.", status=413 if error.code == "too_large" else 400)
     _start_processing(request, episode)
     return redirect("episode-detail", pk=episode.pk)
@@ -91,8 +94,8 @@ def _upload_page(request, form, *, reason: str = "", duplicate=None, status: int
 def _start_processing(request, episode) -> None:
     """Queue the episode's processing; a refusal or an unreachable queue keeps the episode and says so."""
     try:
-        processing.episode_process(episode=episode)
-    except processing.ProcessingRefused as error:
+        episode_process(episode=episode)
+    except ProcessingRefused as error:
         messages.error(request, f"The episode is kept but cannot be processed: {error}.")
     except BrokerUnreachable:
         messages.error(request, "The episode is kept, but the task queue is unreachable: use “Process again” "
@@ -156,14 +159,14 @@ def _episode_action(request, episode):
                             content_type="text/plain; charset=utf-8")
     action = request.POST.get("action")
     if action == "delete":
-        processing.episode_delete(episode=episode)
+        episode_delete(episode=episode)
         messages.success(request, f"Episode “{episode.title}” was deleted.")
         return redirect("episode-list")
     if action == "reprocess":
         try:
-            processing.episode_reprocess(episode=episode, force=episode.status == Status.FAILED)
+            episode_process(episode=episode, force=episode.status == Status.FAILED)
             messages.success(request, "Processing again: the page follows its progress.")
-        except processing.ProcessingRefused as error:
+        except ProcessingRefused as error:
             messages.error(request, f"Not processed again: {error}.")
         except BrokerUnreachable:
             messages.error(request, "The task queue is unreachable; try again later.")

@@ -7,9 +7,11 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from emotions import references, selectors, similarity
+from emotions import selectors
 from emotions.api.filters import DetectionFilter
 from emotions.page_forms import DrawingSearchForm, FrameDownloadForm, PageForm, page_key
+from emotions.services.references import references_filename, references_zip_write
+from emotions.services.similar import detection_similar_search
 from emotions.views.access import read_page
 from toonvision.emotions import EMOTIONS
 
@@ -48,7 +50,7 @@ def frame_drawing_search(request):
     form = DrawingSearchForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, TEMPLATE, _context(request, drawing_form=form), status=413 if form.too_large else 400)
-    classification, faces = similarity.detection_similar_search(
+    classification, faces = detection_similar_search(
         image=form.cleaned_data["decoded"], character=form.cleaned_data["character"], limit=DRAWING_RESULTS
     )
     for face in faces:
@@ -69,10 +71,10 @@ def frame_download(request):
         return render(request, TEMPLATE, _context(request, refusal=form.errors["ids"]), status=400)
     detections = form.cleaned_data["detections"]
     out = tempfile.TemporaryFile()  # FileResponse closes it once sent
-    references.references_zip_write(detections=detections, out=out)
+    references_zip_write(detections=detections, out=out)
     out.seek(0)
     return FileResponse(out, as_attachment=True, content_type="application/zip",
-                        filename=references.references_filename(detections=detections))
+                        filename=references_filename(detections=detections))
 
 
 def _context(request, **extra) -> dict:

@@ -1,5 +1,6 @@
 """The home page (what is processing, recent episodes, the cast, and a face to classify), health, portraits."""
 import base64
+import contextlib
 
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
@@ -8,8 +9,11 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 
-from emotions import selectors, services, tasks
+from emotions import selectors
 from emotions.forms import ClassifyForm
+from emotions.services.classifier import image_encode_for_queue, image_thumbnail_png, model_summary
+from emotions.services.dispatch import images_classify_enqueue
+from emotions.services.portraits import cast_portrait_png
 from emotions.views.access import read_page
 from toonvision.emotions import EMOTIONS
 
@@ -21,7 +25,7 @@ def home(request):
         return redirect_to_login(request.get_full_path())  # classifying spends a worker's time: members only
     form = ClassifyForm(request.POST or None, request.FILES or None)
     context = {"overview": selectors.home_overview(), "form": form, "emotions": EMOTIONS,
-               "model": services.model_summary()}
+               "model": model_summary()}
     status = _classify(form, context) if request.method == "POST" else 200
     return render(request, "emotions/home.html", context, status=status)
 
@@ -30,17 +34,18 @@ def _classify(form: ClassifyForm, context: dict) -> int:
     """Classify the posted face through the worker queue; put the result (or why not) in the context."""
     if not form.is_valid():
         return 400
-    encoded = services.image_encode_for_queue(data=form.cleaned_data["image_bytes"])
-    pending = tasks.classify_encoded_images.delay([encoded])
-    thumbnail = services.image_thumbnail_png(image=form.cleaned_data["decoded"])
+    encoded = image_encode_for_queue(data=form.cleaned_data["image_bytes"])
+    pending = images_classify_enqueue(encoded=[encoded])
+    thumbnail = image_thumbnail_png(image=form.cleaned_data["decoded"])
     context["thumbnail"] = base64.b64encode(thumbnail).decode("ascii")
     try:
         context["result"] = pending.get(timeout=settings.CLASSIFY_WAIT_SECONDS)[0]
     except CeleryTimeout:
-        pending.forget()
+        with contextlib.suppress(OSError):  # the filesystem backend has no file for a task nobody ran
+            pending.forget()
         context["queue_error"] = (
             f"No worker answered within {settings.CLASSIFY_WAIT_SECONDS} s. "
-            "Is a Celery worker running on the gpu queue? `make run` starts one."
+            "Is a Celery worker running on the cpu queue? `make run` starts one."
         )
         return 503
     return 200
@@ -55,6 +60,6 @@ def health(request):
 def cast_portrait(request, slug: str):
     """A cast member's studio portrait as a PNG."""
     try:
-        return HttpResponse(services.cast_portrait_png(slug=slug), content_type="image/png")
+        return HttpResponse(cast_portrait_png(slug=slug), content_type="image/png")
     except KeyError:
         raise Http404(f"no cast member {slug!r}") from None

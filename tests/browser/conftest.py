@@ -8,7 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files import File
 
-from emotions import processing
+from emotions.services.episodes import episode_create
+from emotions.services.ranges import episode_process_here
 from tests.conftest import ROOT, UNDER_CI
 from tests.test_api import cast  # noqa: F401  (a fixture)
 from tests.test_processing import media  # noqa: F401  (a fixture)
@@ -134,8 +135,8 @@ def processed_episode(cast, user, tmp_path, settings):  # noqa: F811
         video = tmp_path / f"{seed}.mp4"
         write_episode(video, seconds=seconds, seed=seed, emotion_bias=bias)
         with open(video, "rb") as handle:
-            episode = processing.episode_create(owner=owner or user, file=File(handle, name=video.name), title=title)
-        processing.episode_process(episode=episode, inline=True)
+            episode = episode_create(owner=owner or user, file=File(handle, name=video.name), title=title)
+        episode_process_here(episode=episode)
         episode.refresh_from_db()
         assert episode.status == "done", episode.error
         return episode

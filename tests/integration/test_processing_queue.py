@@ -13,8 +13,9 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-from emotions import processing
 from emotions.models import Detection, Episode, FrameRange, Status
+from emotions.services.ranges import episode_process_here
+from emotions.services.runs import episode_process
 from tests.conftest import ROOT, CeleryWorker, process_env
 from tests.test_processing import (  # noqa: F401  (characters and media are fixtures)
     characters,
@@ -121,7 +122,7 @@ def test_a_worker_on_redis_takes_an_uploaded_episode_to_done(queue_env, start_wo
     worker = start_worker(queue_env, queues=queue_env["EPISODE_QUEUE"])
 
     episode = upload(video, title="Pilot")
-    processing.episode_process(episode=episode)
+    episode_process(episode=episode)
     seen = wait_for(episode, lambda e: e.status == Status.DONE, 120, "the episode done", worker)
 
     detections = check_processed(episode)
@@ -139,7 +140,7 @@ def test_a_worker_killed_mid_episode_loses_nothing_and_duplicates_nothing(
     write_episode(video, seconds=6, seed=5)
     first = start_prefork_worker(queue_env, queues=queue_env["EPISODE_QUEUE"])
     episode = upload(video, title="Interrupted")
-    run = processing.episode_process(episode=episode)
+    run = episode_process(episode=episode)
 
     def one_done_one_under_way(_):
         states = list(FrameRange.objects.filter(run=run).values_list("status", flat=True))
@@ -166,7 +167,7 @@ def test_a_worker_killed_mid_episode_loses_nothing_and_duplicates_nothing(
     assert rows and len(rows) == len(set(rows)) == sum(r.detection_count for r in run.ranges.all())
 
     # The same episode processed without interruption, here and now, finds exactly the same faces.
-    uninterrupted = processing.episode_reprocess(episode=episode, inline=True)
+    uninterrupted = episode_process_here(episode=episode)
     again = Detection.objects.filter(run=uninterrupted)
     assert rows_without_confidence(again) == rows
     assert confidences(again) == pytest.approx(queued_confidences, abs=1e-4)

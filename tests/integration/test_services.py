@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from emotions import services
+from emotions.services.classifier import images_classify
 from tests.conftest import manage_py
 from toonvision.images import read_image
 
@@ -35,7 +35,7 @@ def test_home_page_classifies_a_face_through_a_real_worker_on_redis(client, redi
 
     assert response.status_code == 200, response.content.decode()[:500]
     answer = response.context["result"]
-    local = services.images_classify(images=[read_image(face)])[0]
+    local = images_classify(images=[read_image(face)])[0]
     assert answer["emotion"] == local.emotion == "surprise"
     assert answer["probabilities"] == pytest.approx(local.probabilities, abs=1e-5)
     assert b"Surprise" in response.content
@@ -48,9 +48,10 @@ def test_a_worker_on_the_embedded_broker_needs_no_server(tmp_path, start_worker,
     start_worker(embedded)
     face = first_face(studio_faces, "marmalade", "happy")
     send = (
-        "import json, pathlib; from emotions import services, tasks; "
+        "import json, pathlib; from emotions import tasks; "
+        "from emotions.services.classifier import image_encode_for_queue; "
         f"data = pathlib.Path({str(face)!r}).read_bytes(); "
-        "result = tasks.classify_encoded_images.delay([services.image_encode_for_queue(data=data)]); "
+        "result = tasks.classify_encoded_images.delay([image_encode_for_queue(data=data)]); "
         "print(json.dumps(result.get(timeout=60)))"
     )
 

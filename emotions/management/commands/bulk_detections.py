@@ -23,10 +23,10 @@ from django.core.files.storage import default_storage
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
-from emotions import processing
 from emotions.management.base import ToonCommand
 from emotions.models import Character, Detection, Episode, ProcessingRun, Status
-from recommender.services import episode_emotions_build
+from emotions.services.cast import character_sync_cast
+from emotions.services.summaries import episode_emotions_build
 from toonvision.emotions import EMOTIONS
 from toonvision.studio import render_face, sample_face_spec
 from toonvision.studio.episode import backdrop
@@ -84,7 +84,7 @@ class Command(ToonCommand):
         self.stdout.write(f"made {len(counts)} episodes and {made} detections in {time.perf_counter() - began:.1f} s")
 
     def _characters(self) -> dict[str, Character]:
-        cast = {c.slug: c for c in processing.character_sync_cast()}
+        cast = {c.slug: c for c in character_sync_cast()}
         if not cast:
             raise CommandError("no shipped cast (cascades/cast.json) to draw the catalogue's characters from")
         template = next(iter(cast.values()))

@@ -1,8 +1,8 @@
 """Classify the emotion of face images."""
 import json
 
-from emotions import services
 from emotions.management.base import ToonCommand
+from emotions.services.classifier import images_classify
 from toonvision.images import read_image
 
 
@@ -15,7 +15,7 @@ class Command(ToonCommand):
 
     def handle(self, *args, **options):
         images = [read_image(path) for path in options["images"]]  # every file is checked before any work
-        for path, result in zip(options["images"], services.images_classify(images=images)):
+        for path, result in zip(options["images"], images_classify(images=images)):
             if options["json"]:
                 self.stdout.write(json.dumps({"image": path, **result.as_dict()}))
             else:

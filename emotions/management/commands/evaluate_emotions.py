@@ -1,8 +1,8 @@
 """Evaluate emotion weights on a labelled dataset and print the metrics."""
 import json
 
-from emotions import services
 from emotions.management.base import ToonCommand
+from emotions.services.classifier import classifier_load
 from toonvision.datasets import load_dataset
 from toonvision.evaluation import evaluate
 
@@ -17,7 +17,7 @@ class Command(ToonCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, **options):
-        classifier = services.classifier_load(weights=options["weights"], device=options["device"])
+        classifier = classifier_load(weights=options["weights"], device=options["device"])
         dataset = load_dataset(options["dataset"])
         metrics = evaluate(classifier, dataset)
         for path, reason in dataset.skipped:  # found while listing and while decoding

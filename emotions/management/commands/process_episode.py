@@ -8,9 +8,11 @@ from django.core.files import File
 from django.core.management.base import CommandError
 from tqdm import tqdm
 
-from emotions import processing
 from emotions.management.base import ToonCommand
 from emotions.models import Episode, Status
+from emotions.services.episodes import episode_create
+from emotions.services.ranges import episode_process_here
+from emotions.services.runs import episode_process
 from recommender.models import EpisodeEmotion
 
 
@@ -38,7 +40,7 @@ class Command(ToonCommand):
             raise CommandError(f"no such file: {video}")
         try:
             with open(video, "rb") as handle:
-                episode = processing.episode_create(owner=owner, file=File(handle, name=video.name),
+                episode = episode_create(owner=owner, file=File(handle, name=video.name),
                                                     title=options["title"])
             self.stdout.write(
                 f"episode {episode.pk} ({episode.title!r}): {episode.frame_count} frames, {episode.duration:.1f} s, "
@@ -46,9 +48,9 @@ class Command(ToonCommand):
             )
             if options["sync"]:
                 with self._bar(episode, options) as bar:
-                    processing.episode_process(episode=episode, inline=True, progress=bar.update)
+                    episode_process_here(episode=episode, progress=bar.update)
             else:
-                processing.episode_process(episode=episode)
+                episode_process(episode=episode)
                 if options["no_wait"]:
                     self.stdout.write(f"queued: follow it with Episode {episode.pk}'s status and progress")
                     return

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from emotions import services
 from emotions.management.base import ToonCommand
+from emotions.services.classifier import classifier_load
 from toonvision.detection import load_detectors
 from toonvision.outputs import atomic_outputs
 from toonvision.scoring import load_truth, score_segmentation
@@ -47,7 +47,7 @@ class Command(ToonCommand):
         video = Path(options["video"])
         info = probe_video(video)  # refuses a non-video, empty or truncated file before any work
         detectors = load_detectors(options["cascade"])
-        classifier = services.classifier_load(weights=options["weights"], device=options["device"])
+        classifier = classifier_load(weights=options["weights"], device=options["device"])
         settings = FastSettings(stride=options["stride"], threads=options["threads"])
         stop = info.frame_count if options["stop"] is None else options["stop"]
         with tqdm(

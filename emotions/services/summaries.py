@@ -1,4 +1,5 @@
-"""Services of the recommender: the per-episode emotion summaries that rankings read."""
+"""The per-episode emotion summaries, written when a run finishes: the figures rankings, the character pages
+and the home page read (the recommender only reads them)."""
 from collections import defaultdict
 
 from django.db import transaction

@@ -1,4 +1,5 @@
-"""Services of the emotions app: orchestrate the vision core for the web, the API, tasks and commands."""
+"""The emotion CNN for the site: the classifier loaded once per process, classifying images in a batch, what the
+home page says of the model, and the thumbnails shown beside a result."""
 import base64
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -9,7 +10,6 @@ from django.conf import settings
 
 from toonvision.images import decode_image
 from toonvision.inference import EmotionClassifier
-from toonvision.studio import CAST, render_face, sample_face_spec
 
 
 @dataclass(frozen=True)
@@ -30,20 +30,16 @@ def _load_classifier(path: str, device: str) -> EmotionClassifier:
 
 
 def classifier_load(*, weights=None, device: str | None = None) -> EmotionClassifier:
-    """A classifier for the given weights and device, each defaulting to the settings (loaded once per process)."""
+    """A classifier for the given weights and device, each defaulting to the settings (loaded once per process):
+    with no arguments, the model in use (the shipped weights unless EMOTION_WEIGHTS names others)."""
     return _load_classifier(str(weights or settings.EMOTION_WEIGHTS), device or settings.TORCH_DEVICE)
-
-
-def active_classifier() -> EmotionClassifier:
-    """The emotion model in use: the shipped weights unless EMOTION_WEIGHTS names others."""
-    return classifier_load()
 
 
 def images_classify(*, images: list[np.ndarray]) -> list[Classification]:
     """Classify face images (BGR arrays) in one batch with the active model."""
     if not images:
         return []
-    classifier = active_classifier()
+    classifier = classifier_load()
     probabilities = classifier.predict_proba(images)
     results = []
     for row in probabilities:
@@ -72,7 +68,7 @@ def image_encode_for_queue(*, data: bytes) -> str:
 def model_summary() -> dict:
     """What the home page says of the active model; a missing or broken weights file is reported, not raised."""
     try:
-        classifier = active_classifier()
+        classifier = classifier_load()
     except (ValueError, OSError) as error:
         return {"path": str(settings.EMOTION_WEIGHTS), "error": str(error)}
     return {
@@ -91,13 +87,3 @@ def image_thumbnail_png(*, image: np.ndarray, size: int = 160) -> bytes:
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     resized = cv2.resize(image, None, fx=scale, fy=scale, interpolation=interpolation)
     return cv2.imencode(".png", resized)[1].tobytes()
-
-
-@lru_cache(maxsize=32)
-def cast_portrait_png(*, slug: str, emotion: str = "happy", size: int = 128) -> bytes:
-    """A studio portrait of a cast member (transparent PNG), the same every time: seeded by the member's slug."""
-    if slug not in CAST:
-        raise KeyError(slug)
-    seed = [ord(letter) for letter in slug]
-    spec = sample_face_spec(np.random.default_rng(seed), slug, emotion)
-    return cv2.imencode(".png", render_face(spec, size))[1].tobytes()

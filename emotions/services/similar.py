@@ -31,7 +31,7 @@ from django.core.files.storage import default_storage
 
 from emotions.models import Character, Detection
 from emotions.selectors import detection_list
-from emotions.services import Classification, active_classifier
+from emotions.services.classifier import Classification, classifier_load
 from toonvision.images import ImageError, decode_image
 
 APPEARANCE_WEIGHT = 0.6  # of the CNN features; the rest is colour
@@ -59,7 +59,7 @@ def colour_histogram(image: np.ndarray) -> np.ndarray:
 
 def images_describe(*, images: list[np.ndarray]) -> tuple[list[Classification], np.ndarray]:
     """Classify BGR images with the active model and return, with each classification, its appearance vector."""
-    classifier = active_classifier()
+    classifier = classifier_load()
     last_linear = [m for m in classifier.model.modules() if isinstance(m, torch.nn.Linear)][-1]
     captured: list[torch.Tensor] = []
     with _hook_lock, _torch_threads(1 if len(images) <= SINGLE_THREAD_BATCH else None):

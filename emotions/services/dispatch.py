@@ -1,0 +1,23 @@
+"""Queue work for the Celery workers, by task name.
+
+The rule between services and tasks: tasks import services (at the top) and call one each; services never
+import tasks. A service that queues work sends the task by its registered name through the Celery app, so the
+import graph has no services <-> tasks circle, eager or lazy.
+"""
+from celery import current_app
+from celery.result import AsyncResult
+from django.conf import settings
+
+PROCESS_FRAME_RANGE = "emotions.tasks.process_frame_range"
+CLASSIFY_ENCODED_IMAGES = "emotions.tasks.classify_encoded_images"
+
+
+def frame_ranges_enqueue(*, range_ids: list[int]) -> None:
+    """One segmentation task per frame range, on EPISODE_QUEUE (gpu by default, where the segmenting workers are)."""
+    for range_id in range_ids:
+        current_app.send_task(PROCESS_FRAME_RANGE, args=(range_id,), queue=settings.EPISODE_QUEUE)
+
+
+def images_classify_enqueue(*, encoded: list[str]) -> AsyncResult:
+    """Classify base64-encoded images on a worker (the cpu queue: one small batch is light work); its result."""
+    return current_app.send_task(CLASSIFY_ENCODED_IMAGES, args=(encoded,), queue=settings.CLASSIFY_QUEUE)

@@ -1,0 +1,111 @@
+"""Episodes in and out: keep an upload as an Episode once its content proves it a whole video (spooled to disk
+and hashed on the way), and delete an episode with every file of its own."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils.text import get_valid_filename
+
+from emotions.exceptions import DuplicateEpisode, EpisodeRejected
+from emotions.models import Detection, Episode
+from emotions.services.storage import detection_file_names, storage_delete
+from toonvision.video import VideoError, probe_video
+
+logger = logging.getLogger(__name__)
+
+
+def episode_create(*, owner, file, title: str) -> Episode:
+    """Keep an uploaded video as an Episode, having proved by its content that it is a whole video.
+
+    `file` is a Django File (an UploadedFile from a form, or File(open(path, "rb"))). Too large, empty,
+    not a video, truncated or already uploaded: EpisodeRejected, and no file or row is left behind.
+    """
+    name = get_valid_filename(Path(file.name or "").name) or "episode"
+    limit = settings.MAX_EPISODE_UPLOAD_BYTES
+    if file.size is not None and file.size > limit:
+        raise _too_large(name, file.size, limit)
+    with _upload_on_disk(file, name, limit) as (path, sha256, size):
+        if size == 0:
+            raise EpisodeRejected(f"{name} is empty", code="empty")
+        existing = Episode.objects.filter(sha256=sha256).first()
+        if existing:
+            raise DuplicateEpisode(existing)
+        try:
+            info = probe_video(path)
+        except VideoError as error:
+            raise EpisodeRejected(str(error).replace(str(path), name), code="not_a_video") from None
+        if info.frame_count < 1:
+            raise EpisodeRejected(f"{name} holds no frames", code="not_a_video")
+        episode = Episode(
+            title=(title or "").strip() or Path(name).stem, owner=owner, sha256=sha256, size_bytes=size,
+            duration=info.duration, fps=info.fps, frame_count=info.frame_count, width=info.width,
+            height=info.height, codec=info.codec[:32],
+        )
+        with open(path, "rb") as handle:
+            episode.file.save(name, File(handle), save=False)
+        try:
+            with transaction.atomic():
+                episode.save()
+        except BaseException as error:
+            default_storage.delete(episode.file.name)
+            if isinstance(error, IntegrityError) and (existing := Episode.objects.filter(sha256=sha256).first()):
+                raise DuplicateEpisode(existing) from None
+            raise
+    logger.info("episode %s stored: %s (%d frames, %.1f s)", episode.pk, episode.file.name, info.frame_count,
+                info.duration)
+    return episode
+
+
+def _too_large(name: str, size: int, limit: int) -> EpisodeRejected:
+    return EpisodeRejected(
+        f"{name} is {size / 2**20:.1f} MiB; the largest episode accepted is {limit / 2**20:.1f} MiB",
+        code="too_large",
+    )
+
+
+@contextmanager
+def _upload_on_disk(file, name: str, limit: int) -> Iterator[tuple[Path, str, int]]:
+    """The upload as a local file with its SHA-256 and size; a copy in a temporary folder unless it is one."""
+    digest, size = hashlib.sha256(), 0
+    temporary = getattr(file, "temporary_file_path", None)
+    if temporary:  # a large form upload Django already spooled to disk: hash it where it is
+        file.seek(0)
+        for chunk in file.chunks():
+            digest.update(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise _too_large(name, size, limit)
+        yield Path(temporary()), digest.hexdigest(), size
+        return
+    with tempfile.TemporaryDirectory(prefix="toonsite-upload-", dir=settings.FILE_UPLOAD_TEMP_DIR) as folder:
+        path = Path(folder) / name
+        with open(path, "wb") as out:
+            if hasattr(file, "seek"):
+                file.seek(0)
+            for chunk in file.chunks():
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(name, size, limit)
+                digest.update(chunk)
+                out.write(chunk)
+        yield path, digest.hexdigest(), size
+
+
+def episode_delete(*, episode: Episode) -> None:
+    """Delete an episode, its runs and detections, and every file of theirs in storage."""
+    names = detection_file_names(Detection.objects.filter(episode=episode))
+    names.add(episode.file.name)
+    with transaction.atomic():
+        Episode.objects.filter(pk=episode.pk).update(current_run=None)
+        episode.delete()
+        transaction.on_commit(lambda: storage_delete(names))
+
