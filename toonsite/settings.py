@@ -235,3 +235,20 @@ LOGGING = {
 
 # How long the classify page waits for a worker before saying none is running.
 CLASSIFY_WAIT_SECONDS = env.int("CLASSIFY_WAIT_SECONDS", default=30)
+
+# --- Production behind TLS (a reverse proxy terminating HTTPS): HTTPS=true turns on HSTS, the redirect to https
+# and secure cookies; each can still be set on its own. SECURE_PROXY_SSL_HEADER=true trusts the proxy's
+# X-Forwarded-Proto (only when the proxy sets it on every request and strips it from clients).
+HTTPS = env.bool("HTTPS", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# /healthz answers plain http too, so a load balancer's check needs no certificate.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_REFERRER_POLICY = "same-origin"
