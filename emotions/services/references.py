@@ -11,6 +11,7 @@ from django.utils.text import slugify
 
 from emotions.models import Detection
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MANIFEST_FIELDS = ["id", "episode", "title", "time", "frame", "character", "emotion", "confidence", "box",
                    "frame_file", "crop_file", "missing"]
 
@@ -78,6 +79,15 @@ def _manifest_csv(rows: list[dict]) -> str:
     writer.writeheader()
     for row in rows:
         box = row["box"]
-        writer.writerow({**row, "box": f"{box['x']},{box['y']},{box['w']},{box['h']}",
-                         "missing": " ".join(row["missing"])})
+        cells = {**row, "box": f"{box['x']},{box['y']},{box['w']},{box['h']}", "missing": " ".join(row["missing"])}
+        writer.writerow({key: spreadsheet_safe(value) for key, value in cells.items()})
     return text.getvalue()
+
+
+def spreadsheet_safe(value):
+    """A text cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading apostrophe,
+    which spreadsheets show as plain text (OWASP's advice for CSV injection); numbers and other text pass as
+    they are. manifest.json keeps every value verbatim."""
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return "'" + value
+    return value
