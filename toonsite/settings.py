@@ -112,6 +112,14 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 # Largest image accepted by the classify form and API, in bytes.
 MAX_IMAGE_UPLOAD_BYTES = env.int("MAX_IMAGE_UPLOAD_BYTES", default=10 * 1024 * 1024)
 
+# What an uploaded video may be, checked from its header before a frame is decoded: picture size (width x
+# height, 4K UHD by default), length, frames, and the shorter side (a face is 24 px or more).
+MAX_VIDEO_PIXELS = env.int("MAX_VIDEO_PIXELS", default=3840 * 2160)
+MAX_EPISODE_SECONDS = env.float("MAX_EPISODE_SECONDS", default=4 * 3600)
+MAX_EPISODE_FRAMES = env.int("MAX_EPISODE_FRAMES", default=4 * 3600 * 60)
+MIN_VIDEO_SIDE = env.int("MIN_VIDEO_SIDE", default=64)
+# Seconds an upload's probe (in a child process, capped in memory) may take before the upload is refused.
+UPLOAD_PROBE_TIMEOUT = env.float("UPLOAD_PROBE_TIMEOUT", default=20.0)
 # Largest episode (video) accepted for upload, in bytes.
 MAX_EPISODE_UPLOAD_BYTES = env.int("MAX_EPISODE_UPLOAD_BYTES", default=2 * 1024 * 1024 * 1024)
 

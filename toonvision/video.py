@@ -31,13 +31,55 @@ _LUMA_FIRST = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444
 _FULL_RANGE_FORMATS = {"yuvj420p", "yuvj422p", "yuvj444p", "gray"}
 # Limited ("MPEG", 16..235) luma to full range (0..255).
 _LIMITED_TO_FULL = np.clip(np.round((np.arange(256) - 16) * 255.0 / 219.0), 0, 255).astype(np.uint8)
-# Still-image demuxers: FFmpeg opens a PNG or JPEG as a one-frame "video", which is not what we want.
-_IMAGE_FORMAT_SUFFIX = "_pipe"
-_IMAGE_FORMATS = {"image2", "apng", "gif", "webp"}
+# The containers a video may come in, as FFmpeg demuxer names: MP4/MOV ("mov" covers mp4, m4a, 3gp, mj2),
+# Matroska/WebM, AVI, MPEG-TS and bare H.264/HEVC streams. No other demuxer is ever opened, so those that open
+# other files or URLs (hls, concat, image2 sequences, ...) are unreachable from a file; the only protocol is
+# the local file itself.
+VIDEO_DEMUXERS = ("mov", "matroska", "avi", "mpegts", "h264", "hevc")
+_OPEN_OPTIONS = {"protocol_whitelist": "file", "format_whitelist": ",".join(VIDEO_DEMUXERS)}
+# Still pictures, told apart for a clearer refusal, by demuxers that read the one file they are given.
+_STILL_OPTIONS = {"protocol_whitelist": "file",
+                  "format_whitelist": "png_pipe,jpeg_pipe,webp_pipe,bmp_pipe,tiff_pipe,gif,apng"}
+# Video codecs accepted (FFmpeg decoder names): what cameras, editors and encoders write for episodes.
+VIDEO_CODECS = frozenset({
+    "h264", "hevc", "av1", "libdav1d", "libaom-av1", "vp8", "vp9", "libvpx", "libvpx-vp9", "mpeg4", "msmpeg4",
+    "msmpeg4v2", "msmpeg4v3", "mpeg1video", "mpeg2video", "mjpeg", "prores", "dnxhd", "ffv1", "theora", "h263",
+    "wmv2", "wmv3", "vc1", "huffyuv", "utvideo", "cinepak",
+})
 
 
 class VideoError(ValueError):
     """A file that is missing, empty, not a video, undecodable or truncated; the message says which."""
+
+
+class VideoOverLimits(VideoError):
+    """A real video that is larger (picture, length, frames) or smaller than a site accepts."""
+
+
+@dataclass(frozen=True)
+class VideoLimits:
+    """What a site accepts, checked from the stream's header before a frame is decoded (None: no limit)."""
+
+    max_pixels: int | None = None  # width x height
+    max_seconds: float | None = None
+    max_frames: int | None = None
+    min_side: int = 1  # pixels, the shorter side
+
+    def check(self, info: VideoInfo, name) -> None:
+        """Raise VideoOverLimits saying which limit `info` is past, and the limit."""
+        size = f"{info.width}x{info.height}"
+        if self.max_pixels and info.width * info.height > self.max_pixels:
+            raise VideoOverLimits(f"{name} is {size} ({info.width * info.height / 1e6:.1f} megapixels); the largest "
+                                  f"picture accepted is {self.max_pixels / 1e6:.1f} megapixels")
+        if min(info.width, info.height) < self.min_side:
+            raise VideoOverLimits(f"{name} is {size}: too small to find faces in; the shorter side must be at "
+                                  f"least {self.min_side} pixels")
+        if self.max_seconds and info.duration > self.max_seconds:
+            raise VideoOverLimits(f"{name} lasts {info.duration / 60:.1f} minutes; the longest episode accepted "
+                                  f"lasts {self.max_seconds / 60:.0f} minutes")
+        if self.max_frames and info.frame_count > self.max_frames:
+            raise VideoOverLimits(f"{name} has {info.frame_count} frames; an episode may have at most "
+                                  f"{self.max_frames}")
 
 
 @dataclass(frozen=True)
@@ -89,17 +131,26 @@ def _open(path) -> tuple[av.container.InputContainer, av.video.stream.VideoStrea
     if path.stat().st_size == 0:
         raise VideoError(f"empty file: {path}")
     try:
-        container = av.open(str(path))
+        container = av.open(str(path), container_options=dict(_OPEN_OPTIONS))
     except av.FFmpegError as error:
-        raise VideoError(f"not a video: {path} ({_reason(error)})") from None
-    fmt = container.format.name
-    if fmt in _IMAGE_FORMATS or fmt.endswith(_IMAGE_FORMAT_SUFFIX):
-        container.close()
-        raise VideoError(f"not a video: {path} is a still image ({fmt})")
+        still = _still_format(path)
+        if still:
+            raise VideoError(f"not a video: {path} is a still image ({still})") from None
+        raise VideoError(f"not a video: {path} ({_reason(error)}; accepted containers: MP4/MOV, Matroska/WebM, "
+                         "AVI, MPEG-TS)") from None
     if not container.streams.video:
         container.close()
         raise VideoError(f"not a video: {path} has no video stream")
     return container, container.streams.video[0]
+
+
+def _still_format(path) -> str | None:
+    """The picture format of a still image (PNG, JPEG, ...), None for anything else."""
+    try:
+        with av.open(str(path), container_options=dict(_STILL_OPTIONS)) as container:
+            return container.format.name
+    except av.FFmpegError:
+        return None
 
 
 def _reason(error: Exception) -> str:
@@ -140,7 +191,7 @@ def _info(path, container, stream) -> VideoInfo:
 
 def _count_packets(path) -> int:
     """Video packets in the file, read without decoding (one per frame for the codecs we meet)."""
-    with av.open(str(path)) as container:
+    with av.open(str(path), container_options=dict(_OPEN_OPTIONS)) as container:
         try:
             return sum(1 for packet in container.demux(container.streams.video[0]) if packet.size)
         except av.FFmpegError:
@@ -185,13 +236,19 @@ def _data_end(container, stream, info: VideoInfo) -> float | None:
     return 0.0
 
 
-def probe_video(path) -> VideoInfo:
-    """Describe a video file, having proved it decodes (its first frame) and is not cut short."""
+def probe_video(path, *, limits: VideoLimits | None = None) -> VideoInfo:
+    """Describe a video file, having proved it decodes (its first frame) and is not cut short. With `limits`,
+    its codec must be one of VIDEO_CODECS and its header within the limits, both checked before decoding."""
     container, stream = _open(path)
     try:
         info = _info(path, container, stream)
         if info.width <= 0 or info.height <= 0:
             raise VideoError(f"not a video: {path} has no picture size")
+        if limits is not None:
+            if info.codec not in VIDEO_CODECS:
+                raise VideoError(f"unsupported video codec {info.codec!r} in {path}; accepted: H.264, HEVC, AV1, "
+                                 "VP8/VP9, MPEG-4, MPEG-1/2, Motion JPEG, ProRes and other editing codecs")
+            limits.check(info, path)
         try:
             first = next(iter(container.decode(stream)), None)
         except av.FFmpegError as error:

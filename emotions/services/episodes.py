@@ -18,7 +18,8 @@ from django.utils.text import get_valid_filename
 from emotions.exceptions import DuplicateEpisode, EpisodeRejected
 from emotions.models import Detection, Episode
 from emotions.services.storage import detection_file_names, storage_delete
-from toonvision.video import VideoError, probe_video
+from toonvision.probe import probe_untrusted
+from toonvision.video import VideoError, VideoLimits, VideoOverLimits
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,9 @@ def episode_create(*, owner, file, title: str) -> Episode:
     """Keep an uploaded video as an Episode, having proved by its content that it is a whole video.
 
     `file` is a Django File (an UploadedFile from a form, or File(open(path, "rb"))). Too large, empty,
-    not a video, truncated or already uploaded: EpisodeRejected, and no file or row is left behind.
+    not a video (only the containers and codecs toonvision.video accepts, probed in a child process under
+    UPLOAD_PROBE_TIMEOUT), over the picture/length limits, truncated or already uploaded: EpisodeRejected,
+    and no file or row is left behind.
     """
     name = get_valid_filename(Path(file.name or "").name) or "episode"
     limit = settings.MAX_EPISODE_UPLOAD_BYTES
@@ -40,9 +43,10 @@ def episode_create(*, owner, file, title: str) -> Episode:
         if existing:
             raise DuplicateEpisode(existing)
         try:
-            info = probe_video(path)
+            info = probe_untrusted(path, limits=upload_limits(), timeout=settings.UPLOAD_PROBE_TIMEOUT)
         except VideoError as error:
-            raise EpisodeRejected(str(error).replace(str(path), name), code="not_a_video") from None
+            code = "over_limits" if isinstance(error, VideoOverLimits) else "not_a_video"
+            raise EpisodeRejected(str(error).replace(str(path), name), code=code) from None
         if info.frame_count < 1:
             raise EpisodeRejected(f"{name} holds no frames", code="not_a_video")
         episode = Episode(
@@ -63,6 +67,12 @@ def episode_create(*, owner, file, title: str) -> Episode:
     logger.info("episode %s stored: %s (%d frames, %.1f s)", episode.pk, episode.file.name, info.frame_count,
                 info.duration)
     return episode
+
+
+def upload_limits() -> VideoLimits:
+    """The picture size, length and frame count an upload may have (settings MAX_VIDEO_PIXELS, ...)."""
+    return VideoLimits(max_pixels=settings.MAX_VIDEO_PIXELS, max_seconds=settings.MAX_EPISODE_SECONDS,
+                       max_frames=settings.MAX_EPISODE_FRAMES, min_side=settings.MIN_VIDEO_SIDE)
 
 
 def _too_large(name: str, size: int, limit: int) -> EpisodeRejected:
