@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import torch
 
+from tests.toonvision.conftest import SHIPPED_WEIGHTS
 from toonvision.benchmark import benchmark
 from toonvision.device import pick_device, seed_everything
-from toonvision.inference import EmotionClassifier, WeightsError, default_weights_path
+from toonvision.inference import EmotionClassifier, WeightsError
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +74,8 @@ def test_weights_that_do_not_fit_the_arch(tmp_path, trained_seed):
         EmotionClassifier.load(wrong)
 
 
-def test_default_weights_path():
-    path = default_weights_path()
+def test_shipped_weights_path():
+    path = SHIPPED_WEIGHTS
     assert path.parts[-3:] == ("emotions", "weights", "toon.pt")
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from toonvision.detection import SHIPPED_CASCADES, CharacterDetector, DetectionParams
-from toonvision.inference import EmotionClassifier, default_weights_path
+from tests.toonvision.conftest import SHIPPED_CASCADES, SHIPPED_WEIGHTS
+from toonvision.detection import CharacterDetector, DetectionParams
+from toonvision.inference import EmotionClassifier
 from toonvision.segmentation import FastSettings, crop_face, segment_video
 from toonvision.studio.episode import truth_path, write_episode
 
@@ -27,7 +28,7 @@ def pip() -> list[CharacterDetector]:
 
 @pytest.fixture(scope="module")
 def classifier() -> EmotionClassifier:
-    return EmotionClassifier.load(default_weights_path(), device="cpu")
+    return EmotionClassifier.load(SHIPPED_WEIGHTS, device="cpu")
 
 
 def faces_of(result):

@@ -2,6 +2,7 @@
 import json
 from pathlib import Path
 
+from django.conf import settings
 from tqdm import tqdm
 
 from emotions.management.base import ToonCommand
@@ -46,9 +47,9 @@ class Command(ToonCommand):
     def handle(self, *args, **options):
         video = Path(options["video"])
         info = probe_video(video)  # refuses a non-video, empty or truncated file before any work
-        detectors = load_detectors(options["cascade"])
+        detectors = load_detectors(options["cascade"], settings.CAST_DIR)
         classifier = classifier_load(weights=options["weights"], device=options["device"])
-        settings = FastSettings(stride=options["stride"], threads=options["threads"])
+        fast = FastSettings(stride=options["stride"], threads=options["threads"])
         stop = info.frame_count if options["stop"] is None else options["stop"]
         with tqdm(
             total=max(0, min(stop, info.frame_count) - options["start"]), unit="frame", desc=video.name,
@@ -56,7 +57,7 @@ class Command(ToonCommand):
         ) as bar:
             result = segment_video(
                 video, detectors, classifier, method=options["method"], start=options["start"],
-                stop=options["stop"], settings=settings, progress=bar.update, info=info,
+                stop=options["stop"], settings=fast, progress=bar.update, info=info,
             )
         out = result.as_json()
         out_path = Path(options["json"])
