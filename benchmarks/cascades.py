@@ -11,10 +11,10 @@ import tempfile
 from pathlib import Path
 
 from toonvision.detection import load_cast
-from toonvision.scoring import MATCH_IOU
 from toonvision.segmentation import FastSettings, detect_characters
-from toonvision.studio.episode import truth_path, write_episode
+from toonvision.studio.episode import write_episode
 from toonvision.tracking import iou
+from toonvision.truth_metrics import MATCH_IOU, truth_path
 from toonvision.video import decode_frames
 
 ROOT = Path(__file__).resolve().parent.parent

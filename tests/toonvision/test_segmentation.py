@@ -11,7 +11,8 @@ from tests.toonvision.conftest import SHIPPED_CASCADES, SHIPPED_WEIGHTS
 from toonvision.detection import CharacterDetector, DetectionParams
 from toonvision.inference import EmotionClassifier
 from toonvision.segmentation import FastSettings, crop_face, segment_video
-from toonvision.studio.episode import truth_path, write_episode
+from toonvision.studio.episode import write_episode
+from toonvision.truth_metrics import truth_path
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,8 @@ from emotions.management.base import ToonCommand
 from emotions.services.classifier import classifier_load
 from toonvision.detection import load_detectors
 from toonvision.outputs import atomic_outputs
-from toonvision.scoring import load_truth, score_segmentation
 from toonvision.segmentation import METHODS, FastSettings, segment_video
-from toonvision.studio.episode import truth_path
+from toonvision.truth_metrics import evaluate_segmentation, load_truth, truth_path
 from toonvision.video import probe_video
 
 
@@ -40,7 +39,7 @@ class Command(ToonCommand):
         parser.add_argument("--threads", type=int, default=FastSettings.threads, help="fast: detection threads")
         parser.add_argument(
             "--truth", nargs="?", const="auto", metavar="TRUTH.json",
-            help="also score against a studio truth file (default: VIDEO's .truth.json beside it)",
+            help="also measure against a studio truth file (default: VIDEO's .truth.json beside it)",
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -70,12 +69,12 @@ class Command(ToonCommand):
             f"method {result.method}) -> {options['json']}"
         )
         if options["truth"]:
-            self._report_score(out, Path(options["truth"]) if options["truth"] != "auto" else truth_path(video))
+            self._report_metrics(out, Path(options["truth"]) if options["truth"] != "auto" else truth_path(video))
 
-    def _report_score(self, out: dict, truth_path: Path):
-        score = score_segmentation(out, load_truth(truth_path))
+    def _report_metrics(self, out: dict, truth_file: Path):
+        metrics = evaluate_segmentation(out, load_truth(truth_file))
         self.stdout.write(
-            f"against {truth_path}: precision {score.precision:.3f}, recall {score.recall:.3f}, "
-            f"emotion accuracy {score.emotion_accuracy:.3f}, event recall {score.event_recall:.3f} "
-            f"({score.events_recalled}/{score.events} events)"
+            f"against {truth_file}: precision {metrics.precision:.3f}, recall {metrics.recall:.3f}, "
+            f"emotion accuracy {metrics.emotion_accuracy:.3f}, event recall {metrics.event_recall:.3f} "
+            f"({metrics.events_recalled}/{metrics.events} events)"
         )
