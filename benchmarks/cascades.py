@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from toonvision.detection import load_cast
-from toonvision.segmentation import FastSettings, detect_characters
+from toonvision.segmentation import FastOptions, detect_characters
 from toonvision.studio.episode import write_episode
 from toonvision.tracking import iou
 from toonvision.truth_metrics import MATCH_IOU, truth_path
@@ -46,7 +46,7 @@ def training_reports(detectors) -> dict:
 
 def held_out(detector, videos: list[Path], every: int) -> dict:
     """Hit rate on the character's scored faces, false alarms per frame, over every Nth frame."""
-    settings = FastSettings()
+    options = FastOptions()
     hits = faces = false_alarms = frames = 0
     for video in videos:
         truth = {f["index"]: f["faces"] for f in json.loads(truth_path(video).read_text())["frames"]}
@@ -54,7 +54,7 @@ def held_out(detector, videos: list[Path], every: int) -> dict:
             if frame.index % every:
                 continue
             frames += 1
-            found = [f.box for f in detect_characters(frame.gray(), [detector], settings)]
+            found = [f.box for f in detect_characters(frame.gray(), [detector], options)]
             mine = [f for f in truth[frame.index] if f["character"] == detector.name]
             matched = set()
             for box in found:

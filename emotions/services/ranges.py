@@ -35,7 +35,7 @@ from emotions.services.storage import (
     stored_file_local_path,
 )
 from toonvision.detection import CascadeError, CharacterDetector, DetectionParams
-from toonvision.segmentation import FastSettings, Segmentation, crop_face, segment_video
+from toonvision.segmentation import FastOptions, Segmentation, crop_face, segment_video
 from toonvision.video import VideoError, decode_frames
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ TRACK_STRIDE = 100_000
 # A range whose task was lost this many times (a worker that dies on it every time) fails instead.
 MAX_RANGE_ATTEMPTS = 5
 CROP_SIZE = 128  # pixels, the saved face crops
-CROP_MARGIN = FastSettings.crop_margin
+CROP_MARGIN = FastOptions.crop_margin
 JPEG_QUALITY = 88
 PROGRESS_INTERVAL = 1.0  # seconds between progress writes from a running range
 
@@ -162,7 +162,7 @@ def _range_segment(frame_range: FrameRange, forward) -> tuple[Segmentation, list
         classifier = classifier_load(weights=_run_weights(run))
         result = segment_video(
             video, detectors, classifier, method=run.method, start=frame_range.start, stop=frame_range.stop,
-            settings=FastSettings(**run.settings) if run.method == "fast" else None, progress=ticker,
+            options=FastOptions(**run.settings) if run.method == "fast" else None, progress=ticker,
         )
         ticker.flush()
         characters = {c.slug: c for c in Character.objects.filter(slug__in=[d.name for d in detectors])}

@@ -9,7 +9,7 @@ from emotions.management.base import ToonCommand
 from emotions.services.classifier import classifier_load
 from toonvision.detection import load_detectors
 from toonvision.outputs import atomic_outputs
-from toonvision.segmentation import METHODS, FastSettings, segment_video
+from toonvision.segmentation import METHODS, FastOptions, segment_video
 from toonvision.truth_metrics import evaluate_segmentation, load_truth, truth_path
 from toonvision.video import probe_video
 
@@ -35,8 +35,8 @@ class Command(ToonCommand):
         parser.add_argument("--device", help="torch device for the CNN: cpu, cuda, cuda:1 (default: TORCH_DEVICE/auto)")
         parser.add_argument("--start", type=int, default=0, help="first frame to segment")
         parser.add_argument("--stop", type=int, help="frame to stop before (default: the end)")
-        parser.add_argument("--stride", type=int, default=FastSettings.stride, help="fast: analyse every Nth frame")
-        parser.add_argument("--threads", type=int, default=FastSettings.threads, help="fast: detection threads")
+        parser.add_argument("--stride", type=int, default=FastOptions.stride, help="fast: analyse every Nth frame")
+        parser.add_argument("--threads", type=int, default=FastOptions.threads, help="fast: detection threads")
         parser.add_argument(
             "--truth", nargs="?", const="auto", metavar="TRUTH.json",
             help="also measure against a studio truth file (default: VIDEO's .truth.json beside it)",
@@ -48,7 +48,7 @@ class Command(ToonCommand):
         info = probe_video(video)  # refuses a non-video, empty or truncated file before any work
         detectors = load_detectors(options["cascade"], settings.CAST_DIR)
         classifier = classifier_load(weights=options["weights"], device=options["device"])
-        fast = FastSettings(stride=options["stride"], threads=options["threads"])
+        fast = FastOptions(stride=options["stride"], threads=options["threads"])
         stop = info.frame_count if options["stop"] is None else options["stop"]
         with tqdm(
             total=max(0, min(stop, info.frame_count) - options["start"]), unit="frame", desc=video.name,
@@ -56,7 +56,7 @@ class Command(ToonCommand):
         ) as bar:
             result = segment_video(
                 video, detectors, classifier, method=options["method"], start=options["start"],
-                stop=options["stop"], settings=fast, progress=bar.update, info=info,
+                stop=options["stop"], options=fast, progress=bar.update, info=info,
             )
         out = result.as_json()
         out_path = Path(options["json"])
