@@ -15,6 +15,9 @@ Two methods, side by side:
 
 Works on a frame range [start, stop) so an episode can be split across workers; track ids are unique
 within one result.
+
+A face has one name per stage: a `FoundFace` is a cascade's hit, a `ClassifiedFace` (tracking.py) carries
+the CNN's probabilities and is what tracks are built from, and a `TrackedFace` is what `segment_video` returns.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import numpy as np
 
 from .detection import CharacterDetector, DetectionParams
 from .inference import EmotionClassifier
-from .tracking import TrackPoint, fill_gaps, iou, link_tracks, run_confidence, smooth_emotions
+from .tracking import ClassifiedFace, fill_gaps, iou, link_tracks, run_confidence, smooth_emotions
 from .video import VideoInfo, decode_frames, probe_video
 
 METHODS = ("fast", "seed")
@@ -64,7 +67,10 @@ class FastOptions:
 
 
 @dataclass
-class FaceDetection:
+class TrackedFace:
+    """A face as segment_video returns it: its frame, box and emotion, and the track it was linked into
+    (None under `seed`, which does not track); under `fast` the emotion is smoothed along the track."""
+
     frame: int
     time: float
     character: str
@@ -97,7 +103,7 @@ class Segmentation:
     characters: list[str]
     analyzed: list[int] = field(default_factory=list)
     seconds: float = 0.0
-    detections: list[FaceDetection] = field(default_factory=list)
+    detections: list[TrackedFace] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return {
@@ -167,7 +173,7 @@ def _segment_seed(result: Segmentation, path, detectors, classifier: EmotionClas
                 probabilities = classifier.predict_proba([crop], batch_size=1)[0]
                 best = int(probabilities.argmax())
                 result.detections.append(
-                    FaceDetection(
+                    TrackedFace(
                         frame.index, frame.time, detector.name, tuple(int(v) for v in box), classes[best],
                         float(probabilities[best]), _prob_dict(classes, probabilities), None,
                     )
@@ -176,7 +182,7 @@ def _segment_seed(result: Segmentation, path, detectors, classifier: EmotionClas
 
 
 # -- ours ------------------------------------------------------------------------------------------
-class Found(NamedTuple):
+class FoundFace(NamedTuple):
     """A face one character's cascade found: its box in full-resolution pixels and how many raw windows
     were grouped into it (more neighbours, surer face)."""
 
@@ -188,7 +194,7 @@ class Found(NamedTuple):
 @dataclass
 class _FrameFaces:
     index: int
-    found: list[Found]
+    found: list[FoundFace]
     crops: list[np.ndarray]
 
 
@@ -247,7 +253,7 @@ def _detect_frame(frame, gray, detectors, options: FastOptions, crop_size: int) 
     return _FrameFaces(frame.index, found, crops)
 
 
-def detect_characters(gray: np.ndarray, detectors, options: FastOptions) -> list[Found]:
+def detect_characters(gray: np.ndarray, detectors, options: FastOptions) -> list[FoundFace]:
     """Every character's faces in a full-resolution gray frame as `fast` finds them: the frame shrunk to
     `detect_width`, a pyramid step of `scale_factor`, `min_neighbors`; boxes in full-resolution pixels, one
     character per face. (A character's own minNeighbors is tuned for the dissertation's full-resolution
@@ -260,13 +266,13 @@ def detect_characters(gray: np.ndarray, detectors, options: FastOptions) -> list
         params = DetectionParams(options.scale_factor, options.min_neighbors, max(detector.window), largest)
         boxes, counts = detector.detect_with_counts(small, params)
         for box, count in zip(boxes, counts):
-            candidates.append(Found(detector.name, tuple(int(round(v / scale)) for v in box), int(count)))
+            candidates.append(FoundFace(detector.name, tuple(int(round(v / scale)) for v in box), int(count)))
     return _one_character_per_face(candidates)
 
 
-def _one_character_per_face(candidates: list[Found]) -> list[Found]:
+def _one_character_per_face(candidates: list[FoundFace]) -> list[FoundFace]:
     """Where two characters' detectors claim the same face, the one with more neighbours keeps it."""
-    kept: list[Found] = []
+    kept: list[FoundFace] = []
     for found in sorted(candidates, key=lambda f: -f.neighbours):
         if all(found.character == other.character or iou(found.box, other.box) < 0.3 for other in kept):
             kept.append(found)
@@ -279,20 +285,20 @@ class _FaceBatcher:
     def __init__(self, classifier: EmotionClassifier, batch_size: int):
         self.classifier = classifier
         self.batch_size = batch_size
-        self.points: dict[int, list[TrackPoint]] = {}
-        self._waiting: list[tuple[TrackPoint, np.ndarray]] = []
+        self.points: dict[int, list[ClassifiedFace]] = {}
+        self._waiting: list[tuple[ClassifiedFace, np.ndarray]] = []
 
     def add(self, faces: _FrameFaces) -> None:
         points = self.points.setdefault(faces.index, [])
         for found, crop in zip(faces.found, faces.crops):
-            point = TrackPoint(faces.index, found.character, found.box, np.empty(0, np.float32))
+            point = ClassifiedFace(faces.index, found.character, found.box, np.empty(0, np.float32))
             point.neighbours = found.neighbours
             points.append(point)
             self._waiting.append((point, crop))
         if len(self._waiting) >= self.batch_size:
             self._classify()
 
-    def finish(self) -> dict[int, list[TrackPoint]]:
+    def finish(self) -> dict[int, list[ClassifiedFace]]:
         self._classify()
         return self.points
 
@@ -305,7 +311,7 @@ class _FaceBatcher:
         self._waiting = []
 
 
-def _tracked_detections(points, result: Segmentation, cuts, classes, options: FastOptions) -> list[FaceDetection]:
+def _tracked_detections(points, result: Segmentation, cuts, classes, options: FastOptions) -> list[TrackedFace]:
     tracks = link_tracks(points, result.analyzed, cuts, max_gap=options.max_gap)
     detections = []
     kept = 0
@@ -319,7 +325,7 @@ def _tracked_detections(points, result: Segmentation, cuts, classes, options: Fa
         confidence = run_confidence(probabilities, path)
         for point, best, conf, row in zip(track.points, path, confidence, probabilities):
             detections.append(
-                FaceDetection(
+                TrackedFace(
                     point.frame, point.frame / result.fps, point.character, point.box, classes[int(best)],
                     float(conf), _prob_dict(classes, row), kept, point.interpolated,
                 )

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from toonvision.tracking import TrackPoint, fill_gaps, iou, link_tracks, smooth_emotions
+from toonvision.tracking import ClassifiedFace, fill_gaps, iou, link_tracks, smooth_emotions
 from toonvision.truth_metrics import evaluate_segmentation, truth_spans
 
 CLASSES = ("angry", "happy", "sad")
@@ -24,8 +24,8 @@ def test_iou_of_identical_disjoint_and_half_overlapping_boxes():
 def test_faces_moving_slowly_form_one_track_per_character_and_a_cut_ends_them():
     analysed = [0, 3, 6, 9, 12]
     points = {
-        f: [TrackPoint(f, "pip", (100 + 2 * f, 50, 40, 40), onehot(1)),
-            TrackPoint(f, "marmalade", (300 - f, 80, 60, 60), onehot(0))]
+        f: [ClassifiedFace(f, "pip", (100 + 2 * f, 50, 40, 40), onehot(1)),
+            ClassifiedFace(f, "marmalade", (300 - f, 80, 60, 60), onehot(0))]
         for f in analysed
     }
     tracks = link_tracks(points, analysed, cuts={9})
@@ -37,8 +37,8 @@ def test_faces_moving_slowly_form_one_track_per_character_and_a_cut_ends_them():
 
 def test_a_track_survives_a_short_gap_and_the_gap_is_filled_by_interpolation():
     analysed = [0, 3, 6, 9]
-    points = {0: [TrackPoint(0, "pip", (100, 50, 40, 40), onehot(1))],
-              9: [TrackPoint(9, "pip", (130, 50, 40, 40), onehot(1))]}
+    points = {0: [ClassifiedFace(0, "pip", (100, 50, 40, 40), onehot(1))],
+              9: [ClassifiedFace(9, "pip", (130, 50, 40, 40), onehot(1))]}
     (track,) = link_tracks(points, analysed, cuts=set(), max_gap=2)
     fill_gaps(track, analysed)
     assert [(p.frame, p.box[0], p.interpolated) for p in track.points] == [
