@@ -28,6 +28,7 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 ## make weights: retrain the shipped emotion weights from studio faces (see README).
 weights: install

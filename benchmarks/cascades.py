@@ -10,13 +10,15 @@ import json
 import tempfile
 from pathlib import Path
 
-from toonvision.detection import SHIPPED_CASCADES, load_cast
-from toonvision.scoring import MATCH_IOU
-from toonvision.segmentation import FastSettings, detect_characters
-from toonvision.studio.episode import truth_path, write_episode
+from toonvision.detection import load_cast
+from toonvision.segmentation import FastOptions, detect_characters
+from toonvision.studio.episode import write_episode
 from toonvision.tracking import iou
+from toonvision.truth_metrics import MATCH_IOU, truth_path
 from toonvision.video import decode_frames
 
+ROOT = Path(__file__).resolve().parent.parent
+CAST_DIR = ROOT / "cascades"  # the shipped cast this section measures
 HELD_OUT_SEEDS = (6001, 6002, 6003)
 
 
@@ -44,7 +46,7 @@ def training_reports(detectors) -> dict:
 
 def held_out(detector, videos: list[Path], every: int) -> dict:
     """Hit rate on the character's scored faces, false alarms per frame, over every Nth frame."""
-    settings = FastSettings()
+    options = FastOptions()
     hits = faces = false_alarms = frames = 0
     for video in videos:
         truth = {f["index"]: f["faces"] for f in json.loads(truth_path(video).read_text())["frames"]}
@@ -52,7 +54,7 @@ def held_out(detector, videos: list[Path], every: int) -> dict:
             if frame.index % every:
                 continue
             frames += 1
-            found = [f.box for f in detect_characters(frame.gray(), [detector], settings)]
+            found = [f.box for f in detect_characters(frame.gray(), [detector], options)]
             mine = [f for f in truth[frame.index] if f["character"] == detector.name]
             matched = set()
             for box in found:
@@ -69,7 +71,7 @@ def held_out(detector, videos: list[Path], every: int) -> dict:
 
 
 def measure(args) -> dict:
-    detectors = load_cast()
+    detectors = load_cast(CAST_DIR)
     reports = training_reports(detectors)
     with tempfile.TemporaryDirectory(prefix="toonsite-cascades-") as tmp:
         videos = []
@@ -80,7 +82,7 @@ def measure(args) -> dict:
         for detector in detectors:
             reports[detector.name]["held_out"] = held_out(detector, videos, args.cascade_every)
     return {"cascades": reports, "held_out_seeds": list(HELD_OUT_SEEDS), "seconds": args.cascade_seconds,
-            "every": args.cascade_every, "folder": str(SHIPPED_CASCADES.name)}
+            "every": args.cascade_every, "folder": str(CAST_DIR.name)}
 
 
 def render(figures: dict) -> list[str]:

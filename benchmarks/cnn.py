@@ -10,12 +10,12 @@ from pathlib import Path
 
 import torch
 
-from toonvision.benchmark import benchmark
 from toonvision.datasets import load_arrays, load_dataset
 from toonvision.emotions import DISSERTATION_EMOTIONS
 from toonvision.evaluation import evaluate
 from toonvision.inference import EmotionClassifier
 from toonvision.models import get_preset
+from toonvision.speed import measure_speed
 from toonvision.studio import write_face_dataset
 from toonvision.training import compare_optimizers, optimizer_table
 
@@ -43,7 +43,9 @@ def speed_table(faces: Path, devices: list[str], epochs: int, repeats: int) -> d
     for arch in ("seed", "toon"):
         images, labels = load_arrays(load_dataset(faces), get_preset(arch).input_size)
         for device in devices:
-            results[f"{arch}@{device}"] = benchmark(arch, images, labels, epochs=epochs, repeats=repeats, device=device)
+            results[f"{arch}@{device}"] = measure_speed(
+                arch, images, labels, epochs=epochs, repeats=repeats, device=device
+            )
     results["n_images"] = len(images)
     return results
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from toonvision.scoring import load_truth, score_segmentation
-from toonvision.studio.episode import truth_path, write_episode
+from toonvision.studio.episode import write_episode
+from toonvision.truth_metrics import evaluate_segmentation, load_truth, truth_path
 from toonvision.video import decode_frames
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,11 +61,11 @@ def timed_method(video: Path, tmp: Path, method: str, repeats: int, device: str)
         wall, result = run_segment(video, tmp / f"{method}-{device}-{i}.json", method, tmp / "data", device)
         walls.append(wall)
     frames = result["frame_count"]
-    score = score_segmentation(result, load_truth(truth_path(video)))
+    metrics = evaluate_segmentation(result, load_truth(truth_path(video)))
     return {"method": method, "device": device, "runs": repeats, "wall_seconds": statistics.median(walls),
             "frames_per_second": frames / statistics.median(walls),
             "in_process_frames_per_second": frames / result["seconds"], "analysed": len(result["analyzed"]),
-            "score": score.as_json()}
+            "score": metrics.as_json()}
 
 
 def measure(args) -> dict:
@@ -88,13 +88,13 @@ def measure(args) -> dict:
             write_episode(clip, seconds=args.quality_seconds, seed=seed, progress=True)
             _, result = run_segment(clip, tmp / f"quality-{seed}.json", "fast", tmp / "data")
             quality.append({"seed": seed, "seconds": args.quality_seconds,
-                            "score": score_segmentation(result, load_truth(truth_path(clip))).as_json()})
+                            "score": evaluate_segmentation(result, load_truth(truth_path(clip))).as_json()})
     return {"speed": speed, "quality": quality}
 
 
-def _score_cells(score: dict) -> str:
-    return (f"{score['precision']:.3f} | {score['recall']:.3f} | {score['emotion_accuracy']:.3f} | "
-            f"{score['event_recall']:.3f} ({score['events_recalled']}/{score['events']})")
+def _metrics_cells(metrics: dict) -> str:
+    return (f"{metrics['precision']:.3f} | {metrics['recall']:.3f} | {metrics['emotion_accuracy']:.3f} | "
+            f"{metrics['event_recall']:.3f} ({metrics['events_recalled']}/{metrics['events']})")
 
 
 def render(figures: dict) -> list[str]:
@@ -118,7 +118,7 @@ def render(figures: dict) -> list[str]:
         lines.append(
             f"| `{row['method']}` @ {row['device']} | {row['runs']} | {row['wall_seconds']:.1f} | "
             f"{row['frames_per_second']:.0f} | {row['frames_per_second'] / real_time:.1f} | "
-            f"{row['in_process_frames_per_second']:.0f} | {row['analysed']} | {_score_cells(row['score'])} |"
+            f"{row['in_process_frames_per_second']:.0f} | {row['analysed']} | {_metrics_cells(row['score'])} |"
         )
     lines += [
         f"| decoding alone (the ceiling) | {speed['decode_runs']} | | "
@@ -142,5 +142,5 @@ def render(figures: dict) -> list[str]:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for row in quality:
-        lines.append(f"| {row['seed']} | {row['seconds']:.0f} | {_score_cells(row['score'])} |")
+        lines.append(f"| {row['seed']} | {row['seconds']:.0f} | {_metrics_cells(row['score'])} |")
     return lines

@@ -26,8 +26,9 @@ from recommender.models import EpisodeEmotion
 from tests.conftest import manage_py
 from toonsite.celery import app
 from toonvision.detection import CascadeError
-from toonvision.studio.episode import truth_path, write_episode
+from toonvision.studio.episode import write_episode
 from toonvision.tracking import iou
+from toonvision.truth_metrics import truth_path
 
 OPENCV_CASCADES = Path(cv2.data.haarcascades)
 

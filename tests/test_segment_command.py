@@ -10,8 +10,8 @@ import pytest
 from tests.conftest import manage_py
 from tests.test_commands import assert_clean_failure
 from tests.toonvision.test_detection import HAKO, needs_hako
-from toonvision.scoring import score_segmentation
 from toonvision.studio.episode import write_episode
+from toonvision.truth_metrics import evaluate_segmentation
 
 EPISODE_SEED = 31  # never used for cascade or CNN training data (those are 1, 7 and 8)
 
@@ -39,10 +39,10 @@ def test_fast_finds_the_cast_and_their_emotions_on_an_unseen_episode(episode, tm
     assert {"frame", "time", "character", "box", "emotion", "confidence", "track"} <= detection.keys()
     assert all(d["frame"] in set(data["analyzed"]) for d in data["detections"])
     truth = json.loads(episode.with_name("episode.truth.json").read_text())
-    score = score_segmentation(data, truth)
-    assert score.precision >= 0.9 and score.recall >= 0.9, score.as_json()
-    assert score.event_recall >= 0.95 and score.emotion_accuracy >= 0.9, score.as_json()
-    assert f"event recall {score.event_recall:.3f}" in result.stdout
+    metrics = evaluate_segmentation(data, truth)
+    assert metrics.precision >= 0.9 and metrics.recall >= 0.9, metrics.as_json()
+    assert metrics.event_recall >= 0.95 and metrics.emotion_accuracy >= 0.9, metrics.as_json()
+    assert f"event recall {metrics.event_recall:.3f}" in result.stdout
 
 
 def test_seed_method_analyses_every_frame_without_tracking(episode, tmp_path):

@@ -16,7 +16,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-SHIPPED_CASCADES = Path(__file__).resolve().parents[1] / "cascades"
 CAST_FILE = "cast.json"
 FEATURE_TYPES = {0: "HAAR", 1: "LBP", 2: "HOG"}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
@@ -177,7 +176,7 @@ class CastEntry:
     params: DetectionParams
 
 
-def read_cast(folder: Path | str = SHIPPED_CASCADES) -> dict[str, CastEntry]:
+def read_cast(folder: Path | str) -> dict[str, CastEntry]:
     """folder/cast.json, {"characters": {slug: {"name", "cascade": file, "scale_factor", ...}}}, without
     loading the cascades."""
     folder = Path(folder)
@@ -200,19 +199,22 @@ def read_cast(folder: Path | str = SHIPPED_CASCADES) -> dict[str, CastEntry]:
         raise CascadeError(f"{path} is not a cast file: {error!r} is missing or malformed") from None
 
 
-def load_cast(folder: Path | str = SHIPPED_CASCADES) -> list[CharacterDetector]:
+def load_cast(folder: Path | str) -> list[CharacterDetector]:
     """The characters described by folder/cast.json, their cascades loaded."""
     return [CharacterDetector.load(slug, e.cascade_path, e.params) for slug, e in read_cast(folder).items()]
 
 
-def load_detectors(cascade_args: list[str] | None, default_params: DetectionParams | None = None):
-    """The characters named on a command line (NAME=FILE.xml ...), else the shipped cast. A name given
-    twice is an error; a name of the shipped cast keeps its tuned parameters."""
+def load_detectors(
+    cascade_args: list[str] | None, cast_folder: Path | str, default_params: DetectionParams | None = None
+):
+    """The characters named on a command line (NAME=FILE.xml ...), else the cast of cast_folder/cast.json.
+    A name given twice is an error; a name of that cast keeps its tuned parameters."""
     if not cascade_args:
-        return load_cast()
+        return load_cast(cast_folder)
     shipped = {}
-    if (SHIPPED_CASCADES / CAST_FILE).exists():
-        shipped = {slug: entry.params for slug, entry in read_cast().items()}  # parameters only: no cascades loaded
+    if (Path(cast_folder) / CAST_FILE).exists():
+        # parameters only: no cascades loaded
+        shipped = {slug: entry.params for slug, entry in read_cast(cast_folder).items()}
     detectors, seen = [], set()
     for arg in cascade_args:
         name, path = parse_cascade_arg(arg)

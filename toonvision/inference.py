@@ -35,11 +35,6 @@ class WeightsError(ValueError):
     """A weights file that is missing, corrupt, or not a ToonSite emotion checkpoint."""
 
 
-def default_weights_path() -> Path:
-    """Where the shipped default model lives: emotions/weights/toon.pt."""
-    return Path(__file__).resolve().parents[1] / "emotions" / "weights" / "toon.pt"
-
-
 class EmotionClassifier:
     """A trained emotion CNN on a device, with the preprocessing its checkpoint prescribes."""
 

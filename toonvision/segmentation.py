@@ -15,6 +15,9 @@ Two methods, side by side:
 
 Works on a frame range [start, stop) so an episode can be split across workers; track ids are unique
 within one result.
+
+A face has one name per stage: a `FoundFace` is a cascade's hit, a `ClassifiedFace` (tracking.py) carries
+the CNN's probabilities and is what tracks are built from, and a `TrackedFace` is what `segment_video` returns.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import numpy as np
 
 from .detection import CharacterDetector, DetectionParams
 from .inference import EmotionClassifier
-from .tracking import TrackPoint, fill_gaps, iou, link_tracks, run_confidence, smooth_emotions
+from .tracking import ClassifiedFace, fill_gaps, iou, link_tracks, run_confidence, smooth_emotions
 from .video import VideoInfo, decode_frames, probe_video
 
 METHODS = ("fast", "seed")
@@ -42,7 +45,7 @@ SEED_MIN_SIZE = 24
 
 
 @dataclass(frozen=True)
-class FastSettings:
+class FastOptions:
     """The `fast` method's knobs; the defaults are what the benchmarks measure."""
 
     stride: int = 4  # analyse every 4th frame: 6 per second at 24 fps, 3+ looks at any half-second emotion
@@ -64,7 +67,10 @@ class FastSettings:
 
 
 @dataclass
-class FaceDetection:
+class TrackedFace:
+    """A face as segment_video returns it: its frame, box and emotion, and the track it was linked into
+    (None under `seed`, which does not track); under `fast` the emotion is smoothed along the track."""
+
     frame: int
     time: float
     character: str
@@ -97,7 +103,7 @@ class Segmentation:
     characters: list[str]
     analyzed: list[int] = field(default_factory=list)
     seconds: float = 0.0
-    detections: list[FaceDetection] = field(default_factory=list)
+    detections: list[TrackedFace] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return {
@@ -127,7 +133,7 @@ def segment_video(
     method: str = "fast",
     start: int = 0,
     stop: int | None = None,
-    settings: FastSettings | None = None,
+    options: FastOptions | None = None,
     progress: Progress | None = None,
     info: VideoInfo | None = None,
 ) -> Segmentation:
@@ -149,7 +155,7 @@ def segment_video(
     if method == "seed":
         _segment_seed(result, path, detectors, classifier, tick)
     else:
-        _segment_fast(result, path, detectors, classifier, settings or FastSettings(), tick)
+        _segment_fast(result, path, detectors, classifier, options or FastOptions(), tick)
     result.seconds = time.perf_counter() - began
     return result
 
@@ -167,7 +173,7 @@ def _segment_seed(result: Segmentation, path, detectors, classifier: EmotionClas
                 probabilities = classifier.predict_proba([crop], batch_size=1)[0]
                 best = int(probabilities.argmax())
                 result.detections.append(
-                    FaceDetection(
+                    TrackedFace(
                         frame.index, frame.time, detector.name, tuple(int(v) for v in box), classes[best],
                         float(probabilities[best]), _prob_dict(classes, probabilities), None,
                     )
@@ -176,7 +182,7 @@ def _segment_seed(result: Segmentation, path, detectors, classifier: EmotionClas
 
 
 # -- ours ------------------------------------------------------------------------------------------
-class Found(NamedTuple):
+class FoundFace(NamedTuple):
     """A face one character's cascade found: its box in full-resolution pixels and how many raw windows
     were grouped into it (more neighbours, surer face)."""
 
@@ -188,7 +194,7 @@ class Found(NamedTuple):
 @dataclass
 class _FrameFaces:
     index: int
-    found: list[Found]
+    found: list[FoundFace]
     crops: list[np.ndarray]
 
 
@@ -206,10 +212,10 @@ class ShotCuts:
         return previous is not None and float(np.abs(thumb - previous).mean()) > self.threshold
 
 
-def _segment_fast(result: Segmentation, path, detectors, classifier, s: FastSettings, tick: Progress) -> None:
+def _segment_fast(result: Segmentation, path, detectors, classifier, options: FastOptions, tick: Progress) -> None:
     cuts: set[int] = set()
-    shots = ShotCuts(s.cut_threshold)
-    faces = _FaceBatcher(classifier, s.batch_size)
+    shots = ShotCuts(options.cut_threshold)
+    faces = _FaceBatcher(classifier, options.batch_size)
     pending: deque = deque()
     last = None
     local = threading.local()
@@ -217,56 +223,56 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, s: FastSett
     def detect(frame, gray):  # each thread gets its own cascades
         if not hasattr(local, "detectors"):
             local.detectors = [d.copy() for d in detectors]
-        return _detect_frame(frame, gray, local.detectors, s, classifier.input_size)
+        return _detect_frame(frame, gray, local.detectors, options, classifier.input_size)
 
-    with ThreadPoolExecutor(s.threads) as pool:
+    with ThreadPoolExecutor(options.threads) as pool:
         for frame in decode_frames(path, start=result.start, stop=result.stop):
             gray = frame.gray()
             cut = shots.is_cut(gray)
-            if cut or last is None or frame.index - last >= s.stride:
+            if cut or last is None or frame.index - last >= options.stride:
                 last = frame.index
                 result.analyzed.append(frame.index)
                 if cut:
                     cuts.add(frame.index)
                 pending.append(pool.submit(detect, frame, gray))
-            while pending and (pending[0].done() or len(pending) > 4 * s.threads):
+            while pending and (pending[0].done() or len(pending) > 4 * options.threads):
                 faces.add(pending.popleft().result())
             tick(1)
         while pending:
             faces.add(pending.popleft().result())
-    result.detections = _tracked_detections(faces.finish(), result, cuts, classifier.classes, s)
+    result.detections = _tracked_detections(faces.finish(), result, cuts, classifier.classes, options)
 
 
-def _detect_frame(frame, gray, detectors, s: FastSettings, crop_size: int) -> _FrameFaces:
+def _detect_frame(frame, gray, detectors, options: FastOptions, crop_size: int) -> _FrameFaces:
     """One analysed frame: each character's faces and their crops (colour is decoded only if there are faces)."""
-    found = detect_characters(gray, detectors, s)
+    found = detect_characters(gray, detectors, options)
     crops = []
     if found:
         bgr = frame.bgr()
-        crops = [crop_face(bgr, f.box, margin=s.crop_margin, size=crop_size) for f in found]
+        crops = [crop_face(bgr, f.box, margin=options.crop_margin, size=crop_size) for f in found]
     return _FrameFaces(frame.index, found, crops)
 
 
-def detect_characters(gray: np.ndarray, detectors, s: FastSettings) -> list[Found]:
+def detect_characters(gray: np.ndarray, detectors, options: FastOptions) -> list[FoundFace]:
     """Every character's faces in a full-resolution gray frame as `fast` finds them: the frame shrunk to
     `detect_width`, a pyramid step of `scale_factor`, `min_neighbors`; boxes in full-resolution pixels, one
     character per face. (A character's own minNeighbors is tuned for the dissertation's full-resolution
     1.10 pyramid, which `seed` runs; fast's coarser pyramid groups fewer windows per face.)"""
-    scale = min(1.0, s.detect_width / gray.shape[1])
+    scale = min(1.0, options.detect_width / gray.shape[1])
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1.0 else gray
     candidates = []
     for detector in detectors:
         largest = int(detector.params.max_size * scale)  # the character's own largest face, if it has one
-        params = DetectionParams(s.scale_factor, s.min_neighbors, max(detector.window), largest)
+        params = DetectionParams(options.scale_factor, options.min_neighbors, max(detector.window), largest)
         boxes, counts = detector.detect_with_counts(small, params)
         for box, count in zip(boxes, counts):
-            candidates.append(Found(detector.name, tuple(int(round(v / scale)) for v in box), int(count)))
+            candidates.append(FoundFace(detector.name, tuple(int(round(v / scale)) for v in box), int(count)))
     return _one_character_per_face(candidates)
 
 
-def _one_character_per_face(candidates: list[Found]) -> list[Found]:
+def _one_character_per_face(candidates: list[FoundFace]) -> list[FoundFace]:
     """Where two characters' detectors claim the same face, the one with more neighbours keeps it."""
-    kept: list[Found] = []
+    kept: list[FoundFace] = []
     for found in sorted(candidates, key=lambda f: -f.neighbours):
         if all(found.character == other.character or iou(found.box, other.box) < 0.3 for other in kept):
             kept.append(found)
@@ -279,20 +285,20 @@ class _FaceBatcher:
     def __init__(self, classifier: EmotionClassifier, batch_size: int):
         self.classifier = classifier
         self.batch_size = batch_size
-        self.points: dict[int, list[TrackPoint]] = {}
-        self._waiting: list[tuple[TrackPoint, np.ndarray]] = []
+        self.points: dict[int, list[ClassifiedFace]] = {}
+        self._waiting: list[tuple[ClassifiedFace, np.ndarray]] = []
 
     def add(self, faces: _FrameFaces) -> None:
         points = self.points.setdefault(faces.index, [])
         for found, crop in zip(faces.found, faces.crops):
-            point = TrackPoint(faces.index, found.character, found.box, np.empty(0, np.float32))
+            point = ClassifiedFace(faces.index, found.character, found.box, np.empty(0, np.float32))
             point.neighbours = found.neighbours
             points.append(point)
             self._waiting.append((point, crop))
         if len(self._waiting) >= self.batch_size:
             self._classify()
 
-    def finish(self) -> dict[int, list[TrackPoint]]:
+    def finish(self) -> dict[int, list[ClassifiedFace]]:
         self._classify()
         return self.points
 
@@ -305,20 +311,21 @@ class _FaceBatcher:
         self._waiting = []
 
 
-def _tracked_detections(points, result: Segmentation, cuts, classes, s: FastSettings) -> list[FaceDetection]:
-    tracks = link_tracks(points, result.analyzed, cuts, max_gap=s.max_gap)
+def _tracked_detections(points, result: Segmentation, cuts, classes, options: FastOptions) -> list[TrackedFace]:
+    tracks = link_tracks(points, result.analyzed, cuts, max_gap=options.max_gap)
     detections = []
     kept = 0
     for track in tracks:
-        if len(track.points) < s.min_track_points or max(p.neighbours for p in track.points) < s.confirm_neighbors:
+        surest = max(p.neighbours for p in track.points)
+        if len(track.points) < options.min_track_points or surest < options.confirm_neighbors:
             continue
         fill_gaps(track, result.analyzed)
         probabilities = np.stack([p.probabilities for p in track.points])
-        path = smooth_emotions(probabilities, s.switch_cost)
+        path = smooth_emotions(probabilities, options.switch_cost)
         confidence = run_confidence(probabilities, path)
         for point, best, conf, row in zip(track.points, path, confidence, probabilities):
             detections.append(
-                FaceDetection(
+                TrackedFace(
                     point.frame, point.frame / result.fps, point.character, point.box, classes[int(best)],
                     float(conf), _prob_dict(classes, row), kept, point.interpolated,
                 )

@@ -16,8 +16,9 @@ import numpy as np
 
 
 @dataclass
-class TrackPoint:
-    """One face on one analysed frame: where, whose, and the classifier's probabilities."""
+class ClassifiedFace:
+    """One found face on one analysed frame: where, whose, and the classifier's probabilities (or, for a
+    point filling a gap in a track, probabilities interpolated between its neighbours)."""
 
     frame: int
     character: str
@@ -31,10 +32,10 @@ class TrackPoint:
 class Track:
     id: int
     character: str
-    points: list[TrackPoint] = field(default_factory=list)
+    points: list[ClassifiedFace] = field(default_factory=list)
 
     @property
-    def last(self) -> TrackPoint:
+    def last(self) -> ClassifiedFace:
         return self.points[-1]
 
 
@@ -61,7 +62,7 @@ def shift(a, b) -> float:
 
 
 def link_tracks(
-    points_by_frame: dict[int, list[TrackPoint]],
+    points_by_frame: dict[int, list[ClassifiedFace]],
     analysed: list[int],
     cuts: set[int],
     *,
@@ -102,7 +103,7 @@ def link_tracks(
 def fill_gaps(track: Track, analysed: list[int]) -> None:
     """Add interpolated points on analysed frames the detector missed between two sightings."""
     order = {frame: pos for pos, frame in enumerate(analysed)}
-    filled: list[TrackPoint] = []
+    filled: list[ClassifiedFace] = []
     for before, after in zip(track.points, track.points[1:]):
         filled.append(before)
         start, end = order[before.frame], order[after.frame]
@@ -110,7 +111,7 @@ def fill_gaps(track: Track, analysed: list[int]) -> None:
             t = (pos - start) / (end - start)
             box = tuple(int(round((1 - t) * a + t * b)) for a, b in zip(before.box, after.box))
             probabilities = (1 - t) * before.probabilities + t * after.probabilities
-            filled.append(TrackPoint(analysed[pos], track.character, box, probabilities, interpolated=True))
+            filled.append(ClassifiedFace(analysed[pos], track.character, box, probabilities, interpolated=True))
     filled.append(track.points[-1])
     track.points = filled
 

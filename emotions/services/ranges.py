@@ -35,7 +35,7 @@ from emotions.services.storage import (
     stored_file_local_path,
 )
 from toonvision.detection import CascadeError, CharacterDetector, DetectionParams
-from toonvision.segmentation import FastSettings, Segmentation, crop_face, segment_video
+from toonvision.segmentation import FastOptions, Segmentation, crop_face, segment_video
 from toonvision.video import VideoError, decode_frames
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ TRACK_STRIDE = 100_000
 # A range whose task was lost this many times (a worker that dies on it every time) fails instead.
 MAX_RANGE_ATTEMPTS = 5
 CROP_SIZE = 128  # pixels, the saved face crops
-CROP_MARGIN = FastSettings.crop_margin
+CROP_MARGIN = FastOptions.crop_margin
 JPEG_QUALITY = 88
 PROGRESS_INTERVAL = 1.0  # seconds between progress writes from a running range
 
@@ -64,7 +64,9 @@ def episode_process_here(
 
 
 @dataclass
-class _Face:
+class _DetectionWithCrop:
+    """A Detection row not yet saved, and the JPEG bytes of its face crop (filled in by _pictures)."""
+
     detection: Detection
     crop: bytes
 
@@ -153,7 +155,7 @@ def _episode_progress(run: ProcessingRun) -> None:
     )
 
 
-def _range_segment(frame_range: FrameRange, forward) -> tuple[Segmentation, list[_Face], dict[int, bytes]]:
+def _range_segment(frame_range: FrameRange, forward) -> tuple[Segmentation, list[_DetectionWithCrop], dict[int, bytes]]:
     """Segment the range and picture its detections: face crops and frames as JPEGs, decoded again here."""
     run = ProcessingRun.objects.select_related("episode").get(pk=frame_range.run_id)
     episode = run.episode
@@ -162,40 +164,43 @@ def _range_segment(frame_range: FrameRange, forward) -> tuple[Segmentation, list
         classifier = classifier_load(weights=_run_weights(run))
         result = segment_video(
             video, detectors, classifier, method=run.method, start=frame_range.start, stop=frame_range.stop,
-            settings=FastSettings(**run.settings) if run.method == "fast" else None, progress=ticker,
+            options=FastOptions(**run.settings) if run.method == "fast" else None, progress=ticker,
         )
         ticker.flush()
         characters = {c.slug: c for c in Character.objects.filter(slug__in=[d.name for d in detectors])}
-        faces = _faces(frame_range, run, result, characters)
+        faces = _detections(frame_range, run, result, characters)
         frames = _pictures(video, faces, result)
     return result, faces, frames
 
 
-def _faces(frame_range: FrameRange, run: ProcessingRun, result: Segmentation, characters: dict) -> list[_Face]:
+def _detections(
+    frame_range: FrameRange, run: ProcessingRun, result: Segmentation, characters: dict
+) -> list[_DetectionWithCrop]:
+    """A Detection row for each tracked face of the result, its crop still to be pictured."""
     analyzed = sorted(result.analyzed)
     faces = []
-    for found in result.detections:
-        character = characters.get(found.character)
+    for tracked in result.detections:
+        character = characters.get(tracked.character)
         if character is None:
-            raise CascadeError(f"character {found.character!r} of run {run.pk} no longer exists")
-        following = bisect.bisect_right(analyzed, found.frame)
+            raise CascadeError(f"character {tracked.character!r} of run {run.pk} no longer exists")
+        following = bisect.bisect_right(analyzed, tracked.frame)
         until = analyzed[following] if following < len(analyzed) else result.stop
-        x, y, w, h = (int(v) for v in found.box)
+        x, y, w, h = (int(v) for v in tracked.box)
         detection = Detection(
-            episode_id=run.episode_id, run=run, frame=found.frame, time=found.frame / result.fps,
-            duration=max(1, until - found.frame) / result.fps, character=character, x=max(0, x), y=max(0, y), w=w,
-            h=h, emotion=found.emotion, confidence=min(1.0, max(0.0, float(found.confidence))),
-            probabilities={k: round(float(v), 6) for k, v in found.probabilities.items()},
-            track=None if found.track is None else frame_range.index * TRACK_STRIDE + found.track,
-            interpolated=found.interpolated,
+            episode_id=run.episode_id, run=run, frame=tracked.frame, time=tracked.frame / result.fps,
+            duration=max(1, until - tracked.frame) / result.fps, character=character, x=max(0, x), y=max(0, y),
+            w=w, h=h, emotion=tracked.emotion, confidence=min(1.0, max(0.0, float(tracked.confidence))),
+            probabilities={k: round(float(v), 6) for k, v in tracked.probabilities.items()},
+            track=None if tracked.track is None else frame_range.index * TRACK_STRIDE + tracked.track,
+            interpolated=tracked.interpolated,
         )
-        faces.append(_Face(detection, b""))
+        faces.append(_DetectionWithCrop(detection, b""))
     return faces
 
 
-def _pictures(video: Path, faces: list[_Face], result: Segmentation) -> dict[int, bytes]:
+def _pictures(video: Path, faces: list[_DetectionWithCrop], result: Segmentation) -> dict[int, bytes]:
     """Fill in each face's crop and return the JPEG of every frame that has a face."""
-    by_frame: dict[int, list[_Face]] = {}
+    by_frame: dict[int, list[_DetectionWithCrop]] = {}
     for face in faces:
         by_frame.setdefault(face.detection.frame, []).append(face)
     frames: dict[int, bytes] = {}
@@ -221,7 +226,9 @@ def _jpeg(bgr) -> bytes:
     return data.tobytes()
 
 
-def _range_write(frame_range: FrameRange, result: Segmentation, faces: list[_Face], frames: dict[int, bytes]) -> bool:
+def _range_write(
+    frame_range: FrameRange, result: Segmentation, faces: list[_DetectionWithCrop], frames: dict[int, bytes]
+) -> bool:
     """Replace the range's detections with these, in one transaction under the range's lock."""
     folder = f"detections/{frame_range.run.episode_id}/{frame_range.run_id}"
     with transaction.atomic():

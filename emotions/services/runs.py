@@ -28,7 +28,7 @@ from emotions.services.storage import (
 )
 from emotions.services.summaries import episode_emotions_build
 from toonvision.detection import CAST_FILE
-from toonvision.segmentation import FastSettings
+from toonvision.segmentation import FastOptions
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def episode_process(*, episode: Episode, force: bool = False, enqueue: bool = Tr
                 for c in characters
             ],
             method=settings.EPISODE_METHOD,
-            settings=asdict(_fast_settings()) if settings.EPISODE_METHOD == "fast" else {},
+            settings=asdict(_fast_options()) if settings.EPISODE_METHOD == "fast" else {},
             range_frames=settings.EPISODE_RANGE_FRAMES,
         )
         for old in active:
@@ -106,8 +106,8 @@ def episode_resume(*, episode: Episode) -> list[int]:
     return range_ids
 
 
-def _fast_settings() -> FastSettings:
-    return FastSettings(threads=settings.EPISODE_DETECT_THREADS)
+def _fast_options() -> FastOptions:
+    return FastOptions(threads=settings.EPISODE_DETECT_THREADS)
 
 
 def _busy(episode: Episode) -> ProcessingRefused:

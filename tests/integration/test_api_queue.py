@@ -14,8 +14,9 @@ from recommender.models import EpisodeEmotion
 from tests.integration.test_processing_queue import queue_env  # noqa: F401  (a fixture)
 from tests.test_api import cast  # noqa: F401  (a fixture)
 from tests.test_processing import check_processed, media  # noqa: F401  (media is a fixture)
-from toonvision.studio.episode import truth_path, write_episode
+from toonvision.studio.episode import write_episode
 from toonvision.tracking import iou
+from toonvision.truth_metrics import truth_path
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

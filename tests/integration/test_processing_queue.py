@@ -24,7 +24,8 @@ from tests.test_processing import (  # noqa: F401  (characters and media are fix
     media,
     upload,
 )
-from toonvision.studio.episode import truth_path, write_episode
+from toonvision.studio.episode import write_episode
+from toonvision.truth_metrics import truth_path
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.toonvision.conftest import SHIPPED_CASCADES
 from toonvision.detection import (
     CascadeError,
     CharacterDetector,
@@ -44,10 +45,10 @@ def test_the_dissertations_cascades_load_and_run(name, boost):
 
 @needs_hako
 def test_named_cascades_replace_the_cast(tmp_path):
-    detectors = load_detectors([f"tom={HAKO / 'tom.xml'}", f"jerry={HAKO / 'jerry.xml'}"])
+    detectors = load_detectors([f"tom={HAKO / 'tom.xml'}", f"jerry={HAKO / 'jerry.xml'}"], SHIPPED_CASCADES)
     assert [d.name for d in detectors] == ["tom", "jerry"]
     with pytest.raises(CascadeError, match="named twice"):
-        load_detectors([f"tom={HAKO / 'tom.xml'}", f"tom={HAKO / 'jerry.xml'}"])
+        load_detectors([f"tom={HAKO / 'tom.xml'}", f"tom={HAKO / 'jerry.xml'}"], SHIPPED_CASCADES)
 
 
 @needs_hako
@@ -96,7 +97,7 @@ def test_character_names_are_slugs(tmp_path):
 
 
 def test_the_shipped_cast_file_reads_without_loading_cascades_and_bad_files_are_refused(tmp_path):
-    cast = read_cast()
+    cast = read_cast(SHIPPED_CASCADES)
     assert set(cast) == {"marmalade", "pip"}
     assert cast["pip"].cascade_path.name == "pip.xml" and cast["pip"].params.min_neighbors >= 1
     for content, message in [("{", "not valid JSON"), ('{"people": {}}', "not a cast file"),

@@ -24,11 +24,11 @@ from toonvision.studio.episode import (
     plan_episode,
     render_frame,
     sprite_box,
-    truth_path,
     visible_share,
     write_episode,
 )
 from toonvision.studio.faces import paint_face
+from toonvision.truth_metrics import truth_path
 from toonvision.video import decode_frames, probe_video
 
 SECONDS, SEED, FPS = 4, 5, 24

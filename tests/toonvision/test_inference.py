@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from toonvision.benchmark import benchmark
+from tests.toonvision.conftest import SHIPPED_WEIGHTS
 from toonvision.device import pick_device, seed_everything
-from toonvision.inference import EmotionClassifier, WeightsError, default_weights_path
+from toonvision.inference import EmotionClassifier, WeightsError
+from toonvision.speed import measure_speed
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +74,8 @@ def test_weights_that_do_not_fit_the_arch(tmp_path, trained_seed):
         EmotionClassifier.load(wrong)
 
 
-def test_default_weights_path():
-    path = default_weights_path()
+def test_shipped_weights_path():
+    path = SHIPPED_WEIGHTS
     assert path.parts[-3:] == ("emotions", "weights", "toon.pt")
 
 
@@ -94,10 +95,10 @@ def test_seed_everything_repeats_draws():
     assert torch.equal(first[0], torch.rand(3)) and first[1] == np.random.rand()
 
 
-def test_benchmark_reports_speeds():
+def test_measure_speed_reports_speeds():
     images = np.random.default_rng(0).integers(0, 256, (8, 60, 60, 3), dtype=np.uint8)
     labels = np.array([0, 1] * 4)
-    result = benchmark("seed", images, labels, epochs=1, batch_sizes=(1, 4), repeats=2, device="cpu")
+    result = measure_speed("seed", images, labels, epochs=1, batch_sizes=(1, 4), repeats=2, device="cpu")
     assert result["train"]["seconds_per_epoch"] > 0
     assert set(result["inference"]) == {"batch_1", "batch_4"}
     assert result["inference"]["batch_4"]["faces_per_second"] > 0

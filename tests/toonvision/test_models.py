@@ -3,7 +3,6 @@ import torch
 from torch import nn
 
 from toonvision.augment import AugmentConfig, augment_batch
-from toonvision.benchmark import state_dict_bytes
 from toonvision.models import (
     PRESETS,
     SeedNet,
@@ -13,6 +12,7 @@ from toonvision.models import (
     fuse_for_inference,
     get_preset,
 )
+from toonvision.speed import state_dict_bytes
 
 
 def test_seed_is_the_dissertation_network():

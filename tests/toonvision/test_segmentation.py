@@ -7,10 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from toonvision.detection import SHIPPED_CASCADES, CharacterDetector, DetectionParams
-from toonvision.inference import EmotionClassifier, default_weights_path
-from toonvision.segmentation import FastSettings, crop_face, segment_video
-from toonvision.studio.episode import truth_path, write_episode
+from tests.toonvision.conftest import SHIPPED_CASCADES, SHIPPED_WEIGHTS
+from toonvision.detection import CharacterDetector, DetectionParams
+from toonvision.inference import EmotionClassifier
+from toonvision.segmentation import FastOptions, crop_face, segment_video
+from toonvision.studio.episode import write_episode
+from toonvision.truth_metrics import truth_path
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,7 @@ def pip() -> list[CharacterDetector]:
 
 @pytest.fixture(scope="module")
 def classifier() -> EmotionClassifier:
-    return EmotionClassifier.load(default_weights_path(), device="cpu")
+    return EmotionClassifier.load(SHIPPED_WEIGHTS, device="cpu")
 
 
 def faces_of(result):
@@ -35,7 +37,7 @@ def faces_of(result):
 
 
 def test_fast_analyses_every_stride_and_every_shot_start(episode, pip, classifier):
-    result = segment_video(episode, pip, classifier, settings=FastSettings(stride=4))
+    result = segment_video(episode, pip, classifier, options=FastOptions(stride=4))
     shots = json.loads(truth_path(episode).read_text())["shots"]
     analysed = set(result.analyzed)
     assert {start for start, _ in shots} <= analysed
@@ -53,7 +55,7 @@ def test_a_frame_range_yields_only_its_frames(episode, pip, classifier):
 
 
 def test_threaded_detection_repeats_exactly(episode, pip, classifier):
-    runs = [faces_of(segment_video(episode, pip, classifier, settings=FastSettings(threads=threads)))
+    runs = [faces_of(segment_video(episode, pip, classifier, options=FastOptions(threads=threads)))
             for threads in (2, 2, 1)]
     assert runs[0] == runs[1] == runs[2]
 

@@ -7,7 +7,7 @@ writes, under out:
 - positives/<character>-<seed>-<index>.png: size x size crops of the character's face, cut from
   episode frames along the truth-box convention (the head's square box, side 2 * max(rx, ry) * scale,
   centred on the head), jittered by up to 5% in centre and size. Every emotion, the yaw and tilt of
-  episodes, on episode sets with whatever else is nearby, and only faces a scorer would count
+  episodes, on episode sets with whatever else is nearby, and only faces the truth metrics count
   (at least 80% of the head visible). A fresh identity of the character every few samples covers
   the cast's design jitter.
 - negatives/<character>-<seed>-<index>.png: whole episode-style frames with no face of the character:

@@ -9,7 +9,7 @@ identity for the whole episode; extras are new in every shot. Everything is dete
 
     summary = write_episode("episode.mp4", seconds=10, seed=3)   # also writes episode.truth.json
 
-The truth file (`truth_path(video)`):
+The truth file (`toonvision.truth_metrics.truth_path(video)`, which reads what this writes):
 
     {"fps": 24.0, "width": 854, "height": 480, "frame_count": 240, "seed": 3,
      "shots": [[0, 77], [77, 160], ...],                 # [start, stop) frames, one per shot
@@ -18,13 +18,13 @@ The truth file (`truth_path(video)`):
           "track": 0, "visible": 0.97}, ...]}, ...]}
 
 - Every frame is listed; `faces` holds every face whose box meets the frame, in track order.
-- `box` is the head's square box, unclipped (it may reach past the frame's edges; scorers clip):
+- `box` is the head's square box, unclipped (it may reach past the frame's edges; clip it where needed):
   side = 2 * max(head.rx, head.ry) * scale, centred on the head centre - the emotion CNN's crop
   convention at factor 1.0.
 - `character` is "marmalade", "pip" or "extras".
 - `visible` is the share of the head's pixels inside the frame and not covered by anything drawn in
   front of it (another character, its body, a prop); `scored` is false when the box is under 24 px,
-  `visible` is under 0.8 or less than 80% of the box lies inside the frame - a scorer should neither
+  `visible` is under 0.8 or less than 80% of the box lies inside the frame - the truth metrics neither
   reward nor punish those.
 - `track` numbers one appearance of one character within a shot (unique in the episode).
 
@@ -49,6 +49,7 @@ import cv2
 import numpy as np
 
 from ..emotions import EMOTIONS
+from ..truth_metrics import truth_path
 from ..video import VideoWriter
 from .anatomy import head_outline
 from .cast import CAST, EXTRAS
@@ -65,12 +66,6 @@ SHOT_SECONDS = (2.5, 5.0)
 FACE_SIDES = (40.0, 160.0)  # px at 480 lines; scaled with the frame height
 YAW_BINS = 9  # head turns are drawn in this many steps across [-MAX_YAW, MAX_YAW]
 _AA = cv2.LINE_AA
-
-
-def truth_path(video) -> Path:
-    """episode.mp4 -> episode.truth.json."""
-    video = Path(video)
-    return video.with_name(video.stem + ".truth.json")
 
 
 # -- sets --------------------------------------------------------------------------------------------

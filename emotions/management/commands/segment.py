@@ -2,15 +2,15 @@
 import json
 from pathlib import Path
 
+from django.conf import settings
 from tqdm import tqdm
 
 from emotions.management.base import ToonCommand
 from emotions.services.classifier import classifier_load
 from toonvision.detection import load_detectors
 from toonvision.outputs import atomic_outputs
-from toonvision.scoring import load_truth, score_segmentation
-from toonvision.segmentation import METHODS, FastSettings, segment_video
-from toonvision.studio.episode import truth_path
+from toonvision.segmentation import METHODS, FastOptions, segment_video
+from toonvision.truth_metrics import evaluate_segmentation, load_truth, truth_path
 from toonvision.video import probe_video
 
 
@@ -35,20 +35,20 @@ class Command(ToonCommand):
         parser.add_argument("--device", help="torch device for the CNN: cpu, cuda, cuda:1 (default: TORCH_DEVICE/auto)")
         parser.add_argument("--start", type=int, default=0, help="first frame to segment")
         parser.add_argument("--stop", type=int, help="frame to stop before (default: the end)")
-        parser.add_argument("--stride", type=int, default=FastSettings.stride, help="fast: analyse every Nth frame")
-        parser.add_argument("--threads", type=int, default=FastSettings.threads, help="fast: detection threads")
+        parser.add_argument("--stride", type=int, default=FastOptions.stride, help="fast: analyse every Nth frame")
+        parser.add_argument("--threads", type=int, default=FastOptions.threads, help="fast: detection threads")
         parser.add_argument(
             "--truth", nargs="?", const="auto", metavar="TRUTH.json",
-            help="also score against a studio truth file (default: VIDEO's .truth.json beside it)",
+            help="also measure against a studio truth file (default: VIDEO's .truth.json beside it)",
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **options):
         video = Path(options["video"])
         info = probe_video(video)  # refuses a non-video, empty or truncated file before any work
-        detectors = load_detectors(options["cascade"])
+        detectors = load_detectors(options["cascade"], settings.CAST_DIR)
         classifier = classifier_load(weights=options["weights"], device=options["device"])
-        settings = FastSettings(stride=options["stride"], threads=options["threads"])
+        fast = FastOptions(stride=options["stride"], threads=options["threads"])
         stop = info.frame_count if options["stop"] is None else options["stop"]
         with tqdm(
             total=max(0, min(stop, info.frame_count) - options["start"]), unit="frame", desc=video.name,
@@ -56,7 +56,7 @@ class Command(ToonCommand):
         ) as bar:
             result = segment_video(
                 video, detectors, classifier, method=options["method"], start=options["start"],
-                stop=options["stop"], settings=settings, progress=bar.update, info=info,
+                stop=options["stop"], options=fast, progress=bar.update, info=info,
             )
         out = result.as_json()
         out_path = Path(options["json"])
@@ -69,12 +69,12 @@ class Command(ToonCommand):
             f"method {result.method}) -> {options['json']}"
         )
         if options["truth"]:
-            self._report_score(out, Path(options["truth"]) if options["truth"] != "auto" else truth_path(video))
+            self._report_metrics(out, Path(options["truth"]) if options["truth"] != "auto" else truth_path(video))
 
-    def _report_score(self, out: dict, truth_path: Path):
-        score = score_segmentation(out, load_truth(truth_path))
+    def _report_metrics(self, out: dict, truth_file: Path):
+        metrics = evaluate_segmentation(out, load_truth(truth_file))
         self.stdout.write(
-            f"against {truth_path}: precision {score.precision:.3f}, recall {score.recall:.3f}, "
-            f"emotion accuracy {score.emotion_accuracy:.3f}, event recall {score.event_recall:.3f} "
-            f"({score.events_recalled}/{score.events} events)"
+            f"against {truth_file}: precision {metrics.precision:.3f}, recall {metrics.recall:.3f}, "
+            f"emotion accuracy {metrics.emotion_accuracy:.3f}, event recall {metrics.event_recall:.3f} "
+            f"({metrics.events_recalled}/{metrics.events} events)"
         )

@@ -1,10 +1,10 @@
-"""Tracking, emotion smoothing and the segmentation scorer, on hand-made detections and truth."""
+"""Tracking, emotion smoothing and the segmentation's truth metrics, on hand-made detections and truth."""
 
 import numpy as np
 import pytest
 
-from toonvision.scoring import score_segmentation, truth_spans
-from toonvision.tracking import TrackPoint, fill_gaps, iou, link_tracks, smooth_emotions
+from toonvision.tracking import ClassifiedFace, fill_gaps, iou, link_tracks, smooth_emotions
+from toonvision.truth_metrics import evaluate_segmentation, truth_spans
 
 CLASSES = ("angry", "happy", "sad")
 
@@ -24,8 +24,8 @@ def test_iou_of_identical_disjoint_and_half_overlapping_boxes():
 def test_faces_moving_slowly_form_one_track_per_character_and_a_cut_ends_them():
     analysed = [0, 3, 6, 9, 12]
     points = {
-        f: [TrackPoint(f, "pip", (100 + 2 * f, 50, 40, 40), onehot(1)),
-            TrackPoint(f, "marmalade", (300 - f, 80, 60, 60), onehot(0))]
+        f: [ClassifiedFace(f, "pip", (100 + 2 * f, 50, 40, 40), onehot(1)),
+            ClassifiedFace(f, "marmalade", (300 - f, 80, 60, 60), onehot(0))]
         for f in analysed
     }
     tracks = link_tracks(points, analysed, cuts={9})
@@ -37,8 +37,8 @@ def test_faces_moving_slowly_form_one_track_per_character_and_a_cut_ends_them():
 
 def test_a_track_survives_a_short_gap_and_the_gap_is_filled_by_interpolation():
     analysed = [0, 3, 6, 9]
-    points = {0: [TrackPoint(0, "pip", (100, 50, 40, 40), onehot(1))],
-              9: [TrackPoint(9, "pip", (130, 50, 40, 40), onehot(1))]}
+    points = {0: [ClassifiedFace(0, "pip", (100, 50, 40, 40), onehot(1))],
+              9: [ClassifiedFace(9, "pip", (130, 50, 40, 40), onehot(1))]}
     (track,) = link_tracks(points, analysed, cuts=set(), max_gap=2)
     fill_gaps(track, analysed)
     assert [(p.frame, p.box[0], p.interpolated) for p in track.points] == [
@@ -68,7 +68,7 @@ def detection(frame, character, box, emotion):
     return {"frame": frame, "character": character, "box": list(box), "emotion": emotion}
 
 
-def test_scorer_counts_hits_misses_false_alarms_and_ignores_unscored_faces():
+def test_truth_metrics_counts_hits_misses_false_alarms_and_ignores_unscored_faces():
     truth = truth_of([
         [face("pip", "happy", (100, 100, 40, 40)), face("marmalade", "angry", (300, 100, 60, 60))],
         [face("pip", "happy", (102, 100, 40, 40)), face("marmalade", "angry", (0, 0, 20, 20), scored=False)],
@@ -80,21 +80,21 @@ def test_scorer_counts_hits_misses_false_alarms_and_ignores_unscored_faces():
         detection(1, "marmalade", (0, 0, 20, 20), "angry"),      # an unscored face: neither way
         detection(1, "pip", (600, 300, 40, 40), "happy"),         # false alarm
     ]}
-    score = score_segmentation(result, truth)
-    assert (score.true_positives, score.false_positives, score.misses) == (2, 2, 1)
-    assert score.precision == 0.5 and score.recall == pytest.approx(2 / 3)
-    assert score.emotion_accuracy == 0.5
+    metrics = evaluate_segmentation(result, truth)
+    assert (metrics.true_positives, metrics.false_positives, metrics.misses) == (2, 2, 1)
+    assert metrics.precision == 0.5 and metrics.recall == pytest.approx(2 / 3)
+    assert metrics.emotion_accuracy == 0.5
 
 
-def test_scorer_only_judges_analysed_frames_and_same_character_matches():
+def test_truth_metrics_only_judges_analysed_frames_and_same_character_matches():
     truth = truth_of([[face("pip", "happy", (100, 100, 40, 40))]] * 4)
     result = {"characters": ["pip"], "analyzed": [0, 2], "detections": [
         detection(0, "pip", (100, 100, 40, 40), "happy"),
         detection(1, "pip", (900, 900, 40, 40), "happy"),  # not an analysed frame: not judged
         detection(2, "marmalade", (100, 100, 40, 40), "happy"),  # wrong character: a false alarm and a miss
     ]}
-    score = score_segmentation(result, truth)
-    assert (score.true_positives, score.false_positives, score.misses, score.frames_scored) == (1, 1, 1, 2)
+    metrics = evaluate_segmentation(result, truth)
+    assert (metrics.true_positives, metrics.false_positives, metrics.misses, metrics.frames_scored) == (1, 1, 1, 2)
 
 
 def test_events_are_runs_of_half_a_second_and_need_the_right_emotion():
@@ -108,5 +108,5 @@ def test_events_are_runs_of_half_a_second_and_need_the_right_emotion():
         detection(2, "pip", (100, 100, 40, 40), "happy"),
         detection(11, "pip", (100, 100, 40, 40), "sad"),  # found the face but misread the emotion
     ]}
-    score = score_segmentation(result, truth)
-    assert (score.events, score.events_recalled) == (2, 1)
+    metrics = evaluate_segmentation(result, truth)
+    assert (metrics.events, metrics.events_recalled) == (2, 1)

@@ -1,4 +1,5 @@
-"""Scoring a segmentation against a studio episode's truth file.
+"""How well a segmentation matches a studio episode's truth file: precision and recall of faces, emotion
+accuracy, event recall; and where a video's truth file lives.
 
 - Faces: on the analysed frames, detections are matched one-to-one to truth faces of the same character
   at IoU >= 0.5 (best overlaps first). A match to a scored face is a true positive; a match to an
@@ -24,7 +25,9 @@ MIN_EVENT_SECONDS = 0.5
 
 
 @dataclass
-class Score:
+class SegmentationMetrics:
+    """Counts of a segmentation against the truth, and the rates made from them."""
+
     true_positives: int = 0
     false_positives: int = 0
     misses: int = 0
@@ -59,23 +62,29 @@ class Score:
         return data
 
 
+def truth_path(video) -> Path:
+    """episode.mp4 -> episode.truth.json: the truth file beside its video."""
+    video = Path(video)
+    return video.with_name(video.stem + ".truth.json")
+
+
 def load_truth(path: Path | str) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def score_segmentation(result: dict, truth: dict, characters: list[str] | None = None) -> Score:
-    """Score a segmentation (the `segment` command's JSON) against a truth file's dict."""
+def evaluate_segmentation(result: dict, truth: dict, characters: list[str] | None = None) -> SegmentationMetrics:
+    """Measure a segmentation (the `segment` command's JSON) against a truth file's dict."""
     characters = set(characters or result.get("characters") or _cast_in(truth))
     truth_frames = {f["index"]: f["faces"] for f in truth["frames"]}
     by_frame = defaultdict(list)
     for d in result["detections"]:
         by_frame[d["frame"]].append(d)
-    score = Score()
+    metrics = SegmentationMetrics()
     per = defaultdict(lambda: {"true_positives": 0, "false_positives": 0, "misses": 0, "emotion_correct": 0})
     matched: dict[tuple[int, int], dict] = {}  # (frame, truth face index) -> the detection that matched it
     for frame in result["analyzed"]:
         faces = truth_frames.get(frame, [])
-        score.frames_scored += 1
+        metrics.frames_scored += 1
         pairs = _matches(by_frame.get(frame, []), faces)
         for det, face_index in pairs.items():
             detection, face = by_frame[frame][det], faces[face_index]
@@ -93,12 +102,12 @@ def score_segmentation(result: dict, truth: dict, characters: list[str] | None =
                 per[face["character"]]["misses"] += 1
     for stats in per.values():
         for key, value in stats.items():
-            setattr(score, key, getattr(score, key) + value)
-    score.per_character = {name: dict(stats) for name, stats in sorted(per.items())}
+            setattr(metrics, key, getattr(metrics, key) + value)
+    metrics.per_character = {name: dict(stats) for name, stats in sorted(per.items())}
     spans = truth_spans(truth, characters)
-    score.events = len(spans)
-    score.events_recalled = sum(_span_recalled(span, matched) for span in spans)
-    return score
+    metrics.events = len(spans)
+    metrics.events_recalled = sum(_span_recalled(span, matched) for span in spans)
+    return metrics
 
 
 def _matches(detections: list[dict], faces: list[dict]) -> dict[int, int]:

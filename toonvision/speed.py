@@ -17,8 +17,8 @@ from .models import count_parameters, create_model, get_preset
 from .training import TrainingRun, resolve_config, steps_per_epoch
 
 
-def benchmark(arch: str, images: np.ndarray, labels: np.ndarray, epochs: int = 2, batch_sizes: Sequence[int] = (1, 256),
-              repeats: int = 20, device=None, seed: int = 0) -> dict:
+def measure_speed(arch: str, images: np.ndarray, labels: np.ndarray, epochs: int = 2,
+                  batch_sizes: Sequence[int] = (1, 256), repeats: int = 20, device=None, seed: int = 0) -> dict:
     """Training s/epoch on ``images`` and inference faces/s per batch size for one preset, as plain data.
 
     ``images`` are uint8 N x S x S x 3 BGR at the preset's input size; ``labels`` index the first
