@@ -82,6 +82,15 @@ TEMPLATES = [
 # --- Database: an SQLite file on one machine, PostgreSQL through DATABASE_URL beyond it.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'toonsite.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web processes and the worker write at once. WAL lets readers work beside the one writer; IMMEDIATE
+    # transactions take the write lock at BEGIN, so a transaction that reads and then writes waits its turn (up
+    # to the timeout) instead of failing with "database is locked" when another writer got there first.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=30),
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
