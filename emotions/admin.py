@@ -1,11 +1,12 @@
 """The admin: characters (a cascade upload is validated by loading it), episodes with their runs and ranges,
-and the detections with their pictures. Episodes arrive through the upload services, not the admin."""
+the detections with their pictures, and the per-episode emotion summaries (read-only: a
+run's finishing step builds them). Episodes arrive through the upload services, not the admin."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from emotions.models import Character, Detection, Episode, FrameRange, ProcessingRun
+from emotions.models import Character, Detection, Episode, EpisodeEmotion, FrameRange, ProcessingRun
 from emotions.services.cast import cascade_check
 from emotions.services.episodes import episode_delete
 from emotions.services.runs import episode_process, episode_resume
@@ -150,3 +151,17 @@ class DetectionAdmin(admin.ModelAdmin):
         if not detection.crop:
             return "-"
         return format_html('<img src="{}" width="48" height="48" alt="{}">', detection.crop.url, detection.emotion)
+
+
+@admin.register(EpisodeEmotion)
+class EpisodeEmotionAdmin(admin.ModelAdmin):
+    list_display = ["episode", "character", "emotion", "seconds", "weighted_seconds", "share", "detections"]
+    list_filter = ["character", "emotion"]
+    search_fields = ["episode__title"]
+    list_select_related = ["episode", "character"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in EpisodeEmotion._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,30 +1,39 @@
-"""Forms of the emotions app."""
+"""The pages' forms: a face to classify, an episode upload, the episode page's query, the character gallery's
+tabs and page keys, the frame search's drawing, and the frames of a ZIP download. Their fields, messages and
+checks are emotions.validation's, the API's own; the frame search's filters are emotions.filters."""
 from django import forms
-from django.conf import settings
-from django.template.defaultfilters import filesizeformat
+from django.core.exceptions import ValidationError
 
-from toonvision.images import ImageError, decode_image
+from emotions.selectors.detections import frames_for_download
+from emotions.validation import (
+    UNKNOWN_EMOTION,
+    CharacterSlugFormField,
+    PageKeyField,
+    emotion_choices,
+    image_upload_read,
+    sentence,
+)
+
+DOWNLOAD_MAX_FRAMES = 200
 
 
 class ClassifyForm(forms.Form):
-    """One face image to classify; its content is decoded here, whatever its name says."""
+    """One face image to classify, checked as the API checks images (by content, size capped)."""
 
     image = forms.FileField(label="A cartoon face")
 
     def clean_image(self):
         upload = self.cleaned_data["image"]
-        limit = settings.MAX_IMAGE_UPLOAD_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                f"That image is {filesizeformat(upload.size)}; the limit is {filesizeformat(limit)}."
-            )
-        data = upload.read()
         try:
-            self.cleaned_data["decoded"] = decode_image(data, source=upload.name)
-        except ImageError as error:
-            raise forms.ValidationError(str(error)) from error
-        self.cleaned_data["image_bytes"] = data
+            self.cleaned_data["image_bytes"], self.cleaned_data["decoded"] = image_upload_read(upload)
+        except ValidationError as error:
+            message = sentence(error.message) if error.code == "too_large" else error.message
+            raise ValidationError(message, code=error.code) from None
         return upload
+
+    @property
+    def too_large(self) -> bool:
+        return self.has_error("image", "too_large")
 
 
 class EpisodeUploadForm(forms.Form):
@@ -40,14 +49,67 @@ class EpisodePageForm(forms.Form):
     """The episode page's query: `t`, where the video starts, and `after`, the (time, id) key of a detections page."""
 
     t = forms.FloatField(required=False, min_value=0, label="Start at (seconds)")
-    after = forms.RegexField(
-        required=False, regex=r"^\d+(\.\d+)?(e-?\d+)?_\d+$",
-        error_messages={"invalid": "after must be a detection's time and id, like 12.5_3401"},
+    after = PageKeyField(required=False, message="after must be a detection's time and id, like 12.5_3401")
+
+
+class PageForm(forms.Form):
+    """`after`, the (confidence, id) key of a page of faces or frames."""
+
+    after = PageKeyField(
+        required=False, max_length=64, maximum=1, min_id=1,
+        message="%(value)s is not a page key; one looks like 0.93_1234 (a confidence, then a face's id)",
     )
 
-    def clean_after(self):
-        after = self.cleaned_data["after"]
-        if not after:
-            return None
-        time, pk = after.split("_")
-        return float(time), int(pk)
+
+class CharacterGalleryForm(PageForm):
+    """A tab of the character's gallery: which emotion, from where, and whether only the tiles are wanted."""
+
+    emotion = forms.ChoiceField(
+        choices=emotion_choices(), required=False, error_messages={"invalid_choice": UNKNOWN_EMOTION}
+    )
+    fragment = forms.BooleanField(required=False)
+
+
+class DrawingSearchForm(ClassifyForm):
+    """A drawing to find alike faces for, and optionally the one character to search."""
+
+    character = CharacterSlugFormField(required=False, max_length=50, label="Only this character")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["image"].label = "Your drawing"
+
+
+class IdListField(forms.Field):
+    """Many `ids` values (checkboxes), cleaned to a list of distinct ids in the order sent."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        values = [v.strip() for v in (value or []) if str(v).strip()]
+        bad = [v for v in values if not v.isdigit()]
+        if bad:
+            raise ValidationError("%(bad)s is not a frame id", code="invalid", params={"bad": repr(bad[0])})
+        return list(dict.fromkeys(int(v) for v in values))
+
+
+class FrameDownloadForm(forms.Form):
+    """The frames to put in a references ZIP: 1 to DOWNLOAD_MAX_FRAMES published ones."""
+
+    ids = IdListField(error_messages={"required": "Select at least one frame to download."})
+
+    def clean_ids(self):
+        ids = self.cleaned_data["ids"]
+        if len(ids) > DOWNLOAD_MAX_FRAMES:
+            raise ValidationError(
+                f"You selected {len(ids)} frames; one download holds at most {DOWNLOAD_MAX_FRAMES}.", code="too_many"
+            )
+        detections = frames_for_download(ids=ids)
+        unknown = sorted(set(ids) - {d.pk for d in detections})
+        if unknown:
+            raise ValidationError(
+                "No published frame has the id %(ids)s: it may have been reprocessed or deleted.",
+                code="unknown", params={"ids": ", ".join(map(str, unknown[:20]))},
+            )
+        self.cleaned_data["detections"] = detections
+        return ids

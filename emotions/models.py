@@ -2,7 +2,8 @@
 
 An episode is processed by a run: the run snapshots the cascades and weights it uses and splits the
 episode into frame ranges, each processed by one task. A run's detections become the episode's when
-the run is done; a newer run that finishes replaces them (the older runs stay as history).
+the run is done; a newer run that finishes replaces them (the older runs stay as history). Its finishing
+step sums them into per-episode summaries (EpisodeEmotion), which the pages, the API and the recommender read.
 """
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -126,7 +127,7 @@ class ProcessingRun(models.Model):
         default=list, help_text="[{slug, name, cascade (storage name), sha256, params}] of the characters looked for"
     )
     method = models.CharField(max_length=16, default="fast")
-    settings = models.JSONField(default=dict, blank=True, help_text="the segmentation method's settings")
+    options = models.JSONField(default=dict, blank=True, help_text="the segmentation method's options")
     range_frames = models.PositiveIntegerField(help_text="frames per range task")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     error = models.TextField(blank=True)
@@ -237,3 +238,38 @@ class Detection(models.Model):
     @property
     def box(self) -> tuple[int, int, int, int]:
         return (self.x, self.y, self.w, self.h)
+
+
+class EpisodeEmotion(models.Model):
+    """One character's screen time in one emotion in one episode: the figures the rankings are made from.
+
+    Seconds add up each detection's duration (the screen time until the next analysed frame), so they do
+    not depend on how many frames were analysed; `share` is `seconds` over the character's screen time in
+    the episode, so a character's shares in an episode add up to 1.
+    """
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="emotion_summaries")
+    run = models.ForeignKey(ProcessingRun, on_delete=models.CASCADE, related_name="emotion_summaries")
+    character = models.ForeignKey(Character, on_delete=models.CASCADE, related_name="emotion_summaries")
+    emotion = models.CharField(max_length=16, choices=EMOTION_CHOICES)
+    seconds = models.FloatField(help_text="screen seconds of the character in this emotion")
+    weighted_seconds = models.FloatField(help_text="the same seconds, each weighted by the emotion's confidence")
+    share = models.FloatField(help_text="seconds / the character's screen seconds in the episode (0-1)")
+    detections = models.PositiveIntegerField(help_text="detections behind these seconds")
+
+    class Meta:
+        ordering = ["episode", "character", "emotion"]
+        constraints = [
+            models.UniqueConstraint(fields=["episode", "character", "emotion"], name="episode_emotion_unique"),
+            models.CheckConstraint(condition=Q(share__gte=0.0, share__lte=1.0), name="episode_emotion_share_0_to_1"),
+            models.CheckConstraint(
+                condition=Q(seconds__gte=0.0, weighted_seconds__gte=0.0, weighted_seconds__lte=models.F("seconds")),
+                name="episode_emotion_seconds_consistent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["character", "emotion", "-share"], name="episode_emotion_ranking"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.character} {self.emotion} in {self.episode}: {self.seconds:.1f} s"

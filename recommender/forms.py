@@ -2,13 +2,10 @@
 from django import forms
 
 from emotions.models import Character
+from emotions.validation import UNKNOWN_CHARACTER_SENTENCE, UNKNOWN_EMOTION_SENTENCE, known_character_slugs
 from toonvision.emotions import EMOTIONS
 
 EMOTION_CHOICES = [(name, name.capitalize()) for name in EMOTIONS]
-
-
-def _unknown_emotion() -> str:
-    return f"Unknown emotion “%(value)s”: choose one of {', '.join(EMOTIONS)}."
 
 
 class CharacterChoiceField(forms.ModelChoiceField):
@@ -21,9 +18,9 @@ class CharacterChoiceField(forms.ModelChoiceField):
         try:
             return super().to_python(value)
         except forms.ValidationError:
-            known = ", ".join(self.queryset.values_list("slug", flat=True)) or "none yet"
             raise forms.ValidationError(
-                f"Unknown character “{value}”: the known characters are {known}.", code="invalid_choice"
+                UNKNOWN_CHARACTER_SENTENCE.format(slug=value, known=known_character_slugs(self.queryset)),
+                code="invalid_choice",
             ) from None
 
 
@@ -31,7 +28,7 @@ class LeaderboardForm(forms.Form):
     """`?emotion=happy`: which emotion to rank the characters by."""
 
     emotion = forms.ChoiceField(choices=EMOTION_CHOICES, error_messages={
-        "invalid_choice": _unknown_emotion(), "required": "Choose an emotion.",
+        "invalid_choice": UNKNOWN_EMOTION_SENTENCE, "required": "Choose an emotion.",
     })
 
 
@@ -40,7 +37,7 @@ class RecommendationForm(LeaderboardForm):
 
     emotion = forms.ChoiceField(
         choices=EMOTION_CHOICES, widget=forms.RadioSelect, error_messages={
-            "invalid_choice": _unknown_emotion(), "required": "Choose an emotion.",
+            "invalid_choice": UNKNOWN_EMOTION_SENTENCE, "required": "Choose an emotion.",
         },
     )
     character = CharacterChoiceField(

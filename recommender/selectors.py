@@ -27,8 +27,7 @@ from django.conf import settings
 from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
-from emotions.models import Character, Episode
-from recommender.models import EpisodeEmotion
+from emotions.models import Character, Episode, EpisodeEmotion
 from toonvision.emotions import EMOTIONS
 
 PRIOR_SHARE = 1.0 / len(EMOTIONS)

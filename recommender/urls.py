@@ -1,4 +1,4 @@
-"""The recommender's pages (its REST API's routes are in recommender.api)."""
+"""The recommender's pages (its REST API's routes are in recommender.api.urls)."""
 from django.urls import path
 
 from recommender import views

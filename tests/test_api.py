@@ -19,13 +19,12 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from emotions.models import Character, Detection, Episode, ProcessingRun, Status
+from emotions.models import Character, Detection, Episode, EpisodeEmotion, ProcessingRun, Status
 from emotions.services.cast import character_create, character_sync_cast
 from emotions.services.classifier import images_classify
 from emotions.services.episodes import episode_create
 from emotions.services.ranges import episode_process_here, frame_range_process
 from emotions.services.summaries import episode_emotions_build
-from recommender.models import EpisodeEmotion
 from tests.conftest import ROOT
 from tests.test_processing import media, media_files, studio_episode, truncated_copy  # noqa: F401  (fixtures)
 from toonvision.studio import render_face, sample_face_spec

@@ -5,8 +5,7 @@ from django.core.management import call_command
 from django.db.models import Count, Sum
 from rest_framework.test import APIClient
 
-from emotions.models import Character, Detection, Episode, Status
-from recommender.models import EpisodeEmotion
+from emotions.models import Character, Detection, Episode, EpisodeEmotion, Status
 from tests.test_processing import media  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db

@@ -17,12 +17,11 @@ from django.db import IntegrityError, transaction
 
 from emotions import tasks
 from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused
-from emotions.models import Character, Detection, Episode, FrameRange, ProcessingRun, Status
+from emotions.models import Character, Detection, Episode, EpisodeEmotion, FrameRange, ProcessingRun, Status
 from emotions.services.cast import character_create, character_sync_cast
 from emotions.services.episodes import episode_create, episode_delete
 from emotions.services.ranges import CROP_SIZE, TRACK_STRIDE, episode_process_here, frame_range_process
 from emotions.services.runs import episode_process, episode_resume
-from recommender.models import EpisodeEmotion
 from tests.conftest import manage_py
 from toonsite.celery import app
 from toonvision.detection import CascadeError
@@ -507,7 +506,7 @@ def test_the_admin_shows_everything_processing_made(characters, settings, studio
         "/admin/emotions/framerange/": f"run {run.pk} of Admin pilot",
         "/admin/emotions/detection/": detection.crop.url,
         f"/admin/emotions/detection/{detection.pk}/change/": detection.emotion,
-        "/admin/recommender/episodeemotion/": "Admin pilot",
+        "/admin/emotions/episodeemotion/": "Admin pilot",
     }
     for url, text in pages.items():
         response = client.get(url)

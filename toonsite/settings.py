@@ -221,7 +221,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["emotions.api.permissions.ReadPublicOrAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "emotions.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "toonsite.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"uploads": UPLOAD_THROTTLE_RATE, "images": IMAGE_THROTTLE_RATE},
 }
 SPECTACULAR_SETTINGS = {

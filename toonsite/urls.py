@@ -4,13 +4,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import emotions.api.urls
-import recommender.api
-from emotions.api.views import TokenApi
+import recommender.api.urls
 
 api = [
     *emotions.api.urls.urlpatterns,
-    *recommender.api.urlpatterns,
-    path("auth/token/", TokenApi.as_view(), name="token"),
+    *recommender.api.urls.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -23,5 +21,5 @@ urlpatterns = [
     path("api/", include((api, "api"))),
 ]
 
-handler404 = "emotions.api.views.not_found"
-handler500 = "emotions.api.views.server_error"
+handler404 = "toonsite.views.not_found"
+handler500 = "toonsite.views.server_error"

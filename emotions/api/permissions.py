@@ -1,6 +1,7 @@
-"""Who may do what through the API."""
-from django.conf import settings
+"""Who may do what through the API: DRF's face of the rules in emotions.access."""
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from emotions.access import can_change_episode, can_read
 
 
 class ReadPublicOrAuthenticated(BasePermission):
@@ -11,7 +12,7 @@ class ReadPublicOrAuthenticated(BasePermission):
     def has_permission(self, request, view) -> bool:
         if request.user and request.user.is_authenticated:
             return True
-        return request.method in SAFE_METHODS and settings.PUBLIC_READ
+        return request.method in SAFE_METHODS and can_read(request.user)
 
 
 class StaffWrites(BasePermission):
@@ -31,7 +32,4 @@ class OwnerOrStaff(BasePermission):
     message = "Only the episode's owner or staff may do this."
 
     def has_object_permission(self, request, view, obj) -> bool:
-        if request.method in SAFE_METHODS:
-            return True
-        user = request.user
-        return bool(user and user.is_authenticated and (user.is_staff or obj.owner_id == user.pk))
+        return request.method in SAFE_METHODS or can_change_episode(request.user, obj)

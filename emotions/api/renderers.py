@@ -17,7 +17,7 @@ def _cue_text(text: str) -> str:
 
 
 def webvtt(cues, title: str = "") -> str:
-    """Cues (emotions.selectors.Cue) as a WebVTT file: one line per character on screen, e.g. "Pip: happy"."""
+    """Cues (emotions.selectors.episodes.Cue) as a WebVTT file: one line per character on screen, e.g. "Pip: happy"."""
     header = "WEBVTT"
     if title:
         header += " - " + _one_line(title)

@@ -1,16 +1,14 @@
 """Input serializers validate what a request brings; output serializers shape what the API returns.
 No business logic here: the views hand validated data to services and selectors."""
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from emotions.api.filters import character_by_slug
-from toonvision.emotions import EMOTIONS
-from toonvision.images import ImageError, decode_image
-from toonvision.studio import CAST
+from emotions.services.portraits import STUDIO_PORTRAITS
+from emotions.validation import CharacterSlugSerializerField, image_upload_read
+from toonsite.api import ErrorOutputSerializer
 
 MAX_CASCADE_BYTES = 16 * 1024 * 1024
 NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
@@ -32,27 +30,6 @@ def timecode(seconds: float) -> str:
 
 
 # -- input -------------------------------------------------------------------------------------------------
-class CharacterSlugField(serializers.CharField):
-    """A character's slug, validated to the Character; an unknown one names the known ones."""
-
-    def run_validation(self, data=serializers.empty):
-        slug = super().run_validation(data)  # the field's own checks (no NUL characters, length) come first
-        if slug in ("", None):
-            return slug
-        try:
-            return character_by_slug(slug)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(error.messages[0], code="unknown_character") from None
-
-
-class EmotionField(serializers.ChoiceField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("error_messages", {
-            "invalid_choice": f"unknown emotion {{input}}; expected one of {', '.join(EMOTIONS)}",
-        })
-        super().__init__(choices=list(EMOTIONS), **kwargs)
-
-
 class EpisodeUploadInputSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True, help_text="the video (probed by its content, not its name)")
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
@@ -90,46 +67,21 @@ class ImageInputSerializer(serializers.Serializer):
     image = serializers.FileField(help_text="a face or a drawing: PNG, JPEG, WebP, BMP, ...")
 
     def validate_image(self, upload):
-        limit = settings.MAX_IMAGE_UPLOAD_BYTES
-        if upload.size > limit:
-            raise serializers.ValidationError(
-                f"that image is {filesizeformat(upload.size)}; the limit is {filesizeformat(limit)}"
-            )
         try:
-            upload.decoded = decode_image(upload.read(), source=upload.name or "image")
-        except ImageError as error:
-            raise serializers.ValidationError(str(error)) from None
+            _, upload.decoded = image_upload_read(upload)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages[0], code=error.code) from None
         return upload
 
 
 class SimilarSearchInputSerializer(ImageInputSerializer):
-    character = CharacterSlugField(required=False, max_length=50, help_text="only this character's faces (a slug)")
+    character = CharacterSlugSerializerField(
+        required=False, max_length=50, help_text="only this character's faces (a slug)"
+    )
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
-
-
-class LimitInputSerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
-
-
-class RecommendationInputSerializer(LimitInputSerializer):
-    character = CharacterSlugField(max_length=50, help_text="a character's slug, e.g. pip")
-    emotion = EmotionField(help_text="one of " + ", ".join(EMOTIONS))
-
-
-class LeaderboardInputSerializer(LimitInputSerializer):
-    emotion = EmotionField(help_text="one of " + ", ".join(EMOTIONS))
 
 
 # -- output ------------------------------------------------------------------------------------------------
-class ErrorOutputSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="what went wrong, for people")
-    code = serializers.CharField(required=False, help_text="for programs: invalid, duplicate, too_large, ...")
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False,
-        help_text="bad input: the messages per field",
-    )
-
-
 class TokenOutputSerializer(serializers.Serializer):
     token = serializers.CharField()
 
@@ -254,7 +206,7 @@ class CharacterOutputSerializer(serializers.Serializer):
         return absolute(self.context, "api:character-detail", character.slug)
 
     def get_portrait_url(self, character) -> str | None:
-        return absolute(self.context, "cast-portrait", character.slug) if character.slug in CAST else None
+        return absolute(self.context, "cast-portrait", character.slug) if character.slug in STUDIO_PORTRAITS else None
 
 
 class CharacterEmotionOutputSerializer(EmotionFiguresOutputSerializer):

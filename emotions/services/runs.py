@@ -68,7 +68,7 @@ def episode_process(*, episode: Episode, force: bool = False, enqueue: bool = Tr
                 for c in characters
             ],
             method=settings.EPISODE_METHOD,
-            settings=asdict(_fast_options()) if settings.EPISODE_METHOD == "fast" else {},
+            options=asdict(_fast_options()) if settings.EPISODE_METHOD == "fast" else {},
             range_frames=settings.EPISODE_RANGE_FRAMES,
         )
         for old in active:

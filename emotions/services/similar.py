@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 from emotions.models import Character, Detection
-from emotions.selectors import detection_list
+from emotions.selectors.detections import detection_list
 from emotions.services.classifier import Classification, classifier_load
 from toonvision.images import ImageError, decode_image
 
@@ -139,7 +139,9 @@ def _candidates(emotion: str, character: Character | None, exclude_emotion: bool
 
 
 @dataclass(frozen=True)
-class SimilarFace:
+class SimilarDetection:
+    """A stored face (its Detection) and how alike it is to the drawing searched with."""
+
     detection: Detection
     similarity: float
     same_emotion: bool
@@ -147,18 +149,18 @@ class SimilarFace:
 
 def detection_similar_search(
     *, image: np.ndarray, character: Character | None = None, limit: int = 20
-) -> tuple[Classification, list[SimilarFace]]:
+) -> tuple[Classification, list[SimilarDetection]]:
     """The drawing's emotion, and the stored faces most alike: its emotion first, then by appearance."""
     (classification,), query = images_describe(images=[image])
     budget = max(limit, settings.SIMILAR_CANDIDATES)
-    results: list[SimilarFace] = []
+    results: list[SimilarDetection] = []
     for other_emotions in (False, True):
         if len(results) >= limit:
             break
         candidates = _candidates(classification.emotion, character, other_emotions, budget)
         vectors = _crop_vectors(candidates)
         scored = [
-            SimilarFace(d, float(vectors[d.pk] @ query[0]), same_emotion=not other_emotions)
+            SimilarDetection(d, float(vectors[d.pk] @ query[0]), same_emotion=not other_emotions)
             for d in candidates if d.pk in vectors
         ]
         scored.sort(key=lambda face: (-face.similarity, face.detection.pk))

@@ -5,8 +5,7 @@ from collections import defaultdict
 from django.db import transaction
 from django.db.models import Count, F, Sum
 
-from emotions.models import Detection, Episode, ProcessingRun
-from recommender.models import EpisodeEmotion
+from emotions.models import Detection, Episode, EpisodeEmotion, ProcessingRun
 
 
 @transaction.atomic

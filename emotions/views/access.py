@@ -1,9 +1,10 @@
-"""Who may see a page: the same rule as the API. Reading needs a login unless PUBLIC_READ is set; changing
-anything (uploads, downloads of many frames are reads) always needs one."""
+"""Who may see a page: the API's rule (emotions.access). Reading needs a login unless PUBLIC_READ is set;
+changing anything (uploads, downloads of many frames are reads) always needs one."""
 from functools import wraps
 
-from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+
+from emotions.access import can_read
 
 
 def read_page(view):
@@ -11,7 +12,7 @@ def read_page(view):
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if settings.PUBLIC_READ or request.user.is_authenticated:
+        if can_read(request.user):
             return view(request, *args, **kwargs)
         return redirect_to_login(request.get_full_path())
 

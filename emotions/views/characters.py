@@ -4,8 +4,17 @@ from urllib.parse import urlencode
 
 from django.shortcuts import get_object_or_404, render
 
-from emotions import selectors
-from emotions.page_forms import CharacterGalleryForm, page_key
+from emotions.forms import CharacterGalleryForm
+from emotions.selectors.characters import (
+    character_best_face,
+    character_dominant_emotion,
+    character_emotion_breakdown,
+    character_faces,
+    character_has_portrait,
+    character_tiles,
+)
+from emotions.selectors.characters import character_list as character_list_read
+from emotions.validation import page_key
 from emotions.views.access import read_page
 
 GALLERY_FRAGMENT = "emotions/includes/character_gallery.html"
@@ -14,7 +23,7 @@ GALLERY_FRAGMENT = "emotions/includes/character_gallery.html"
 @read_page
 def character_list(request):
     """Every character: picture, screen time across episodes, dominant emotion; each links to its browser."""
-    return render(request, "emotions/character_list.html", {"tiles": selectors.character_tiles()})
+    return render(request, "emotions/character_list.html", {"tiles": character_tiles()})
 
 
 @read_page
@@ -22,14 +31,14 @@ def character_detail(request, slug: str):
     """One character's emotions as tabs of face crops (`?emotion=`, keyset pages `&after=`) and its breakdown.
 
     With `fragment=1` only the gallery (tiles and pager) is answered: the page's script appends it."""
-    character = get_object_or_404(selectors.character_list(), slug=slug)
-    breakdown = selectors.character_emotion_breakdown(character=character)
+    character = get_object_or_404(character_list_read(), slug=slug)
+    breakdown = character_emotion_breakdown(character=character)
     form = CharacterGalleryForm(request.GET)
     context = {"character": character, "breakdown": breakdown, "form": form}
     if not form.is_valid():
         return render(request, "emotions/character_detail.html", {**context, **_picture(character)}, status=400)
-    emotion = form.cleaned_data["emotion"] or selectors.character_dominant_emotion(breakdown=breakdown) or "happy"
-    faces, following = selectors.character_faces(
+    emotion = form.cleaned_data["emotion"] or character_dominant_emotion(breakdown=breakdown) or "happy"
+    faces, following = character_faces(
         character=character, emotion=emotion, after=form.cleaned_data["after"]
     )
     context.update(emotion=emotion, faces=faces, first_page=form.cleaned_data["after"] is None,
@@ -41,6 +50,6 @@ def character_detail(request, slug: str):
 
 
 def _picture(character) -> dict:
-    if selectors.character_has_portrait(character=character):
+    if character_has_portrait(character=character):
         return {"portrait": True, "face": None}
-    return {"portrait": False, "face": selectors.character_best_face(character=character)}
+    return {"portrait": False, "face": character_best_face(character=character)}

@@ -15,14 +15,27 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
-from emotions import selectors
-from emotions.api.filters import EpisodeFilter
-from emotions.api.views import MULTIPART_OVERHEAD
+from emotions.access import can_change_episode
 from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused
+from emotions.filters import EpisodeFilter
 from emotions.forms import EpisodePageForm, EpisodeUploadForm
 from emotions.models import Episode, Status
+from emotions.selectors.episodes import (
+    episode_character_emotions,
+    episode_detection_page,
+    episode_file_name,
+    episode_main_emotions,
+    episode_timeline_lanes,
+)
+from emotions.selectors.episodes import (
+    episode_detail as episode_detail_read,
+)
+from emotions.selectors.episodes import (
+    episode_list as episode_list_read,
+)
 from emotions.services.episodes import episode_create, episode_delete
 from emotions.services.runs import episode_process
+from emotions.validation import page_key, sentence, upload_declared_oversize
 from emotions.views.access import read_page
 from recommender.selectors import episode_similar
 
@@ -37,11 +50,11 @@ RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 def episode_list(request):
     """Episodes, newest first, filtered by status and title, each with its characters' main emotions."""
     query = {key: request.GET[key] for key in ("status", "search") if request.GET.get(key)}
-    filterset = EpisodeFilter(query, queryset=selectors.episode_list())
+    filterset = EpisodeFilter(query, queryset=episode_list_read())
     if not filterset.is_valid():
         return render(request, "emotions/episode_list.html", _list_context(filterset, None), status=400)
     page = Paginator(filterset.qs, EPISODES_PER_PAGE).get_page(request.GET.get("page"))
-    mains = selectors.episode_main_emotions(episode_ids=[e.pk for e in page])
+    mains = episode_main_emotions(episode_ids=[e.pk for e in page])
     for episode in page:
         episode.main_emotions = mains.get(episode.pk, [])
     return render(request, "emotions/episode_list.html", _list_context(filterset, page))
@@ -59,10 +72,9 @@ def episode_upload(request):
     limit = settings.MAX_EPISODE_UPLOAD_BYTES
     if request.method != "POST":
         return _upload_page(request, EpisodeUploadForm())
-    if _declared_size(request) > limit + MULTIPART_OVERHEAD:  # refuse before reading a byte of it
-        reason = (f"The upload is {_declared_size(request) / 2**20:.1f} MiB; the largest episode accepted is "
-                  f"{limit / 2**20:.1f} MiB.")
-        return _upload_page(request, EpisodeUploadForm(), reason=reason, status=413)
+    oversize = upload_declared_oversize(request, limit=limit)
+    if oversize:  # refused before a byte of it is read
+        return _upload_page(request, EpisodeUploadForm(), reason=sentence(oversize), status=413)
     form = EpisodeUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _upload_page(request, form, status=400)
@@ -76,13 +88,6 @@ def episode_upload(request):
         return _upload_page(request, form, reason=f"{error}.", status=413 if error.code == "too_large" else 400)
     _start_processing(request, episode)
     return redirect("episode-detail", pk=episode.pk)
-
-
-def _declared_size(request) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
 
 
 def _upload_page(request, form, *, reason: str = "", duplicate=None, status: int = 200):
@@ -109,7 +114,7 @@ def episode_detail(request, pk: int):
     """The episode: video with ?t= start, timeline lanes, subtitles, summaries, a page of detections, alike episodes.
     A POST (owner or staff) processes it again or deletes it."""
     try:
-        episode = selectors.episode_detail(pk=pk)
+        episode = episode_detail_read(pk=pk)
     except Episode.DoesNotExist:
         return render(request, "emotions/episode_detail.html", {"missing": pk}, status=404)
     if request.method == "POST":
@@ -117,17 +122,17 @@ def episode_detail(request, pk: int):
     form = EpisodePageForm(request.GET)
     if not form.is_valid():
         return render(request, "emotions/episode_detail.html", {"episode": episode, "form": form}, status=400)
-    characters = selectors.episode_character_emotions(episode=episode)
-    detections, following = selectors.episode_detection_page(episode=episode, after=form.cleaned_data["after"])
+    characters = episode_character_emotions(episode=episode)
+    detections, following = episode_detection_page(episode=episode, after=form.cleaned_data["after"])
     names = {c["slug"]: c["name"] for c in characters}
     context = {
         "episode": episode, "form": form, "start": form.cleaned_data["t"] or 0,
         "characters": _with_bars(characters),
-        "timeline": selectors.episode_timeline_lanes(episode=episode, names=names),
+        "timeline": episode_timeline_lanes(episode=episode, names=names),
         "detections": detections, "after": form.cleaned_data["after"],
-        "next_after": f"{following[0]!r}_{following[1]}" if following else None,
+        "next_after": page_key(following) if following else None,
         "similar": _similar(episode, names),
-        "can_change": _can_change(request.user, episode),
+        "can_change": can_change_episode(request.user, episode),
     }
     return render(request, "emotions/episode_detail.html", context)
 
@@ -146,15 +151,11 @@ def _similar(episode, names: dict[str, str]) -> list[dict]:
             for s in episode_similar(episode=episode, limit=SIMILAR_EPISODES)]
 
 
-def _can_change(user, episode) -> bool:
-    return user.is_authenticated and (user.is_staff or episode.owner_id == user.pk)
-
-
 def _episode_action(request, episode):
     """"Process again" or "Delete", for the episode's owner or staff."""
     if not request.user.is_authenticated:
         return redirect(f"{reverse('login')}?next={request.path}")
-    if not _can_change(request.user, episode):
+    if not can_change_episode(request.user, episode):
         return HttpResponse("Only the episode's owner or staff may change it.", status=403,
                             content_type="text/plain; charset=utf-8")
     action = request.POST.get("action")
@@ -181,7 +182,7 @@ def episode_video(request, pk: int):
     """The episode's video from storage; a single `Range: bytes=` request gets 206 with just those bytes (416 when
     it lies past the end), which is what lets a browser seek without downloading the whole file."""
     try:
-        name = selectors.episode_file_name(pk=pk)
+        name = episode_file_name(pk=pk)
     except Episode.DoesNotExist:
         return _plain(f"There is no episode {pk}.", 404)
     if not name or not default_storage.exists(name):

@@ -7,11 +7,13 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from emotions import selectors
-from emotions.api.filters import DetectionFilter
-from emotions.page_forms import DrawingSearchForm, FrameDownloadForm, PageForm, page_key
+from emotions.filters import DetectionFilter
+from emotions.forms import DrawingSearchForm, FrameDownloadForm, PageForm
+from emotions.selectors.characters import character_list
+from emotions.selectors.detections import detection_list, frame_page, frame_search_episodes
 from emotions.services.references import references_filename, references_zip_write
 from emotions.services.similar import detection_similar_search
+from emotions.validation import page_key
 from emotions.views.access import read_page
 from toonvision.emotions import EMOTIONS
 
@@ -24,13 +26,13 @@ LABELS = {"character": "Character", "emotion": "Emotion", "min_confidence": "Min
 @read_page
 def frame_search(request):
     """Frames of the published faces that match the GET filters, most confident first, 48 a page (`after`)."""
-    filters = DetectionFilter(request.GET, queryset=selectors.detection_list())
+    filters = DetectionFilter(request.GET, queryset=detection_list())
     page = PageForm(request.GET)
     if not (filters.is_valid() & page.is_valid()):  # both, so every bad field is reported at once
         errors = {**filters.errors, **page.errors}
         labelled = [(LABELS.get(field, field), messages) for field, messages in errors.items()]
         return render(request, TEMPLATE, _context(request, errors=labelled, invalid=set(errors)), status=400)
-    frames, following = selectors.frame_page(detections=filters.qs, after=page.cleaned_data["after"])
+    frames, following = frame_page(detections=filters.qs, after=page.cleaned_data["after"])
     query = request.GET.copy()
     query.pop("after", None)
     first_query = query.urlencode()
@@ -80,7 +82,7 @@ def frame_download(request):
 def _context(request, **extra) -> dict:
     """What every state of the page shows: the filter form with its choices and the values sent."""
     return {
-        "characters": selectors.character_list(), "emotions": EMOTIONS, "episodes": selectors.frame_search_episodes(),
+        "characters": character_list(), "emotions": EMOTIONS, "episodes": frame_search_episodes(),
         "values": request.GET, "errors": [], "invalid": set(), "drawing_form": DrawingSearchForm(), **extra,
     }
 

@@ -9,8 +9,8 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 
-from emotions import selectors
 from emotions.forms import ClassifyForm
+from emotions.selectors.home import home_overview
 from emotions.services.classifier import image_encode_for_queue, image_thumbnail_png, model_summary
 from emotions.services.dispatch import images_classify_enqueue
 from emotions.services.portraits import cast_portrait_png
@@ -24,7 +24,7 @@ def home(request):
     if request.method == "POST" and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())  # classifying spends a worker's time: members only
     form = ClassifyForm(request.POST or None, request.FILES or None)
-    context = {"overview": selectors.home_overview(), "form": form, "emotions": EMOTIONS,
+    context = {"overview": home_overview(), "form": form, "emotions": EMOTIONS,
                "model": model_summary()}
     status = _classify(form, context) if request.method == "POST" else 200
     return render(request, "emotions/home.html", context, status=status)

@@ -9,8 +9,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from emotions.models import Episode
-from recommender.models import EpisodeEmotion
+from emotions.models import Episode, EpisodeEmotion
 from tests.integration.test_processing_queue import queue_env  # noqa: F401  (a fixture)
 from tests.test_api import cast  # noqa: F401  (a fixture)
 from tests.test_processing import check_processed, media  # noqa: F401  (media is a fixture)

@@ -9,11 +9,10 @@ from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from emotions.management.base import ToonCommand
-from emotions.models import Episode, Status
+from emotions.models import Episode, EpisodeEmotion, Status
 from emotions.services.episodes import episode_create
 from emotions.services.ranges import episode_process_here
 from emotions.services.runs import episode_process
-from recommender.models import EpisodeEmotion
 
 
 class Command(ToonCommand):

@@ -1,13 +1,34 @@
-"""The API's exception handler: a refusal from a service is a 4xx with its reason, never a 500."""
+"""The project's API plumbing, shared by every app's API: the one exception handler (a refusal from a service is a
+4xx with its reason, never a 500), the error body's serializer, and the OpenAPI table of error answers."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse
 from kombu.exceptions import OperationalError as BrokerUnreachable
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused
 from toonvision.images import ImageError
+
+ERROR_DESCRIPTIONS = {400: "bad input: the reason", 401: "not logged in", 403: "not allowed", 404: "no such thing"}
+
+
+class ErrorOutputSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="what went wrong, for people")
+    code = serializers.CharField(required=False, help_text="for programs: invalid, duplicate, too_large, ...")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False,
+        help_text="bad input: the messages per field",
+    )
+
+
+def error_responses(*codes: int, descriptions: dict[int, str] | None = None) -> dict:
+    """The OpenAPI answers for these error statuses (for extend_schema's `responses`), each an ErrorOutput;
+    `descriptions` words one differently where the view knows better (404: "no such episode")."""
+    words = {**ERROR_DESCRIPTIONS, **(descriptions or {})}
+    return {code: OpenApiResponse(ErrorOutputSerializer, description=words[code]) for code in codes}
+
 
 LOG_IN = "Log in to use the API: a session, or an `Authorization: Token <key>` header (from POST /api/auth/token/)."
 

@@ -1,0 +1,51 @@
+"""Reads of detections (faces): the published ones, keyset pages of them, the frame search's pages and episode
+menu, and the frames of a download."""
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from emotions.models import Detection, Episode, Status
+
+FACES_PAGE_SIZE = 48  # faces or frames per gallery/search page
+EPISODE_CHOICES_MAX = 500  # episodes offered in the frame search's episode menu
+
+
+def detection_list() -> QuerySet[Detection]:
+    """The published detections (those of finished runs), with their episode and character fetched alongside."""
+    return Detection.objects.published().select_related("episode", "character")
+
+
+def keyset_page(rows: QuerySet[Detection], *, key: str, descending: bool, after: tuple | None, limit: int):
+    """One page of rows ordered by (key, id), after the (key, id) pair `after`, and the pair that starts the next
+    page (None on the last). The bound on `key` alone lets the index scan start there; the OR breaks ties by id."""
+    if after is not None:
+        value, pk = after
+        if descending:
+            rows = rows.filter(**{f"{key}__lte": value}).filter(Q(**{f"{key}__lt": value}) | Q(id__lt=pk))
+        else:
+            rows = rows.filter(**{f"{key}__gte": value}).filter(Q(**{f"{key}__gt": value}) | Q(id__gt=pk))
+    sign = "-" if descending else ""
+    page = list(rows.order_by(f"{sign}{key}", f"{sign}id")[: limit + 1])
+    following = (getattr(page[limit - 1], key), page[limit - 1].pk) if len(page) > limit else None
+    return page[:limit], following
+
+
+def frame_page(*, detections: QuerySet[Detection], after: tuple[float, int] | None = None,
+               limit: int = FACES_PAGE_SIZE) -> tuple[list[Detection], tuple[float, int] | None]:
+    """One page of these published detections (already filtered, e.g. by DetectionFilter) that have a stored frame,
+    most confident first, after the (confidence, id) key `after`, and the next page's key (None on the last)."""
+    return keyset_page(detections.exclude(frame_image=""), key="confidence", descending=True, after=after, limit=limit)
+
+
+def frame_search_episodes() -> list[dict]:
+    """The processed episodes the frame search offers (id and title), newest first, at most EPISODE_CHOICES_MAX."""
+    return list(
+        Episode.objects.filter(status=Status.DONE).order_by("-created", "-id").values("pk", "title")
+        [:EPISODE_CHOICES_MAX]
+    )
+
+
+def frames_for_download(*, ids: list[int]) -> list[Detection]:
+    """The published detections among these ids, in the order given, with their episode and character."""
+    found = detection_list().in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]

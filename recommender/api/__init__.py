@@ -1,0 +1,1 @@
+"""The recommender's REST API: serializers, views and routes."""
