@@ -7,12 +7,11 @@ from rest_framework.test import APIClient
 
 from emotions.models import Character, Detection, Episode, Status
 from recommender.models import EpisodeEmotion
-from tests.test_processing import media  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 
 
-def test_bulk_detections_makes_finished_episodes_with_summaries_the_api_serves(media, capsys):  # noqa: F811
+def test_bulk_detections_makes_finished_episodes_with_summaries_the_api_serves(media, capsys):
     call_command("bulk_detections", "--episodes", "3", "--detections", "4000", "--owner", "bench", "--seed", "5")
 
     assert "made 3 episodes and 4000 detections" in capsys.readouterr().out

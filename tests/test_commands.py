@@ -3,15 +3,7 @@ import json
 
 import pytest
 
-from tests.conftest import manage_py
-
-
-def assert_clean_failure(result, *expected):
-    """A mistake gets a clear message and a nonzero exit, never a traceback."""
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    for text in expected:
-        assert text in result.stderr
+from tests.processes import assert_clean_failure, manage_py
 
 
 def test_synth_faces_writes_the_character_emotion_layout(tmp_path):

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from tests.conftest import ROOT, manage_py
+from tests.processes import ROOT, manage_py
 
 DOCKER = ROOT / "docker"
 COMPOSE = DOCKER / "compose.yaml"

@@ -4,8 +4,7 @@ import json
 
 import cv2
 
-from tests.conftest import manage_py
-from tests.test_commands import assert_clean_failure
+from tests.processes import assert_clean_failure, manage_py
 
 
 def test_synth_episode_writes_the_video_and_its_truth(tmp_path):

@@ -20,90 +20,34 @@ from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRef
 from emotions.models import Character, Detection, Episode, FrameRange, ProcessingRun, Status
 from emotions.services.cast import character_create, character_sync_cast
 from emotions.services.episodes import episode_create, episode_delete
-from emotions.services.ranges import CROP_SIZE, TRACK_STRIDE, episode_process_here, frame_range_process
+from emotions.services.ranges import episode_process_here, frame_range_process
 from emotions.services.runs import episode_process, episode_resume
 from recommender.models import EpisodeEmotion
-from tests.conftest import manage_py
+from tests.checks import check_against_truth, check_processed, detection_rows, media_files
+from tests.factories import episode_row, truncated_copy, upload
+from tests.processes import manage_py
 from toonsite.celery import app
 from toonvision.detection import CascadeError
-from toonvision.studio.episode import truth_path, write_episode
-from toonvision.tracking import iou
+from toonvision.studio.episode import truth_path
 
 OPENCV_CASCADES = Path(cv2.data.haarcascades)
 
 
-# -- fixtures ----------------------------------------------------------------------------------------
-@pytest.fixture
-def media(settings, tmp_path):
-    """A media folder of the test's own, so "nothing left behind" can be checked by listing it."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-def media_files(root: Path) -> list[Path]:
-    return sorted(p for p in Path(root).rglob("*") if p.is_file())
-
-
-@pytest.fixture(scope="session")
-def studio_episode(tmp_path_factory):
-    """A 3 s studio episode (H.264) with its truth file."""
-    out = tmp_path_factory.mktemp("studio-episode") / "episode.mp4"
-    write_episode(out, seconds=3, seed=11)
-    return out
-
-
-@pytest.fixture
-def characters(db, media, settings):
-    """The shipped cast when cascades/cast.json is there; until then stand-ins from OpenCV's own cascades, which
-    find faces (not the right ones) on studio frames: enough to check structure and idempotency."""
-    shipped = character_sync_cast()
-    if shipped:
-        return shipped
-    settings.CAST_DIR = Path(settings.BASE_DIR) / "no-cast-here"
-    made = []
-    for slug, xml, neighbours in (("face", "haarcascade_frontalface_alt2.xml", 1), ("eye", "haarcascade_eye.xml", 3)):
-        with open(OPENCV_CASCADES / xml, "rb") as handle:
-            made.append(character_create(
-                name=slug.title(), slug=slug, cascade=File(handle, name=xml), scale_factor=1.1,
-                min_neighbors=neighbours, min_size=24, max_size=0,
-            ))
-    return made
-
-
-def upload(path: Path, title="Episode", owner=None) -> Episode:
-    with open(path, "rb") as handle:
-        return episode_create(owner=owner, file=File(handle, name=path.name), title=title)
-
-
-def detection_rows(queryset) -> list[tuple]:
-    return sorted(
-        (d.frame, d.character.slug, d.x, d.y, d.w, d.h, d.emotion, round(d.confidence, 4), d.track, d.interpolated)
-        for d in queryset.select_related("character")
-    )
-
-
 # -- the models' constraints -------------------------------------------------------------------------
-def make_episode(**fields) -> Episode:
-    values = dict(title="t", sha256="a" * 64, size_bytes=10, duration=1.0, fps=24.0, frame_count=24, width=64,
-                  height=64, file="episodes/x.mp4")
-    values.update(fields)
-    return Episode.objects.create(**values)
-
-
 @pytest.mark.django_db
 def test_an_episode_sha256_is_unique_and_progress_stays_within_0_and_1():
-    make_episode()
+    episode_row()
     with pytest.raises(IntegrityError), transaction.atomic():
-        make_episode(title="again")
+        episode_row(title="again")
     with pytest.raises(IntegrityError), transaction.atomic():
-        make_episode(sha256="b" * 64, progress=1.5)
+        episode_row(sha256="b" * 64, progress=1.5)
     with pytest.raises(IntegrityError), transaction.atomic():
-        make_episode(sha256="c" * 64, fps=0)
+        episode_row(sha256="c" * 64, fps=0)
 
 
 @pytest.mark.django_db
 def test_frame_ranges_are_unique_per_run_and_never_empty():
-    run = ProcessingRun.objects.create(episode=make_episode(), weights_name="w", weights_sha256="s", range_frames=24)
+    run = ProcessingRun.objects.create(episode=episode_row(), weights_name="w", weights_sha256="s", range_frames=24)
     FrameRange.objects.create(run=run, index=0, start=0, stop=24)
     with pytest.raises(IntegrityError), transaction.atomic():
         FrameRange.objects.create(run=run, index=1, start=0, stop=24)
@@ -113,7 +57,7 @@ def test_frame_ranges_are_unique_per_run_and_never_empty():
 
 @pytest.mark.django_db
 def test_detections_refuse_a_face_twice_on_a_track_an_unknown_emotion_and_confidence_above_1():
-    episode = make_episode()
+    episode = episode_row()
     run = ProcessingRun.objects.create(episode=episode, weights_name="w", weights_sha256="s", range_frames=24)
     character = Character.objects.create(name="Pip", slug="pip", cascade="cascades/pip.xml")
     face = dict(episode=episode, run=run, frame=3, time=0.125, duration=0.125, character=character, x=1, y=2, w=30,
@@ -152,12 +96,6 @@ def test_an_upload_is_probed_hashed_and_stored(media, studio_episode):
     assert episode.size_bytes == studio_episode.stat().st_size and episode.codec == "h264"
     assert default_storage.open(episode.file.name).read() == studio_episode.read_bytes()
     assert episode.file.name.startswith(f"episodes/{episode.sha256[:2]}/{episode.sha256}/")
-
-
-def truncated_copy(source: Path, out: Path) -> Path:
-    data = source.read_bytes()
-    out.write_bytes(data[: len(data) // 2])
-    return out
 
 
 @pytest.mark.django_db
@@ -221,58 +159,6 @@ def test_a_form_upload_spooled_to_disk_is_used_where_it_is(media, studio_episode
 
 
 # -- processing ----------------------------------------------------------------------------------------
-def check_processed(episode: Episode) -> list[Detection]:
-    """Everything a finished episode must hold together; returns its detections."""
-    episode.refresh_from_db()
-    run = episode.current_run
-    assert (episode.status, episode.progress, episode.error) == (Status.DONE, 1.0, "")
-    assert run.status == Status.DONE and run.finished and run.weights_sha256 and run.cascades
-    ranges = list(run.ranges.order_by("start"))
-    assert [r.start for r in ranges] == list(range(0, episode.frame_count, run.range_frames))
-    assert ranges[-1].stop == episode.frame_count and all(r.status == Status.DONE for r in ranges)
-    detections = list(Detection.objects.filter(episode=episode).select_related("character"))
-    assert detections, "the stand-in cascades find faces on every studio episode tried; none were kept"
-    assert run.detection_count == len(detections) == sum(r.detection_count for r in ranges)
-    assert {d.run_id for d in detections} == {run.pk}
-    for d in detections:
-        assert 0 <= d.frame < episode.frame_count
-        assert d.time == pytest.approx(d.frame / episode.fps) and 0 < d.duration <= 1.0
-        assert d.x < episode.width and d.y < episode.height
-        assert sum(d.probabilities.values()) == pytest.approx(1.0, abs=1e-3)
-        assert d.probabilities[d.emotion] > 0 and 0 <= d.confidence <= 1
-        crop = cv2.imdecode(np.frombuffer(default_storage.open(d.crop.name).read(), np.uint8), cv2.IMREAD_COLOR)
-        frame = cv2.imdecode(np.frombuffer(default_storage.open(d.frame_image.name).read(), np.uint8), cv2.IMREAD_COLOR)
-        assert crop.shape == (CROP_SIZE, CROP_SIZE, 3)
-        assert frame.shape == (episode.height, episode.width, 3)
-    # Each range's tracks are numbered in its own block, so the run's track ids never collide.
-    for d in detections:
-        assert d.track is None or d.track // TRACK_STRIDE == d.frame // run.range_frames
-    summaries = list(EpisodeEmotion.objects.filter(episode=episode))
-    for character in {d.character_id for d in detections}:
-        rows = [s for s in summaries if s.character_id == character]
-        mine = [d for d in detections if d.character_id == character]
-        assert sum(s.share for s in rows) == pytest.approx(1.0)
-        assert sum(s.seconds for s in rows) == pytest.approx(sum(d.duration for d in mine))
-        assert sum(s.detections for s in rows) == len(mine)
-        for s in rows:
-            assert s.run_id == run.pk and s.weighted_seconds <= s.seconds
-            assert s.seconds == pytest.approx(sum(d.duration for d in mine if d.emotion == s.emotion))
-    return detections
-
-
-def check_against_truth(episode: Episode, truth_file: Path, detections: list[Detection]) -> None:
-    """With the shipped cast, most cast faces found lie on a truth face of that character on that frame."""
-    cast = {c.slug for c in Character.objects.filter(shipped=True)}
-    if not cast:
-        return  # stand-in cascades find the wrong things by design
-    truth = {f["index"]: f["faces"] for f in json.loads(truth_file.read_text())["frames"]}
-    seen = [d for d in detections if d.character.slug in cast and not d.interpolated]
-    hits = sum(
-        any(t["character"] == d.character.slug and iou(d.box, t["box"]) >= 0.3 for t in truth[d.frame]) for d in seen
-    )
-    assert seen and hits / len(seen) >= 0.6, f"{hits} of {len(seen)} cast faces lie on the truth"
-
-
 @pytest.mark.django_db
 def test_process_episode_sync_finds_faces_and_summarises_them(characters, settings, studio_episode, capsys):
     settings.EPISODE_RANGE_FRAMES = 24

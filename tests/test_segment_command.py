@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import manage_py
-from tests.test_commands import assert_clean_failure
-from tests.toonvision.test_detection import HAKO, needs_hako
+from tests.checks import HAKO, needs_hako
+from tests.processes import assert_clean_failure, manage_py
 from toonvision.scoring import score_segmentation
 from toonvision.studio.episode import write_episode
 

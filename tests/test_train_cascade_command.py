@@ -5,14 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import manage_py
-
-
-def assert_clean_failure(result, *expected):
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    for text in expected:
-        assert text in result.stderr
+from tests.processes import assert_clean_failure, manage_py
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from django.template.defaultfilters import floatformat
 from playwright.sync_api import expect
 
 from recommender import selectors
-from tests.browser.conftest import shoot
+from tests.browser.pages import shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import ROOT, process_env
+from tests.processes import ROOT, process_env
 
 pytestmark = pytest.mark.integration
 

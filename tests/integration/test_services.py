@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from emotions.services.classifier import images_classify
-from tests.conftest import manage_py
+from tests.processes import manage_py
 from toonvision.images import read_image
 
 pytestmark = pytest.mark.integration
