@@ -85,3 +85,27 @@ class CeleryWorker:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self._log.close()
+
+
+def command_refusal(name: str, *args: str, **options) -> str:
+    """Run a management command in this process and return the message of the CommandError it must raise: what
+    manage.py prints on stderr before it exits with status 1 (ToonCommand turns user mistakes into one)."""
+    import io
+
+    import pytest
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError) as refused:
+        call_command(name, *args, stdout=io.StringIO(), stderr=io.StringIO(), **options)
+    return str(refused.value)
+
+
+def command_output(name: str, *args: str, **options) -> str:
+    """Run a management command in this process and return what it wrote on stdout."""
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command(name, *args, stdout=out, stderr=io.StringIO(), **options)
+    return out.getvalue()

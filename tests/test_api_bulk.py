@@ -7,8 +7,14 @@ from rest_framework.test import APIClient
 
 from emotions.models import Character, Detection, Episode, Status
 from recommender.models import EpisodeEmotion
+from tests.processes import assert_clean_failure, manage_py
 
 pytestmark = pytest.mark.django_db
+
+
+def test_bulk_detections_run_as_a_process_refuses_no_episodes_cleanly():
+    """The command as a user runs it: a mistake is exit status 1 and the reason on stderr, no traceback."""
+    assert_clean_failure(manage_py("bulk_detections", "--episodes", "0"), "--episodes must be at least 1")
 
 
 def test_bulk_detections_makes_finished_episodes_with_summaries_the_api_serves(media, capsys):

@@ -25,7 +25,7 @@ from emotions.services.runs import episode_process, episode_resume
 from recommender.models import EpisodeEmotion
 from tests.checks import check_against_truth, check_processed, detection_rows, media_files
 from tests.factories import episode_row, truncated_copy, upload
-from tests.processes import manage_py
+from tests.processes import assert_clean_failure, manage_py
 from toonsite.celery import app
 from toonvision.detection import CascadeError
 from toonvision.studio.episode import truth_path
@@ -174,6 +174,12 @@ def test_process_episode_sync_finds_faces_and_summarises_them(characters, settin
     assert episode.current_run.ranges.count() == 3
     out = capsys.readouterr().out
     assert f"episode {episode.pk} ('Pilot'): 72 frames" in out and f"{len(detections)} faces" in out
+
+
+def test_process_episode_run_as_a_process_refuses_a_missing_video_cleanly(tmp_path):
+    """The command as a user runs it: a mistake is exit status 1 and the reason on stderr, no traceback."""
+    assert_clean_failure(manage_py("process_episode", str(tmp_path / "missing.mp4"), "--title", "X", "--sync"),
+                         "no such file")
 
 
 @pytest.mark.django_db
