@@ -7,6 +7,7 @@ import pytest
 from tests.processes import command_output, command_refusal, manage_py
 
 
+@pytest.mark.slow
 def test_synth_faces_writes_the_character_emotion_layout(tmp_path):
     result = manage_py("synth_faces", str(tmp_path / "faces"), "--per-class", "2", "--seed", "3")
     assert result.returncode == 0, result.stderr
@@ -19,6 +20,7 @@ def test_synth_faces_refuses_a_non_positive_count(tmp_path):
     assert "per_class" in command_refusal("synth_faces", str(tmp_path), "--per-class", "0")
 
 
+@pytest.mark.slow
 def test_shipped_weights_recognise_unseen_studio_faces(studio_faces):
     result = manage_py("evaluate_emotions", "--dataset", str(studio_faces), "--json")
     assert result.returncode == 0, result.stderr
@@ -37,6 +39,7 @@ def test_evaluation_restricts_predictions_to_the_emotions_present(studio_faces, 
     assert len(metrics["confusion"]) == 3 and all(len(row) == 3 for row in metrics["confusion"])
 
 
+@pytest.mark.slow
 def test_classify_prints_the_emotion_and_probabilities(studio_faces):
     face = sorted((studio_faces / "pip" / "happy").glob("*.png"))[0]
     result = manage_py("classify", str(face), "--json")
@@ -63,6 +66,7 @@ def test_training_names_an_unknown_emotion_folder(studio_faces, tmp_path):
     assert not (tmp_path / "w.pt").exists()
 
 
+@pytest.mark.slow
 def test_training_writes_weights_report_and_plots_that_classify_can_use(studio_faces, tmp_path, settings):
     weights = tmp_path / "tiny.pt"
     result = manage_py("train_emotions", "--dataset", str(studio_faces), "--out", str(weights),
@@ -88,6 +92,7 @@ def test_classify_refuses_a_weights_file_that_is_not_one(studio_faces, tmp_path,
     assert "weights.pt" in command_refusal("classify", str(face))
 
 
+@pytest.mark.slow
 def test_compare_optimizers_writes_the_dissertations_table(studio_faces, tmp_path):
     command_output("train_emotions", "--dataset", str(studio_faces / "pip"), "--out", str(tmp_path / "cmp"),
                    "--compare-optimizers", "--runs", "1", "--epochs", "1")

@@ -8,6 +8,7 @@ import pytest
 from tests.processes import command_output, command_refusal, manage_py
 
 
+@pytest.mark.slow
 def test_synth_episode_writes_the_video_and_its_truth(tmp_path):
     out = tmp_path / "ep.mp4"
     result = manage_py("synth_episode", str(out), "--seconds", "2", "--seed", "4", "--bias", "pip:happy=0.8")
@@ -39,6 +40,7 @@ def test_synth_episode_refuses_bad_input(tmp_path):
     assert list(tmp_path.iterdir()) == []  # nothing half-written is left behind
 
 
+@pytest.mark.slow
 def test_synth_cascade_data_writes_positives_and_negatives(tmp_path):
     out = tmp_path / "pip"
     args = ("--character", "pip", "--positives", "12", "--negatives", "2", "--seed", "7", "--json")
@@ -62,6 +64,7 @@ def test_synth_cascade_data_refuses_bad_input(tmp_path):
     assert "at least one positive" in none
 
 
+@pytest.mark.slow
 def test_sync_cast_makes_the_shipped_cast_characters_once(tmp_path):
     """A new site (as `make run` and the web image start it) gets the shipped cast as characters, and a second
     start changes nothing."""

@@ -293,6 +293,7 @@ def test_range_tasks_are_acknowledged_late_and_time_limited():
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost and app.conf.worker_prefetch_multiplier == 1
 
 
+@pytest.mark.slow
 def test_redis_hands_a_dead_workers_tasks_on_after_the_visibility_timeout_from_the_environment(tmp_path):
     show = "from django.conf import settings; print(settings.CELERY_BROKER_TRANSPORT_OPTIONS)"
     env = {"TOONSITE_DATA_DIR": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/3", "CELERY_BROKER_URL": None}

@@ -37,6 +37,7 @@ def segment_refusal(video, out, *args) -> str:
     return command_refusal("segment", str(video), "--json", str(out), "--no-progress", *args)
 
 
+@pytest.mark.slow
 def test_fast_finds_the_cast_and_their_emotions_on_an_unseen_episode(episode, tmp_path):
     out = tmp_path / "fast.json"
     result = segment(episode, out, "--truth")

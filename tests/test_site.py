@@ -51,6 +51,7 @@ def test_an_oversized_image_is_refused(logged_in, settings):
     assert "the limit is" in response.content.decode()
 
 
+@pytest.mark.slow
 def test_ensure_login_creates_one_admin_once_and_prints_it(tmp_path):
     site = {"TOONSITE_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
     assert manage_py("migrate", "--noinput", env=site).returncode == 0

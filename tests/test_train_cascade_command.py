@@ -24,6 +24,7 @@ def folders(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_train_cascade_writes_a_cascade_and_its_report(folders, tmp_path):
     out = tmp_path / "models" / "pip.xml"
     result = manage_py("train_cascade", "--positives", str(folders / "positives"), "--negatives",

@@ -10,7 +10,7 @@ from emotions.models import Episode
 from tests.browser.pages import log_in, shoot
 from toonvision.studio.episode import write_episode
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 VIDEO = "document.getElementById('episode-video')"
 # Record every state each upload row goes through, so the test sees the whole journey, not just its end.

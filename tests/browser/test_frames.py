@@ -11,7 +11,7 @@ from emotions.models import Detection
 from tests.browser.pages import shoot
 from tests.factories import studio_face_png
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from emotions.models import Episode
 from tests.browser.pages import PASSWORD, log_in, shoot
 from tests.factories import crafted_episode, held
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 NAV = ["Episodes", "Upload", "Characters", "Frames", "Recommendations"]
 

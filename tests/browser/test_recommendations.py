@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from recommender import selectors
 from tests.browser.pages import shoot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from tests.checks import check_processed
 from toonvision.studio.episode import truth_path, write_episode
 from toonvision.tracking import iou
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_episode_uploaded_through_the_api_is_processed_by_a_worker_and_recommended(

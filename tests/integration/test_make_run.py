@@ -13,7 +13,7 @@ import pytest
 
 from tests.processes import ROOT, process_env
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def free_port() -> int:

@@ -18,7 +18,7 @@ from tests.factories import upload
 from tests.processes import ROOT, VISIBILITY_TIMEOUT, CeleryWorker, process_env
 from toonvision.studio.episode import truth_path, write_episode
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 class PreforkWorker(CeleryWorker):

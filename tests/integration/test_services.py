@@ -10,7 +10,7 @@ from emotions.services.classifier import images_classify
 from tests.processes import manage_py
 from toonvision.images import read_image
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def first_face(root: Path, character: str, emotion: str) -> Path:
