@@ -56,6 +56,7 @@ def test_fast_finds_the_cast_and_their_emotions_on_an_unseen_episode(episode, tm
     assert f"event recall {score.event_recall:.3f}" in result.stdout
 
 
+@pytest.mark.slow
 def test_seed_method_analyses_every_frame_without_tracking(episode, tmp_path):
     out = tmp_path / "seed.json"
     segment_here(episode, out, "--method", "seed", "--start", "24", "--stop", "48")
