@@ -1,6 +1,5 @@
 """Episodes from upload to detections, through the services and the process_episode command, on the real database
 (SQLite, or PostgreSQL when DATABASE_URL names one), real studio episodes and real cascades."""
-import json
 from pathlib import Path
 
 import cv2
@@ -16,7 +15,6 @@ from django.db import IntegrityError, transaction
 from emotions import tasks
 from emotions.exceptions import ProcessingRefused
 from emotions.models import Character, Detection, Episode, FrameRange, ProcessingRun, Status
-from emotions.services.cast import character_create, character_sync_cast
 from emotions.services.episodes import episode_delete
 from emotions.services.ranges import episode_process_here, frame_range_process
 from emotions.services.runs import episode_process, episode_resume
@@ -25,7 +23,6 @@ from tests.checks import check_against_truth, check_processed, detection_rows, m
 from tests.factories import episode_row, truncated_copy, upload
 from tests.processes import assert_clean_failure, manage_py
 from toonsite.celery import app
-from toonvision.detection import CascadeError
 from toonvision.studio.episode import truth_path
 
 OPENCV_CASCADES = Path(cv2.data.haarcascades)
@@ -232,41 +229,6 @@ def test_with_no_character_to_look_for_the_episode_fails_saying_so(media, settin
         episode_process(episode=episode)
     episode.refresh_from_db()
     assert episode.status == Status.FAILED and "no characters" in episode.error and episode.current_run is None
-
-
-@pytest.mark.django_db
-def test_the_shipped_cast_is_synced_into_characters_idempotently(media, tmp_path):
-    cast = tmp_path / "cast"
-    cast.mkdir()
-    (cast / "pip.xml").write_bytes((OPENCV_CASCADES / "haarcascade_frontalface_alt2.xml").read_bytes())
-    spec = {"characters": {"pip": {"cascade": "pip.xml", "scale_factor": 1.15, "min_neighbors": 4, "min_size": 30}}}
-    (cast / "cast.json").write_text(json.dumps(spec))
-
-    (pip,) = character_sync_cast(folder=cast)
-    assert (pip.name, pip.slug, pip.shipped, pip.scale_factor, pip.min_neighbors, pip.min_size) == (
-        "Pip", "pip", True, 1.15, 4, 30)
-    assert default_storage.open(pip.cascade.name).read() == (cast / "pip.xml").read_bytes()
-    stored = media_files(media)
-
-    assert [c.pk for c in character_sync_cast(folder=cast)] == [pip.pk]
-    assert media_files(media) == stored  # nothing copied again
-
-    spec["characters"]["pip"]["min_neighbors"] = 6
-    (cast / "cast.json").write_text(json.dumps(spec))
-    character_sync_cast(folder=cast)
-    assert Character.objects.get().min_neighbors == 6 and media_files(media) == stored
-
-    (cast / "pip.xml").write_text("<opencv_storage><oops/></opencv_storage>")
-    with pytest.raises(CascadeError, match="not a cascade"):
-        character_sync_cast(folder=cast)
-
-
-@pytest.mark.django_db
-def test_a_character_made_from_an_upload_must_have_a_cascade_that_loads(media):
-    bad = SimpleUploadedFile("broken.xml", b"<html>nope</html>")
-    with pytest.raises(ValidationError, match="broken.xml is not an OpenCV cascade"):
-        character_create(name="Bad", slug="bad", cascade=bad)
-    assert not Character.objects.exists() and media_files(media) == []
 
 
 @pytest.mark.django_db
