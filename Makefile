@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench lint weights cascades clean
+.PHONY: install run test test-fast bench lint weights cascades clean
 
 install: $(STAMP)
 
@@ -21,6 +21,10 @@ run: install
 ## make test: start PostgreSQL and Redis when they are installed but down, then run the whole suite.
 test: install
 	bash scripts/test.sh
+
+## make test-fast: the same, without the tests marked slow (browser, worker processes, training, > ~3 s).
+test-fast: install
+	bash scripts/test.sh -m "not slow"
 
 ## make bench: measure and write BENCHMARKS.md.
 bench: install

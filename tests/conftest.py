@@ -1,17 +1,21 @@
-"""Fixtures shared by the whole suite: real services, a real Celery worker process, studio faces."""
+"""Fixtures shared by the whole suite: real services, a real Celery worker process, a media folder of the test's
+own, studio faces and episodes, the cast, users and API clients. Plain makers are in tests/factories.py."""
 import os
-import signal
 import socket
-import subprocess
-import sys
-import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
+import cv2
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.files import File
+from rest_framework.test import APIClient
 
-ROOT = Path(__file__).resolve().parent.parent
-UNDER_CI = os.environ.get("CI", "").lower() == "true"
+from tests.factories import user_make
+from tests.processes import ROOT, UNDER_CI, VISIBILITY_TIMEOUT, CeleryWorker, test_database_url
+
+OPENCV_CASCADES = Path(cv2.data.haarcascades)
 
 
 def require_service(name: str, url: str | None) -> None:
@@ -45,61 +49,6 @@ def redis_url():
     return url
 
 
-def process_env(overrides: dict | None = None) -> dict:
-    """This process's environment for a child process; an override of None removes the variable."""
-    merged = {**os.environ, "DJANGO_SETTINGS_MODULE": "toonsite.settings", **(overrides or {})}
-    return {key: value for key, value in merged.items() if value is not None}
-
-
-def manage_py(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run manage.py in its own process, as a user would, with the test settings' data folder."""
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=process_env(env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-class CeleryWorker:
-    """A real `celery worker` process on the given environment, stopped (or killed) by the test."""
-
-    def __init__(self, env: dict, log_path: Path, queues: str = "cpu,gpu"):
-        self.log_path = log_path
-        self._log = open(log_path, "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "toonsite", "worker", "--queues", queues, "--pool", "solo",
-             "--without-gossip", "--without-mingle", "--loglevel", "INFO", "--hostname", f"test-{os.getpid()}@%h"],
-            cwd=ROOT,
-            env=process_env(env),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited early:\n{self.log_path.read_text()}")
-            if " ready." in self.log_path.read_text():
-                return
-            time.sleep(0.3)
-        raise RuntimeError(f"worker not ready after {timeout} s:\n{self.log_path.read_text()}")
-
-    def stop(self, sig=signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self._log.close()
-
-
 @pytest.fixture
 def start_worker(tmp_path):
     """Start real Celery worker processes; every one is stopped when the test ends."""
@@ -124,3 +73,105 @@ def studio_faces(tmp_path_factory):
     out = tmp_path_factory.mktemp("studio-faces")
     write_face_dataset(out, per_class=6, seed=90210)
     return out
+
+
+@pytest.fixture(scope="session")
+def studio_episode(tmp_path_factory):
+    """A 3 s studio episode (H.264) with its truth file."""
+    from toonvision.studio.episode import write_episode
+
+    out = tmp_path_factory.mktemp("studio-episode") / "episode.mp4"
+    write_episode(out, seconds=3, seed=11)
+    return out
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """A media folder of the test's own, so "nothing left behind" can be checked by listing it."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def cast(db, media, settings):
+    """The shipped cast when cascades/cast.json is there, else Pip from the shipped cascades/pip.xml."""
+    from emotions.services.cast import character_create, character_sync_cast
+
+    synced = character_sync_cast()
+    if synced:
+        return {c.slug: c for c in synced}
+    with open(ROOT / "cascades" / "pip.xml", "rb") as handle:
+        pip = character_create(name="Pip", slug="pip", cascade=File(handle, name="pip.xml"))
+    return {"pip": pip}
+
+
+@pytest.fixture
+def characters(db, media, settings):
+    """The shipped cast when cascades/cast.json is there; until then stand-ins from OpenCV's own cascades, which
+    find faces (not the right ones) on studio frames: enough to check structure and idempotency."""
+    from emotions.services.cast import character_create, character_sync_cast
+
+    shipped = character_sync_cast()
+    if shipped:
+        return shipped
+    settings.CAST_DIR = Path(settings.BASE_DIR) / "no-cast-here"
+    made = []
+    for slug, xml, neighbours in (("face", "haarcascade_frontalface_alt2.xml", 1), ("eye", "haarcascade_eye.xml", 3)):
+        with open(OPENCV_CASCADES / xml, "rb") as handle:
+            made.append(character_create(
+                name=slug.title(), slug=slug, cascade=File(handle, name=xml), scale_factor=1.1,
+                min_neighbors=neighbours, min_size=24, max_size=0,
+            ))
+    return made
+
+
+@pytest.fixture
+def user(db):
+    return user_make("ana", password="ana-secret")
+
+
+@pytest.fixture
+def logged_in(client, user):
+    """Django's test client, logged in as `user`."""
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def api(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def staff_api(db):
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.create_user("sam", password="x", is_staff=True))
+    return client
+
+
+@pytest.fixture
+def other_api(db):
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.create_user("bob", password="x"))
+    return client
+
+
+@pytest.fixture
+def queue_env(postgres_url, redis_url, settings, media):
+    """Settings and a worker environment with a queue of this test's own, so workers of other test runs on the
+    same Redis never take its tasks."""
+    queue = f"episodes-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    settings.EPISODE_QUEUE = queue
+    settings.EPISODE_RANGE_FRAMES = 24
+    return {
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": test_database_url(),
+        "MEDIA_ROOT": str(media),
+        "EPISODE_QUEUE": queue,
+        "EPISODE_RANGE_FRAMES": "24",
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "CELERY_BROKER_URL": None,
+        "CELERY_RESULT_BACKEND": None,
+    }

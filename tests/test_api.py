@@ -1,6 +1,5 @@
 """The REST API through DRF's client: auth rules, episodes, timelines and subtitles, characters, face search,
 classification, bad input (a clear 4xx, nothing left behind), and the schema and its docs page."""
-import hashlib
 import re
 import uuid
 from pathlib import Path
@@ -12,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.core.files import File
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -20,14 +18,12 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from emotions.models import Character, Detection, Episode, EpisodeEmotion, ProcessingRun, Status
-from emotions.services.cast import character_create, character_sync_cast
 from emotions.services.classifier import images_classify
 from emotions.services.episodes import episode_create
 from emotions.services.ranges import episode_process_here, frame_range_process
-from emotions.services.summaries import episode_emotions_build
-from tests.conftest import ROOT
-from tests.test_processing import media, media_files, studio_episode, truncated_copy  # noqa: F401  (fixtures)
-from toonvision.studio import render_face, sample_face_spec
+from tests.checks import media_files, nothing_left
+from tests.factories import character, crafted_episode, held, jpeg, studio_face_png, truncated_copy
+from tests.processes import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -38,100 +34,6 @@ def fresh_throttles():
     cache.clear()  # the throttles count in the cache
     yield
     cache.clear()
-
-
-@pytest.fixture
-def user(db):
-    return get_user_model().objects.create_user("ana", password="ana-secret")
-
-
-@pytest.fixture
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-@pytest.fixture
-def staff_api(db):
-    client = APIClient()
-    client.force_authenticate(get_user_model().objects.create_user("sam", password="x", is_staff=True))
-    return client
-
-
-@pytest.fixture
-def other_api(db):
-    client = APIClient()
-    client.force_authenticate(get_user_model().objects.create_user("bob", password="x"))
-    return client
-
-
-@pytest.fixture
-def cast(db, media, settings):  # noqa: F811
-    """The shipped cast when cascades/cast.json is there, else Pip from the shipped cascades/pip.xml."""
-    synced = character_sync_cast()
-    if synced:
-        return {c.slug: c for c in synced}
-    with open(ROOT / "cascades" / "pip.xml", "rb") as handle:
-        pip = character_create(name="Pip", slug="pip", cascade=File(handle, name="pip.xml"))
-    return {"pip": pip}
-
-
-def character(slug: str, name: str | None = None) -> Character:
-    """A character row for crafted data (its cascade is never run)."""
-    return Character.objects.get_or_create(slug=slug, defaults={"name": name or slug.title(),
-                                                                "cascade": f"cascades/{slug}.xml"})[0]
-
-
-def jpeg(colour=(40, 160, 220), size=32) -> bytes:
-    return cv2.imencode(".jpg", np.full((size, size, 3), colour, np.uint8))[1].tobytes()
-
-
-def crafted_episode(title: str, faces, owner=None, duration: float = 20.0, fps: float = 24.0, pictures=False):
-    """An episode whose finished run holds exactly these faces, (character, emotion, time, duration, confidence),
-    with its summaries built by the real service; with pictures, each face has a crop and a frame in storage."""
-    episode = Episode.objects.create(
-        title=title, owner=owner, sha256=hashlib.sha256(uuid.uuid4().bytes).hexdigest(), size_bytes=1000,
-        duration=duration, fps=fps, frame_count=int(duration * fps), width=640, height=480,
-        file=f"episodes/{title}.mp4", status=Status.DONE, progress=1.0,
-    )
-    run = ProcessingRun.objects.create(episode=episode, weights_name="w", weights_sha256="s", range_frames=240,
-                                       status=Status.DONE)
-    rows = []
-    for n, (who, emotion, time, seconds, confidence) in enumerate(faces):
-        crop = frame = ""
-        if pictures:
-            crop = default_storage.save(f"detections/t/{episode.pk}-{n}-crop.jpg", ContentFile(jpeg()))
-            frame = default_storage.save(f"detections/t/{episode.pk}-{n}-frame.jpg", ContentFile(jpeg(size=64)))
-        rows.append(Detection(
-            episode=episode, run=run, frame=round(time * fps), time=time, duration=seconds, character=who, x=10,
-            y=10, w=50, h=50, emotion=emotion, confidence=confidence, probabilities={emotion: confidence},
-            track=None, crop=crop, frame_image=frame,
-        ))
-    Detection.objects.bulk_create(rows)
-    episode_emotions_build(episode=episode, run=run)
-    Episode.objects.filter(pk=episode.pk).update(current_run=run)
-    episode.refresh_from_db()
-    return episode
-
-
-def held(who, emotion, start, end, step=0.125, confidence=0.9):
-    """One character holding an emotion from start to end: a face every `step` seconds, each standing for it."""
-    count = round((end - start) / step)
-    return [(who, emotion, start + i * step, step, confidence) for i in range(count)]
-
-
-def studio_face_png(character_slug="pip", emotion="happy", seed=4242) -> bytes:
-    spec = sample_face_spec(np.random.default_rng(seed), character_slug, emotion)
-    face = render_face(spec, 96)
-    flat = np.full((96, 96, 3), 255, np.uint8)
-    alpha = face[:, :, 3:4].astype(np.float32) / 255
-    flat = (face[:, :, :3] * alpha + flat * (1 - alpha)).astype(np.uint8)
-    return cv2.imencode(".png", flat)[1].tobytes()
-
-
-def nothing_left(media_root) -> bool:
-    return not Episode.objects.exists() and media_files(media_root) == []
 
 
 # -- authentication and permissions -----------------------------------------------------------------------------
@@ -150,7 +52,7 @@ def test_anonymous_users_read_nothing_unless_the_site_is_public(url, settings):
     assert client.get(url).status_code == 200
 
 
-def test_public_read_never_lets_anonymous_users_write(settings, studio_episode):  # noqa: F811
+def test_public_read_never_lets_anonymous_users_write(settings, studio_episode):
     settings.PUBLIC_READ = True
     client = APIClient()
     with open(studio_episode, "rb") as handle:
@@ -200,7 +102,7 @@ def upload(client, path: Path, title="Pilot", name=None):
 
 
 def test_an_upload_is_stored_enqueued_and_its_detail_follows_processing(
-    api, user, cast, studio_episode, settings, django_capture_on_commit_callbacks  # noqa: F811
+    api, user, cast, studio_episode, settings, django_capture_on_commit_callbacks
 ):
     settings.EPISODE_RANGE_FRAMES = 24
     settings.EPISODE_QUEUE = f"api-test-{uuid.uuid4().hex[:8]}"  # nobody listens: the ranges are run here below
@@ -258,7 +160,7 @@ def test_the_episode_list_filters_by_status_owner_and_title(api, user, other_api
 
 
 def test_only_the_owner_or_staff_delete_an_episode_and_its_files_go(
-    api, user, other_api, staff_api, media, django_capture_on_commit_callbacks  # noqa: F811
+    api, user, other_api, staff_api, media, django_capture_on_commit_callbacks
 ):
     mine = crafted_episode("Mine", held(character("pip"), "happy", 0, 1), owner=user, pictures=True)
     theirs = crafted_episode("Theirs", held(character("pip"), "sad", 0, 1), owner=None, pictures=True)
@@ -275,7 +177,7 @@ def test_only_the_owner_or_staff_delete_an_episode_and_its_files_go(
 
 
 def test_reprocessing_is_for_the_owner_or_staff_and_refused_while_a_run_is_under_way(
-    api, user, other_api, staff_api, cast, studio_episode, settings  # noqa: F811
+    api, user, other_api, staff_api, cast, studio_episode, settings
 ):
     settings.EPISODE_QUEUE = f"api-test-{uuid.uuid4().hex[:8]}"
     with open(studio_episode, "rb") as handle:
@@ -294,7 +196,7 @@ def test_reprocessing_is_for_the_owner_or_staff_and_refused_while_a_run_is_under
 
 # -- bad uploads: a clear 4xx, nothing left behind ----------------------------------------------------------
 @pytest.mark.parametrize("case", ["not a video", "truncated", "empty", "no file"])
-def test_a_bad_upload_is_a_400_with_the_reason_and_leaves_nothing(case, api, media, studio_episode, tmp_path):  # noqa: F811
+def test_a_bad_upload_is_a_400_with_the_reason_and_leaves_nothing(case, api, media, studio_episode, tmp_path):
     path = tmp_path / "upload.mp4"
     if case == "not a video":
         path.write_text("a script, not an episode\n" * 100)
@@ -316,7 +218,7 @@ def test_a_bad_upload_is_a_400_with_the_reason_and_leaves_nothing(case, api, med
     assert nothing_left(media)
 
 
-def test_an_oversize_upload_is_a_413_before_it_is_kept(api, media, settings, studio_episode):  # noqa: F811
+def test_an_oversize_upload_is_a_413_before_it_is_kept(api, media, settings, studio_episode):
     settings.MAX_EPISODE_UPLOAD_BYTES = studio_episode.stat().st_size - 1
     response = upload(api, studio_episode)
     assert response.status_code == 413
@@ -328,7 +230,7 @@ def test_an_oversize_upload_is_a_413_before_it_is_kept(api, media, settings, stu
     assert nothing_left(media)
 
 
-def test_a_second_upload_of_the_same_bytes_is_a_409_naming_the_first(api, cast, media, studio_episode, settings):  # noqa: F811
+def test_a_second_upload_of_the_same_bytes_is_a_409_naming_the_first(api, cast, media, studio_episode, settings):
     settings.EPISODE_QUEUE = f"api-test-{uuid.uuid4().hex[:8]}"
     first = upload(api, studio_episode).json()
     kept = media_files(media)
@@ -339,7 +241,7 @@ def test_a_second_upload_of_the_same_bytes_is_a_409_naming_the_first(api, cast, 
     assert Episode.objects.count() == 1 and media_files(media) == kept
 
 
-def test_uploads_are_throttled_per_user(api, media, settings, tmp_path):  # noqa: F811
+def test_uploads_are_throttled_per_user(api, media, settings, tmp_path):
     settings.UPLOAD_THROTTLE_RATE = "2/minute"
     notes = tmp_path / "notes.mp4"
     notes.write_text("not a video")
@@ -432,7 +334,7 @@ def test_a_characters_detail_breaks_its_emotions_down_across_episodes(api, user)
     assert api.get("/api/characters/nobody/").status_code == 404
 
 
-def test_staff_add_a_character_whose_cascade_loads(staff_api, api, media):  # noqa: F811
+def test_staff_add_a_character_whose_cascade_loads(staff_api, api, media):
     with open(ROOT / "cascades" / "pip.xml", "rb") as handle:
         response = staff_api.post("/api/characters/", {"name": "Pip Two", "slug": "pip-two", "cascade": handle,
                                                        "min_neighbors": 5}, format="multipart")
@@ -449,7 +351,7 @@ def test_staff_add_a_character_whose_cascade_loads(staff_api, api, media):  # no
 
 
 @pytest.mark.parametrize("case", ["malformed", "html", "bad params", "bad slug", "taken slug"])
-def test_a_bad_character_upload_is_a_400_with_the_reason_and_leaves_nothing(case, staff_api, media):  # noqa: F811
+def test_a_bad_character_upload_is_a_400_with_the_reason_and_leaves_nothing(case, staff_api, media):
     cascade = (ROOT / "cascades" / "pip.xml").read_bytes()
     form = {"name": "Bad", "slug": "bad"}
     if case == "malformed":
@@ -476,7 +378,7 @@ def test_a_bad_character_upload_is_a_400_with_the_reason_and_leaves_nothing(case
 
 # -- face search ------------------------------------------------------------------------------------------------
 @pytest.fixture
-def faces(user, media):  # noqa: F811
+def faces(user, media):
     pip, cat = character("pip", "Pip"), character("marmalade", "Marmalade")
     first = crafted_episode("First", [
         (pip, "happy", 1.0, 0.5, 0.95), (pip, "happy", 2.0, 0.5, 0.60), (pip, "sad", 3.0, 0.5, 0.80),
@@ -584,7 +486,7 @@ def test_a_bad_image_is_a_400_that_says_why(api, settings, case):
         assert words in response.json()["detail"], response.json()
 
 
-def test_a_drawing_finds_faces_of_its_emotion_first_then_by_appearance(api, cast, studio_episode, settings, user):  # noqa: F811
+def test_a_drawing_finds_faces_of_its_emotion_first_then_by_appearance(api, cast, studio_episode, settings, user):
     settings.EPISODE_RANGE_FRAMES = 72
     with open(studio_episode, "rb") as handle:
         episode = episode_create(owner=user, file=File(handle, name="e.mp4"), title="E")
@@ -649,7 +551,7 @@ def test_the_schema_is_openapi_3_and_the_docs_page_uses_local_assets(settings):
 
 
 @pytest.mark.django_db(transaction=True)  # commits for real, so processing is enqueued inside the request
-def test_an_unreachable_queue_is_a_503_and_the_upload_is_kept(api, user, cast, studio_episode, media, settings):  # noqa: F811
+def test_an_unreachable_queue_is_a_503_and_the_upload_is_kept(api, user, cast, studio_episode, media, settings):
     from toonsite.celery import app
 
     settings.EPISODE_QUEUE = f"api-test-{uuid.uuid4().hex[:8]}"  # the forced run below is queued where none listens

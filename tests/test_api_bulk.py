@@ -6,12 +6,17 @@ from django.db.models import Count, Sum
 from rest_framework.test import APIClient
 
 from emotions.models import Character, Detection, Episode, EpisodeEmotion, Status
-from tests.test_processing import media  # noqa: F401  (a fixture)
+from tests.processes import assert_clean_failure, manage_py
 
 pytestmark = pytest.mark.django_db
 
 
-def test_bulk_detections_makes_finished_episodes_with_summaries_the_api_serves(media, capsys):  # noqa: F811
+def test_bulk_detections_run_as_a_process_refuses_no_episodes_cleanly():
+    """The command as a user runs it: a mistake is exit status 1 and the reason on stderr, no traceback."""
+    assert_clean_failure(manage_py("bulk_detections", "--episodes", "0"), "--episodes must be at least 1")
+
+
+def test_bulk_detections_makes_finished_episodes_with_summaries_the_api_serves(media, capsys):
     call_command("bulk_detections", "--episodes", "3", "--detections", "4000", "--owner", "bench", "--seed", "5")
 
     assert "made 3 episodes and 4000 detections" in capsys.readouterr().out

@@ -7,8 +7,7 @@ from django.core.files import File
 from emotions.services.episodes import episode_create
 from emotions.services.ranges import episode_process_here
 from recommender import selectors
-from tests.test_api import api, cast, character, crafted_episode, held, user  # noqa: F401  (fixtures)
-from tests.test_processing import media  # noqa: F401  (a fixture)
+from tests.factories import character, crafted_episode, held
 from toonvision.studio.episode import write_episode
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +27,7 @@ def biased_episodes(tmp_path_factory):
     return episodes
 
 
-def test_recommendations_follow_the_true_order_of_happiness(api, user, cast, biased_episodes, settings):  # noqa: F811
+def test_recommendations_follow_the_true_order_of_happiness(api, user, cast, biased_episodes, settings):
     settings.EPISODE_RANGE_FRAMES = 96
     truth = {}
     for title, (path, screen_time) in biased_episodes.items():
@@ -54,7 +53,7 @@ def test_recommendations_follow_the_true_order_of_happiness(api, user, cast, bia
         assert r["share"] == pytest.approx(truth[r["episode"]["title"]], abs=0.15)
 
 
-def test_one_happy_frame_does_not_beat_a_long_happy_scene(user, settings):  # noqa: F811
+def test_one_happy_frame_does_not_beat_a_long_happy_scene(user, settings):
     settings.RECOMMENDER_PRIOR_SECONDS = 30
     pip = character("pip")
     crafted_episode("One frame", held(pip, "happy", 5, 5 + 1 / 24, step=1 / 24, confidence=0.99), owner=user)
@@ -84,7 +83,7 @@ def test_the_smoothing_favours_the_longer_of_two_equally_happy_episodes():
     ("?character=pip&emotion=happy&limit=0", 400, "limit: Ensure this value is greater than or equal to 1."),
     ("?character=pip&emotion=fear", 200, None),
 ])
-def test_a_bad_recommendation_query_is_a_400_that_says_why(api, user, query, status, words):  # noqa: F811
+def test_a_bad_recommendation_query_is_a_400_that_says_why(api, user, query, status, words):
     crafted_episode("Any", held(character("pip"), "happy", 0, 2), owner=user)
     response = api.get("/api/recommendations/" + query)
     assert response.status_code == status
@@ -95,7 +94,7 @@ def test_a_bad_recommendation_query_is_a_400_that_says_why(api, user, query, sta
         assert only["emotion_seconds"] == 0 and only["score"] == pytest.approx((30 / 7) / (2 + 30))
 
 
-def test_the_leaderboard_ranks_characters_by_the_same_smoothing(api, user):  # noqa: F811
+def test_the_leaderboard_ranks_characters_by_the_same_smoothing(api, user):
     pip, cat, dog = character("pip", "Pip"), character("marmalade", "Marmalade"), character("bruno", "Bruno")
     crafted_episode("A", held(pip, "happy", 0, 30) + held(pip, "sad", 30, 50) + held(cat, "happy", 0, 0.5)
                     + held(dog, "happy", 0, 10) + held(dog, "angry", 10, 40), owner=user)
@@ -115,7 +114,7 @@ def test_the_leaderboard_ranks_characters_by_the_same_smoothing(api, user):  # n
     assert api.get("/api/leaderboard/").json()["detail"] == "emotion: This field is required."
 
 
-def test_alike_episodes_share_characters_in_alike_moods(api, user):  # noqa: F811
+def test_alike_episodes_share_characters_in_alike_moods(api, user):
     pip, cat = character("pip"), character("marmalade")
     a = crafted_episode("A", held(pip, "happy", 0, 8) + held(pip, "sad", 8, 10) + held(cat, "angry", 0, 5),
                         owner=user)

@@ -16,8 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.test_api import character, crafted_episode, held
-from tests.test_processing import media  # noqa: F401  (a fixture)
+from tests.factories import character, crafted_episode, held
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +37,7 @@ def keep_the_test_connection():
 
 
 @pytest.fixture
-def token(media, settings, keep_the_test_connection):  # noqa: F811
+def token(media, settings, keep_the_test_connection):
     """A staff user's token; the user owns two processed episodes, with faces that have pictures."""
     settings.UPLOAD_THROTTLE_RATE = settings.IMAGE_THROTTLE_RATE = "100000/hour"
     settings.CAST_DIR = media / "no-cast"  # reprocessing here finds no character: a 409, never a queued task

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from tests.conftest import ROOT, manage_py
+from tests.processes import ROOT, manage_py
 
 DOCKER = ROOT / "docker"
 COMPOSE = DOCKER / "compose.yaml"
@@ -167,6 +167,7 @@ def test_every_setting_from_the_environment_is_given_to_the_stack_or_left_to_its
         assert "TOONSITE_DATA_DIR=/data" in dockerfile(APP_SERVICES[name])
 
 
+@pytest.mark.slow
 def test_the_stacks_defaults_are_the_settings_own(compose, tmp_path):
     """With no variable set on the host, the stack's ${X:-default}s configure exactly what the settings would choose
     by themselves: every setting is the same with them as without them."""
@@ -221,6 +222,7 @@ def test_docker_compose_config_accepts_the_file():
     assert resolved["services"]["worker"]["environment"]["EPISODE_QUEUE"] == "gpu"
 
 
+@pytest.mark.slow
 def test_collectstatic_as_the_web_image_runs_it_gathers_the_docs_pages_assets(tmp_path):
     result = manage_py("collectstatic", "--noinput", "--verbosity", "0",
                        env={"DJANGO_SETTINGS_MODULE": "toonsite.settings", "TOONSITE_DATA_DIR": str(tmp_path),

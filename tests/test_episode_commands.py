@@ -3,11 +3,12 @@
 import json
 
 import cv2
+import pytest
 
-from tests.conftest import manage_py
-from tests.test_commands import assert_clean_failure
+from tests.processes import command_output, command_refusal, manage_py
 
 
+@pytest.mark.slow
 def test_synth_episode_writes_the_video_and_its_truth(tmp_path):
     out = tmp_path / "ep.mp4"
     result = manage_py("synth_episode", str(out), "--seconds", "2", "--seed", "4", "--bias", "pip:happy=0.8")
@@ -24,23 +25,22 @@ def test_synth_episode_writes_the_video_and_its_truth(tmp_path):
 def test_synth_episode_json_summary_and_size(tmp_path):
     out = tmp_path / "small.mp4"
     args = ("--seconds", "1", "--seed", "2", "--width", "320", "--height", "240", "--fps", "12", "--json")
-    result = manage_py("synth_episode", str(out), *args)
-    assert result.returncode == 0, result.stderr
-    summary = json.loads(result.stdout)
+    summary = json.loads(command_output("synth_episode", str(out), *args))
     assert (summary["width"], summary["height"], summary["fps"], summary["frame_count"]) == (320, 240, 12, 12)
     assert summary["truth"] == str(tmp_path / "small.truth.json")
 
 
 def test_synth_episode_refuses_bad_input(tmp_path):
     out = str(tmp_path / "ep.mp4")
-    assert_clean_failure(manage_py("synth_episode", out, "--seconds", "0"), "seconds must be above 0")
-    assert_clean_failure(manage_py("synth_episode", out, "--seconds", "1", "--bias", "bob:happy=0.5"), "bob")
-    assert_clean_failure(manage_py("synth_episode", out, "--seconds", "1", "--bias", "pip:happy"), "pip:happy")
-    assert_clean_failure(manage_py("synth_episode", str(tmp_path / "ep.avi"), "--seconds", "1"), ".mp4")
-    assert_clean_failure(manage_py("synth_episode", out, "--seconds", "1", "--width", "855"), "even")
+    assert "seconds must be above 0" in command_refusal("synth_episode", out, "--seconds", "0")
+    assert "bob" in command_refusal("synth_episode", out, "--seconds", "1", "--bias", "bob:happy=0.5")
+    assert "pip:happy" in command_refusal("synth_episode", out, "--seconds", "1", "--bias", "pip:happy")
+    assert ".mp4" in command_refusal("synth_episode", str(tmp_path / "ep.avi"), "--seconds", "1")
+    assert "even" in command_refusal("synth_episode", out, "--seconds", "1", "--width", "855")
     assert list(tmp_path.iterdir()) == []  # nothing half-written is left behind
 
 
+@pytest.mark.slow
 def test_synth_cascade_data_writes_positives_and_negatives(tmp_path):
     out = tmp_path / "pip"
     args = ("--character", "pip", "--positives", "12", "--negatives", "2", "--seed", "7", "--json")
@@ -54,14 +54,17 @@ def test_synth_cascade_data_writes_positives_and_negatives(tmp_path):
 
 
 def test_synth_cascade_data_refuses_bad_input(tmp_path):
-    unknown = manage_py(
+    unknown = command_refusal(
         "synth_cascade_data", str(tmp_path), "--character", "bob", "--positives", "1", "--negatives", "1"
     )
-    assert_clean_failure(unknown, "invalid choice: 'bob'")
-    none = manage_py("synth_cascade_data", str(tmp_path), "--character", "pip", "--positives", "0", "--negatives", "1")
-    assert_clean_failure(none, "at least one positive")
+    assert "invalid choice: 'bob'" in unknown
+    none = command_refusal(
+        "synth_cascade_data", str(tmp_path), "--character", "pip", "--positives", "0", "--negatives", "1"
+    )
+    assert "at least one positive" in none
 
 
+@pytest.mark.slow
 def test_sync_cast_makes_the_shipped_cast_characters_once(tmp_path):
     """A new site (as `make run` and the web image start it) gets the shipped cast as characters, and a second
     start changes nothing."""
@@ -77,10 +80,8 @@ def test_sync_cast_makes_the_shipped_cast_characters_once(tmp_path):
     assert listed.stdout.strip().splitlines()[-1] == "['marmalade', 'pip']", listed.stderr
 
 
-def test_sync_cast_without_a_shipped_cast_says_where_characters_come_from(tmp_path):
-    env = {"TOONSITE_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
-           "DJANGO_SETTINGS_MODULE": "toonsite.settings", "CAST_DIR": str(tmp_path / "no-cast")}
-    assert manage_py("migrate", "--noinput", env=env).returncode == 0
-    result = manage_py("sync_cast", env=env)
-    assert result.returncode == 0, result.stderr
-    assert "No shipped cast at" in result.stdout and "admin or the API" in result.stdout
+@pytest.mark.django_db
+def test_sync_cast_without_a_shipped_cast_says_where_characters_come_from(tmp_path, settings, media):
+    settings.CAST_DIR = tmp_path / "no-cast"
+    out = command_output("sync_cast")
+    assert "No shipped cast at" in out and "admin or the API" in out

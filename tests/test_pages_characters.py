@@ -6,14 +6,13 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from emotions.models import Character
-from tests.test_api import character, crafted_episode, held
-from tests.test_processing import media  # noqa: F401  (a fixture)
+from tests.factories import character, crafted_episode, held
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def public(settings, media):  # noqa: F811
+def public(settings, media):
     settings.PUBLIC_READ = True
 
 

@@ -10,8 +10,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from emotions.models import Episode, Status
-from tests.test_api import cast, character, crafted_episode, held, nothing_left  # noqa: F401  (cast is a fixture)
-from tests.test_processing import media, studio_episode  # noqa: F401  (fixtures)
+from tests.checks import nothing_left
+from tests.factories import character, crafted_episode, held
 
 pytestmark = pytest.mark.django_db
 
@@ -19,22 +19,11 @@ VIDEO_BYTES = bytes(range(256)) * 40  # 10,240 bytes standing in for a video fil
 
 
 @pytest.fixture
-def ana(db):
-    return get_user_model().objects.create_user("ana", password="x")
-
-
-@pytest.fixture
-def logged_in(client, ana):
-    client.force_login(ana)
-    return client
-
-
-@pytest.fixture
-def episodes(ana, media):  # noqa: F811
+def episodes(user, media):
     """Two alike episodes (Pip mostly happy) and one of Marmalade alone, with faces and summaries."""
     pip, marmalade = character("pip", "Pip"), character("marmalade", "Marmalade")
     sunny = crafted_episode("Sunny day", held(pip, "happy", 0, 6) + held(pip, "sad", 6, 8)
-                            + held(marmalade, "angry", 2, 5), owner=ana, duration=10)
+                            + held(marmalade, "angry", 2, 5), owner=user, duration=10)
     picnic = crafted_episode("Picnic", held(pip, "happy", 0, 4) + held(marmalade, "angry", 4, 6), duration=8)
     alone = crafted_episode("Cat nap", held(marmalade, "neutral", 0, 3), duration=5)
     return {"sunny": sunny, "picnic": picnic, "alone": alone}
@@ -71,7 +60,7 @@ def test_the_list_filters_by_status_and_title_and_explains_a_bad_status(logged_i
     assert "unknown status asleep" in text(bad)
 
 
-def test_the_list_is_paginated(logged_in, media):  # noqa: F811
+def test_the_list_is_paginated(logged_in, media):
     for n in range(23):
         crafted_episode(f"Episode {n:02d}", [], duration=3)
     first, second = text(logged_in.get("/episodes/")), text(logged_in.get("/episodes/?page=2"))
@@ -127,7 +116,7 @@ def test_a_missing_episode_is_a_404_page(logged_in):
     assert logged_in.get("/episodes/999999/video").status_code == 404
 
 
-def test_faces_page_by_time_and_id_without_repeats(logged_in, media):  # noqa: F811
+def test_faces_page_by_time_and_id_without_repeats(logged_in, media):
     pip, marmalade = character("pip", "Pip"), character("marmalade", "Marmalade")
     # Both on screen at the same moments: equal times, told apart by id.
     episode = crafted_episode("Duet", held(pip, "happy", 0, 8) + held(marmalade, "sad", 0, 8), duration=8)
@@ -237,7 +226,7 @@ def test_the_upload_page_offers_a_labelled_file_input(logged_in, settings):
 
 
 def test_a_video_posted_without_javascript_becomes_an_episode_and_opens_its_page(
-    logged_in, cast, studio_episode, quiet_queue  # noqa: F811
+    logged_in, cast, studio_episode, quiet_queue
 ):
     with open(studio_episode, "rb") as handle:
         response = logged_in.post("/episodes/upload/", {"file": handle, "title": "Pilot"})
@@ -247,7 +236,7 @@ def test_a_video_posted_without_javascript_becomes_an_episode_and_opens_its_page
     assert episode.current_run is not None
 
 
-def test_a_file_that_is_not_a_video_is_a_400_with_the_reason_and_nothing_kept(logged_in, media, quiet_queue):  # noqa: F811
+def test_a_file_that_is_not_a_video_is_a_400_with_the_reason_and_nothing_kept(logged_in, media, quiet_queue):
     fake = SimpleUploadedFile("pilot.mp4", b"this is a shopping list, not a video", content_type="video/mp4")
     response = logged_in.post("/episodes/upload/", {"file": fake, "title": "Pilot"})
     assert response.status_code == 400
@@ -256,7 +245,7 @@ def test_a_file_that_is_not_a_video_is_a_400_with_the_reason_and_nothing_kept(lo
 
 
 def test_an_oversized_upload_is_a_413_and_a_duplicate_names_the_episode(
-    logged_in, cast, studio_episode, quiet_queue, settings, media  # noqa: F811
+    logged_in, cast, studio_episode, quiet_queue, settings, media
 ):
     with open(studio_episode, "rb") as handle:
         logged_in.post("/episodes/upload/", {"file": handle, "title": "Pilot"})
@@ -274,7 +263,7 @@ def test_an_oversized_upload_is_a_413_and_a_duplicate_names_the_episode(
 
 
 def test_the_owner_processes_again_and_the_page_then_follows_the_progress(
-    logged_in, episodes, cast, quiet_queue  # noqa: F811
+    logged_in, episodes, cast, quiet_queue
 ):
     sunny = episodes["sunny"]
     assert 'value="reprocess"' in text(logged_in.get(f"/episodes/{sunny.pk}/"))

@@ -13,14 +13,13 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from emotions.models import Detection, ProcessingRun, Status
-from tests.test_api import character, crafted_episode, held, jpeg, studio_face_png
-from tests.test_processing import media  # noqa: F401  (a fixture)
+from tests.factories import character, crafted_episode, held, jpeg, studio_face_png
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def public(settings, media):  # noqa: F811
+def public(settings, media):
     settings.PUBLIC_READ = True
 
 
@@ -33,12 +32,6 @@ def catalogue():
     second = crafted_episode("Night Shift", held(pip, "happy", 0, 0.5, confidence=0.75)
                              + held(marmalade, "happy", 0, 1, confidence=0.8), pictures=True)
     return {"pip": pip, "marmalade": marmalade, "first": first, "second": second}
-
-
-@pytest.fixture
-def logged_in(client):
-    client.force_login(get_user_model().objects.create_user("ana", password="x"))
-    return client
 
 
 def frames(client, query: str) -> list[Detection]:

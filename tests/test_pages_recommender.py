@@ -5,7 +5,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.test_api import character, crafted_episode, held
+from tests.factories import character, crafted_episode, held
 
 pytestmark = pytest.mark.django_db
 

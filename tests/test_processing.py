@@ -1,109 +1,47 @@
 """Episodes from upload to detections, through the services and the process_episode command, on the real database
 (SQLite, or PostgreSQL when DATABASE_URL names one), real studio episodes and real cascades."""
-import json
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.files import File
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 
 from emotions import tasks
-from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused
+from emotions.exceptions import ProcessingRefused
 from emotions.models import Character, Detection, Episode, EpisodeEmotion, FrameRange, ProcessingRun, Status
-from emotions.services.cast import character_create, character_sync_cast
-from emotions.services.episodes import episode_create, episode_delete
-from emotions.services.ranges import CROP_SIZE, TRACK_STRIDE, episode_process_here, frame_range_process
+from emotions.services.episodes import episode_delete
+from emotions.services.ranges import episode_process_here, frame_range_process
 from emotions.services.runs import episode_process, episode_resume
-from tests.conftest import manage_py
+from tests.checks import check_against_truth, check_processed, detection_rows, media_files
+from tests.factories import episode_row, truncated_copy, upload
+from tests.processes import assert_clean_failure, manage_py
 from toonsite.celery import app
-from toonvision.detection import CascadeError
-from toonvision.studio.episode import write_episode
-from toonvision.tracking import iou
 from toonvision.truth_metrics import truth_path
 
 OPENCV_CASCADES = Path(cv2.data.haarcascades)
 
 
-# -- fixtures ----------------------------------------------------------------------------------------
-@pytest.fixture
-def media(settings, tmp_path):
-    """A media folder of the test's own, so "nothing left behind" can be checked by listing it."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-def media_files(root: Path) -> list[Path]:
-    return sorted(p for p in Path(root).rglob("*") if p.is_file())
-
-
-@pytest.fixture(scope="session")
-def studio_episode(tmp_path_factory):
-    """A 3 s studio episode (H.264) with its truth file."""
-    out = tmp_path_factory.mktemp("studio-episode") / "episode.mp4"
-    write_episode(out, seconds=3, seed=11)
-    return out
-
-
-@pytest.fixture
-def characters(db, media, settings):
-    """The shipped cast when cascades/cast.json is there; until then stand-ins from OpenCV's own cascades, which
-    find faces (not the right ones) on studio frames: enough to check structure and idempotency."""
-    shipped = character_sync_cast()
-    if shipped:
-        return shipped
-    settings.CAST_DIR = Path(settings.BASE_DIR) / "no-cast-here"
-    made = []
-    for slug, xml, neighbours in (("face", "haarcascade_frontalface_alt2.xml", 1), ("eye", "haarcascade_eye.xml", 3)):
-        with open(OPENCV_CASCADES / xml, "rb") as handle:
-            made.append(character_create(
-                name=slug.title(), slug=slug, cascade=File(handle, name=xml), scale_factor=1.1,
-                min_neighbors=neighbours, min_size=24, max_size=0,
-            ))
-    return made
-
-
-def upload(path: Path, title="Episode", owner=None) -> Episode:
-    with open(path, "rb") as handle:
-        return episode_create(owner=owner, file=File(handle, name=path.name), title=title)
-
-
-def detection_rows(queryset) -> list[tuple]:
-    return sorted(
-        (d.frame, d.character.slug, d.x, d.y, d.w, d.h, d.emotion, round(d.confidence, 4), d.track, d.interpolated)
-        for d in queryset.select_related("character")
-    )
-
-
 # -- the models' constraints -------------------------------------------------------------------------
-def make_episode(**fields) -> Episode:
-    values = dict(title="t", sha256="a" * 64, size_bytes=10, duration=1.0, fps=24.0, frame_count=24, width=64,
-                  height=64, file="episodes/x.mp4")
-    values.update(fields)
-    return Episode.objects.create(**values)
-
-
 @pytest.mark.django_db
 def test_an_episode_sha256_is_unique_and_progress_stays_within_0_and_1():
-    make_episode()
+    episode_row()
     with pytest.raises(IntegrityError), transaction.atomic():
-        make_episode(title="again")
+        episode_row(title="again")
     with pytest.raises(IntegrityError), transaction.atomic():
-        make_episode(sha256="b" * 64, progress=1.5)
+        episode_row(sha256="b" * 64, progress=1.5)
     with pytest.raises(IntegrityError), transaction.atomic():
-        make_episode(sha256="c" * 64, fps=0)
+        episode_row(sha256="c" * 64, fps=0)
 
 
 @pytest.mark.django_db
 def test_frame_ranges_are_unique_per_run_and_never_empty():
-    run = ProcessingRun.objects.create(episode=make_episode(), weights_name="w", weights_sha256="s", range_frames=24)
+    run = ProcessingRun.objects.create(episode=episode_row(), weights_name="w", weights_sha256="s", range_frames=24)
     FrameRange.objects.create(run=run, index=0, start=0, stop=24)
     with pytest.raises(IntegrityError), transaction.atomic():
         FrameRange.objects.create(run=run, index=1, start=0, stop=24)
@@ -113,7 +51,7 @@ def test_frame_ranges_are_unique_per_run_and_never_empty():
 
 @pytest.mark.django_db
 def test_detections_refuse_a_face_twice_on_a_track_an_unknown_emotion_and_confidence_above_1():
-    episode = make_episode()
+    episode = episode_row()
     run = ProcessingRun.objects.create(episode=episode, weights_name="w", weights_sha256="s", range_frames=24)
     character = Character.objects.create(name="Pip", slug="pip", cascade="cascades/pip.xml")
     face = dict(episode=episode, run=run, frame=3, time=0.125, duration=0.125, character=character, x=1, y=2, w=30,
@@ -138,141 +76,7 @@ def test_a_character_needs_a_usable_slug_and_detection_parameters():
         Character.objects.create(name="b", slug="b", cascade="c.xml", min_size=40, max_size=20)
 
 
-# -- uploads -------------------------------------------------------------------------------------------
-@pytest.mark.django_db
-def test_an_upload_is_probed_hashed_and_stored(media, studio_episode):
-    owner = get_user_model().objects.create_user("ana")
-    episode = upload(studio_episode, title="  Pilot ", owner=owner)
-
-    truth = json.loads(truth_path(studio_episode).read_text())
-    assert (episode.title, episode.owner, episode.status, episode.progress) == ("Pilot", owner, Status.QUEUED, 0.0)
-    assert (episode.frame_count, episode.width, episode.height) == (
-        truth["frame_count"], truth["width"], truth["height"])
-    assert episode.fps == pytest.approx(truth["fps"]) and episode.duration == pytest.approx(3.0, abs=0.05)
-    assert episode.size_bytes == studio_episode.stat().st_size and episode.codec == "h264"
-    assert default_storage.open(episode.file.name).read() == studio_episode.read_bytes()
-    assert episode.file.name.startswith(f"episodes/{episode.sha256[:2]}/{episode.sha256}/")
-
-
-def truncated_copy(source: Path, out: Path) -> Path:
-    data = source.read_bytes()
-    out.write_bytes(data[: len(data) // 2])
-    return out
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("case", ["text renamed .mp4", "empty", "truncated mp4", "image renamed .mp4"])
-def test_what_is_not_a_whole_video_is_refused_and_leaves_nothing(case, media, studio_episode, tmp_path):
-    path = tmp_path / "upload.mp4"
-    if case == "text renamed .mp4":
-        path.write_text("these are not the frames you are looking for\n" * 50)
-    elif case == "empty":
-        path.write_bytes(b"")
-    elif case == "truncated mp4":
-        truncated_copy(studio_episode, path)
-    else:
-        cv2.imwrite(str(tmp_path / "still.png"), np.full((64, 64, 3), 200, np.uint8))
-        path.write_bytes((tmp_path / "still.png").read_bytes())
-
-    with pytest.raises(EpisodeRejected) as caught:
-        upload(path)
-
-    expected = {"empty": ("empty", "upload.mp4 is empty"), "truncated mp4": ("not_a_video", "truncated video")}
-    code, words = expected.get(case, ("not_a_video", "not a video"))
-    assert caught.value.code == code and words in str(caught.value), str(caught.value)
-    assert str(tmp_path) not in str(caught.value)  # the message names the upload, not where it was spooled
-    assert not Episode.objects.exists() and media_files(media) == []
-
-
-@pytest.mark.django_db
-def test_an_oversize_upload_is_refused_before_and_while_it_is_read(media, settings, studio_episode):
-    settings.MAX_EPISODE_UPLOAD_BYTES = studio_episode.stat().st_size - 1
-    with pytest.raises(EpisodeRejected, match="the largest episode accepted") as caught:
-        upload(studio_episode)
-    assert caught.value.code == "too_large"
-
-    class Unsized(File):  # a stream whose size is not known up front is cut off while it is copied
-        size = None
-
-    with open(studio_episode, "rb") as handle, pytest.raises(EpisodeRejected, match="largest"):
-        episode_create(owner=None, file=Unsized(handle, name="big.mp4"), title="big")
-    assert not Episode.objects.exists() and media_files(media) == []
-
-
-@pytest.mark.django_db
-def test_a_reupload_is_recognised_by_its_bytes_whatever_its_name(media, studio_episode):
-    first = upload(studio_episode, title="First")
-    renamed = SimpleUploadedFile("another-name.mkv", studio_episode.read_bytes(), content_type="video/x-matroska")
-
-    with pytest.raises(DuplicateEpisode, match=f"already uploaded as episode {first.pk}") as caught:
-        episode_create(owner=None, file=renamed, title="Second")
-
-    assert caught.value.code == "duplicate" and caught.value.episode == first
-    assert list(Episode.objects.values_list("title", flat=True)) == ["First"]
-    assert media_files(media) == [Path(default_storage.path(first.file.name))]
-
-
-@pytest.mark.django_db
-def test_a_form_upload_spooled_to_disk_is_used_where_it_is(media, studio_episode):
-    spooled = TemporaryUploadedFile("clip.mp4", "video/mp4", studio_episode.stat().st_size, None)
-    spooled.write(studio_episode.read_bytes())
-    episode = episode_create(owner=None, file=spooled, title="Spooled")
-    assert episode.frame_count == 72 and episode.file.name.endswith("/clip.mp4")
-
-
 # -- processing ----------------------------------------------------------------------------------------
-def check_processed(episode: Episode) -> list[Detection]:
-    """Everything a finished episode must hold together; returns its detections."""
-    episode.refresh_from_db()
-    run = episode.current_run
-    assert (episode.status, episode.progress, episode.error) == (Status.DONE, 1.0, "")
-    assert run.status == Status.DONE and run.finished and run.weights_sha256 and run.cascades
-    ranges = list(run.ranges.order_by("start"))
-    assert [r.start for r in ranges] == list(range(0, episode.frame_count, run.range_frames))
-    assert ranges[-1].stop == episode.frame_count and all(r.status == Status.DONE for r in ranges)
-    detections = list(Detection.objects.filter(episode=episode).select_related("character"))
-    assert detections, "the stand-in cascades find faces on every studio episode tried; none were kept"
-    assert run.detection_count == len(detections) == sum(r.detection_count for r in ranges)
-    assert {d.run_id for d in detections} == {run.pk}
-    for d in detections:
-        assert 0 <= d.frame < episode.frame_count
-        assert d.time == pytest.approx(d.frame / episode.fps) and 0 < d.duration <= 1.0
-        assert d.x < episode.width and d.y < episode.height
-        assert sum(d.probabilities.values()) == pytest.approx(1.0, abs=1e-3)
-        assert d.probabilities[d.emotion] > 0 and 0 <= d.confidence <= 1
-        crop = cv2.imdecode(np.frombuffer(default_storage.open(d.crop.name).read(), np.uint8), cv2.IMREAD_COLOR)
-        frame = cv2.imdecode(np.frombuffer(default_storage.open(d.frame_image.name).read(), np.uint8), cv2.IMREAD_COLOR)
-        assert crop.shape == (CROP_SIZE, CROP_SIZE, 3)
-        assert frame.shape == (episode.height, episode.width, 3)
-    # Each range's tracks are numbered in its own block, so the run's track ids never collide.
-    for d in detections:
-        assert d.track is None or d.track // TRACK_STRIDE == d.frame // run.range_frames
-    summaries = list(EpisodeEmotion.objects.filter(episode=episode))
-    for character in {d.character_id for d in detections}:
-        rows = [s for s in summaries if s.character_id == character]
-        mine = [d for d in detections if d.character_id == character]
-        assert sum(s.share for s in rows) == pytest.approx(1.0)
-        assert sum(s.seconds for s in rows) == pytest.approx(sum(d.duration for d in mine))
-        assert sum(s.detections for s in rows) == len(mine)
-        for s in rows:
-            assert s.run_id == run.pk and s.weighted_seconds <= s.seconds
-            assert s.seconds == pytest.approx(sum(d.duration for d in mine if d.emotion == s.emotion))
-    return detections
-
-
-def check_against_truth(episode: Episode, truth_file: Path, detections: list[Detection]) -> None:
-    """With the shipped cast, most cast faces found lie on a truth face of that character on that frame."""
-    cast = {c.slug for c in Character.objects.filter(shipped=True)}
-    if not cast:
-        return  # stand-in cascades find the wrong things by design
-    truth = {f["index"]: f["faces"] for f in json.loads(truth_file.read_text())["frames"]}
-    seen = [d for d in detections if d.character.slug in cast and not d.interpolated]
-    hits = sum(
-        any(t["character"] == d.character.slug and iou(d.box, t["box"]) >= 0.3 for t in truth[d.frame]) for d in seen
-    )
-    assert seen and hits / len(seen) >= 0.6, f"{hits} of {len(seen)} cast faces lie on the truth"
-
-
 @pytest.mark.django_db
 def test_process_episode_sync_finds_faces_and_summarises_them(characters, settings, studio_episode, capsys):
     settings.EPISODE_RANGE_FRAMES = 24
@@ -288,6 +92,12 @@ def test_process_episode_sync_finds_faces_and_summarises_them(characters, settin
     assert episode.current_run.ranges.count() == 3
     out = capsys.readouterr().out
     assert f"episode {episode.pk} ('Pilot'): 72 frames" in out and f"{len(detections)} faces" in out
+
+
+def test_process_episode_run_as_a_process_refuses_a_missing_video_cleanly(tmp_path):
+    """The command as a user runs it: a mistake is exit status 1 and the reason on stderr, no traceback."""
+    assert_clean_failure(manage_py("process_episode", str(tmp_path / "missing.mp4"), "--title", "X", "--sync"),
+                         "no such file")
 
 
 @pytest.mark.django_db
@@ -421,41 +231,6 @@ def test_with_no_character_to_look_for_the_episode_fails_saying_so(media, settin
 
 
 @pytest.mark.django_db
-def test_the_shipped_cast_is_synced_into_characters_idempotently(media, tmp_path):
-    cast = tmp_path / "cast"
-    cast.mkdir()
-    (cast / "pip.xml").write_bytes((OPENCV_CASCADES / "haarcascade_frontalface_alt2.xml").read_bytes())
-    spec = {"characters": {"pip": {"cascade": "pip.xml", "scale_factor": 1.15, "min_neighbors": 4, "min_size": 30}}}
-    (cast / "cast.json").write_text(json.dumps(spec))
-
-    (pip,) = character_sync_cast(folder=cast)
-    assert (pip.name, pip.slug, pip.shipped, pip.scale_factor, pip.min_neighbors, pip.min_size) == (
-        "Pip", "pip", True, 1.15, 4, 30)
-    assert default_storage.open(pip.cascade.name).read() == (cast / "pip.xml").read_bytes()
-    stored = media_files(media)
-
-    assert [c.pk for c in character_sync_cast(folder=cast)] == [pip.pk]
-    assert media_files(media) == stored  # nothing copied again
-
-    spec["characters"]["pip"]["min_neighbors"] = 6
-    (cast / "cast.json").write_text(json.dumps(spec))
-    character_sync_cast(folder=cast)
-    assert Character.objects.get().min_neighbors == 6 and media_files(media) == stored
-
-    (cast / "pip.xml").write_text("<opencv_storage><oops/></opencv_storage>")
-    with pytest.raises(CascadeError, match="not a cascade"):
-        character_sync_cast(folder=cast)
-
-
-@pytest.mark.django_db
-def test_a_character_made_from_an_upload_must_have_a_cascade_that_loads(media):
-    bad = SimpleUploadedFile("broken.xml", b"<html>nope</html>")
-    with pytest.raises(ValidationError, match="broken.xml is not an OpenCV cascade"):
-        character_create(name="Bad", slug="bad", cascade=bad)
-    assert not Character.objects.exists() and media_files(media) == []
-
-
-@pytest.mark.django_db
 def test_deleting_an_episode_removes_its_files(characters, settings, studio_episode, media,
                                                django_capture_on_commit_callbacks):
     settings.EPISODE_RANGE_FRAMES = 72
@@ -479,6 +254,7 @@ def test_range_tasks_are_acknowledged_late_and_time_limited():
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost and app.conf.worker_prefetch_multiplier == 1
 
 
+@pytest.mark.slow
 def test_redis_hands_a_dead_workers_tasks_on_after_the_visibility_timeout_from_the_environment(tmp_path):
     show = "from django.conf import settings; print(settings.CELERY_BROKER_TRANSPORT_OPTIONS)"
     env = {"TOONSITE_DATA_DIR": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/3", "CELERY_BROKER_URL": None}

@@ -6,17 +6,10 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from emotions.models import Detection, Episode
-from tests.conftest import manage_py
-from tests.test_api import cast, character, crafted_episode, held  # noqa: F401  (cast is a fixture)
-from tests.test_processing import media  # noqa: F401  (a fixture)
+from tests.factories import character, crafted_episode, held
+from tests.processes import manage_py
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def logged_in(client):
-    client.force_login(get_user_model().objects.create_user("ana", password="x"))
-    return client
 
 
 def test_home_needs_a_login(client):
@@ -25,7 +18,7 @@ def test_home_needs_a_login(client):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_home_shows_the_cast_and_the_model(logged_in, cast):  # noqa: F811
+def test_home_shows_the_cast_and_the_model(logged_in, cast):
     page = logged_in.get("/").content.decode()
     for slug, name in [("marmalade", "Marmalade"), ("pip", "Pip")]:
         # Each member's studio portrait, in a link to the character's page.
@@ -58,6 +51,7 @@ def test_an_oversized_image_is_refused(logged_in, settings):
     assert "the limit is" in response.content.decode()
 
 
+@pytest.mark.slow
 def test_ensure_login_creates_one_admin_once_and_prints_it(tmp_path):
     site = {"TOONSITE_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
     assert manage_py("migrate", "--noinput", env=site).returncode == 0

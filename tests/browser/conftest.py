@@ -10,9 +10,8 @@ from django.core.files import File
 
 from emotions.services.episodes import episode_create
 from emotions.services.ranges import episode_process_here
-from tests.conftest import ROOT, UNDER_CI
-from tests.test_api import cast  # noqa: F401  (a fixture)
-from tests.test_processing import media  # noqa: F401  (a fixture)
+from tests.browser.pages import PASSWORD, log_in
+from tests.processes import UNDER_CI
 from toonvision.studio.episode import write_episode
 
 # Playwright's sync API runs an event loop in the test's thread; Django refuses ORM calls from a thread with a
@@ -23,8 +22,6 @@ CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # Chromium's background services would try the closed network at every start; a test needs none of them.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-default-apps", "--mute-audio"]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-PASSWORD = "drawing-reference"
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 
@@ -48,7 +45,7 @@ def browser():
 
 
 @pytest.fixture
-def site(live_server, media, settings):  # noqa: F811
+def site(live_server, media, settings):
     """The live server's address, with the test's own media folder (episodes, crops) behind it."""
     return live_server.url
 
@@ -103,31 +100,14 @@ def user(db):
     return get_user_model().objects.create_user("ana", password=PASSWORD)
 
 
-def log_in(page, username: str, password: str = PASSWORD) -> None:
-    """Log in through the login form, as a person would."""
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-
-
 @pytest.fixture
 def logged_in_page(page, user):
     log_in(page, user.username)
     return page
 
 
-def shoot(page, name: str, full_page: bool = True) -> Path:
-    """Save the page as docs/screenshots/<name>.png (the README shows these)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    return path
-
-
 @pytest.fixture
-def processed_episode(cast, user, tmp_path, settings):  # noqa: F811
+def processed_episode(cast, user, tmp_path, settings):
     """Make a studio episode and process it here (inline, no worker): returns a function giving the Episode."""
     settings.EPISODE_RANGE_FRAMES = 48
 

@@ -3,9 +3,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, log_in, shoot
+from tests.browser.pages import PASSWORD, log_in, shoot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_visitor_is_sent_to_log_in_and_comes_back_to_the_page_they_asked_for(page, user):

@@ -6,9 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from emotions.models import Detection
-from tests.browser.conftest import shoot
+from tests.browser.pages import shoot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ import pytest
 from playwright.sync_api import expect
 
 from emotions.models import Episode
-from tests.browser.conftest import log_in, shoot
-from tests.integration.test_processing_queue import queue_env  # noqa: F401  (a fixture)
+from tests.browser.pages import log_in, shoot
 from toonvision.studio.episode import write_episode
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 VIDEO = "document.getElementById('episode-video')"
 # Record every state each upload row goes through, so the test sees the whole journey, not just its end.
@@ -35,7 +34,7 @@ def wait_for_time(page, seconds: float, tolerance: float = 0.05) -> None:
 
 
 def test_an_upload_is_followed_to_the_end_and_its_page_seeks_and_shows_emotions(
-    queue_env, start_worker, cast, user, page, phone_page, tmp_path, processed_episode  # noqa: F811
+    queue_env, start_worker, cast, user, page, phone_page, tmp_path, processed_episode
 ):
     rainy = processed_episode("Rainy", seconds=4, seed=301, bias={"pip": {"sad": 0.7}})  # one to be alike
     video = tmp_path / "sunny.mp4"
@@ -106,7 +105,7 @@ def test_an_upload_is_followed_to_the_end_and_its_page_seeks_and_shows_emotions(
 
 
 def test_files_that_are_not_videos_or_too_large_get_their_reason_in_their_row(
-    logged_in_page, tmp_path, settings, media  # noqa: F811
+    logged_in_page, tmp_path, settings, media
 ):
     settings.MAX_EPISODE_UPLOAD_BYTES = 10_000
     fake = tmp_path / "fake.mp4"

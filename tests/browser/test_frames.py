@@ -8,10 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from emotions.models import Detection
-from tests.browser.conftest import shoot
-from tests.test_api import studio_face_png
+from tests.browser.pages import shoot
+from tests.factories import studio_face_png
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from emotions.models import Episode
-from tests.browser.conftest import PASSWORD, log_in, shoot
-from tests.test_api import crafted_episode, held
+from tests.browser.pages import PASSWORD, log_in, shoot
+from tests.factories import crafted_episode, held
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 NAV = ["Episodes", "Upload", "Characters", "Frames", "Recommendations"]
 

@@ -5,9 +5,9 @@ from django.template.defaultfilters import floatformat
 from playwright.sync_api import expect
 
 from recommender import selectors
-from tests.browser.conftest import shoot
+from tests.browser.pages import shoot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

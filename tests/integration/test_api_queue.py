@@ -10,18 +10,16 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from emotions.models import Episode, EpisodeEmotion
-from tests.integration.test_processing_queue import queue_env  # noqa: F401  (a fixture)
-from tests.test_api import cast  # noqa: F401  (a fixture)
-from tests.test_processing import check_processed, media  # noqa: F401  (media is a fixture)
+from tests.checks import check_processed
 from toonvision.studio.episode import write_episode
 from toonvision.tracking import iou
 from toonvision.truth_metrics import truth_path
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_episode_uploaded_through_the_api_is_processed_by_a_worker_and_recommended(
-    queue_env, start_worker, cast, tmp_path  # noqa: F811
+    queue_env, start_worker, cast, tmp_path
 ):
     video = tmp_path / "sunny.mp4"
     drawn = write_episode(video, seconds=6, seed=77, emotion_bias={"pip": {"happy": 0.7}})

@@ -11,9 +11,9 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import ROOT, process_env
+from tests.processes import ROOT, process_env
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def free_port() -> int:

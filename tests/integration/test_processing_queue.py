@@ -7,56 +7,19 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
 from emotions.models import Detection, Episode, FrameRange, Status
 from emotions.services.ranges import episode_process_here
 from emotions.services.runs import episode_process
-from tests.conftest import ROOT, CeleryWorker, process_env
-from tests.test_processing import (  # noqa: F401  (characters and media are fixtures)
-    characters,
-    check_against_truth,
-    check_processed,
-    media,
-    upload,
-)
+from tests.checks import check_against_truth, check_processed
+from tests.factories import upload
+from tests.processes import ROOT, VISIBILITY_TIMEOUT, CeleryWorker, process_env
 from toonvision.studio.episode import write_episode
 from toonvision.truth_metrics import truth_path
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-VISIBILITY_TIMEOUT = 5  # seconds before Redis hands a dead worker's unacknowledged task to another
-
-
-def test_database_url() -> str:
-    """The URL of the database this test runs on (pytest-django's test database), for the worker processes."""
-    s = connection.settings_dict
-    password = f":{quote(s['PASSWORD'], safe='')}" if s.get("PASSWORD") else ""
-    return f"postgres://{quote(s['USER'] or '', safe='')}{password}@{s['HOST']}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-test_database_url.__test__ = False  # a helper, not a test
-
-
-@pytest.fixture
-def queue_env(postgres_url, redis_url, settings, media):  # noqa: F811
-    queue = f"episodes-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    settings.EPISODE_QUEUE = queue
-    settings.EPISODE_RANGE_FRAMES = 24
-    return {
-        "REDIS_URL": redis_url,
-        "DATABASE_URL": test_database_url(),
-        "MEDIA_ROOT": str(media),
-        "EPISODE_QUEUE": queue,
-        "EPISODE_RANGE_FRAMES": "24",
-        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-        "CELERY_BROKER_URL": None,
-        "CELERY_RESULT_BACKEND": None,
-    }
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 class PreforkWorker(CeleryWorker):
@@ -117,7 +80,7 @@ def confidences(queryset) -> list[float]:
     return [d.confidence for d in queryset.order_by("frame", "character__slug", "x", "y", "track")]
 
 
-def test_a_worker_on_redis_takes_an_uploaded_episode_to_done(queue_env, start_worker, characters, tmp_path):  # noqa: F811
+def test_a_worker_on_redis_takes_an_uploaded_episode_to_done(queue_env, start_worker, characters, tmp_path):
     video = tmp_path / "pilot.mp4"
     write_episode(video, seconds=4, seed=21)
     worker = start_worker(queue_env, queues=queue_env["EPISODE_QUEUE"])
@@ -135,7 +98,7 @@ def test_a_worker_on_redis_takes_an_uploaded_episode_to_done(queue_env, start_wo
 
 
 def test_a_worker_killed_mid_episode_loses_nothing_and_duplicates_nothing(
-    queue_env, start_prefork_worker, characters, tmp_path  # noqa: F811
+    queue_env, start_prefork_worker, characters, tmp_path
 ):
     video = tmp_path / "long.mp4"
     write_episode(video, seconds=6, seed=5)

@@ -7,10 +7,10 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from emotions.services.classifier import images_classify
-from tests.conftest import manage_py
+from tests.processes import manage_py
 from toonvision.images import read_image
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def first_face(root: Path, character: str, emotion: str) -> Path:
