@@ -25,6 +25,12 @@ LEFT_TO_DEFAULTS = {
     "CELERY_RESULT_BACKEND": "follows REDIS_URL",
     "STATIC_ROOT": "under TOONSITE_DATA_DIR, filled by the web image's collectstatic",
     "EMOTION_WEIGHTS": "the shipped weights inside the image",
+    "SQLITE_BUSY_TIMEOUT": "the stack runs PostgreSQL",
+    "SECURE_SSL_REDIRECT": "follows HTTPS",
+    "SECURE_HSTS_SECONDS": "follows HTTPS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "follows HTTPS",
+    "SESSION_COOKIE_SECURE": "follows HTTPS",
+    "CSRF_COOKIE_SECURE": "follows HTTPS",
 }
 _VARIABLE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 
