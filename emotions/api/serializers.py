@@ -6,7 +6,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from emotions.services.portraits import STUDIO_PORTRAITS
+from emotions.portraits import STUDIO_PORTRAITS
 from emotions.validation import CharacterSlugSerializerField, image_upload_read
 from toonsite.api import ErrorOutputSerializer
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 
 from emotions.models import Character, Detection, EpisodeEmotion
+from emotions.portraits import STUDIO_PORTRAITS
 from emotions.selectors.detections import FACES_PAGE_SIZE, detection_list, keyset_page
-from emotions.services.portraits import STUDIO_PORTRAITS
 from toonvision.emotions import EMOTIONS
 
 

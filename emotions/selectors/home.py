@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
 
 from emotions.models import Character, Episode, Status
+from emotions.portraits import STUDIO_PORTRAITS
 from emotions.selectors.characters import character_face_ids, character_has_portrait
 from emotions.selectors.episodes import episode_main_emotions
-from emotions.services.portraits import STUDIO_PORTRAITS
 
 # The home page reads Episode rows and the EpisodeEmotion summaries only (never the detections' counts), capped.
 HOME_PROCESSING_MAX = 10

@@ -8,7 +8,6 @@
 - classifier: the emotion CNN loaded once per process, classifying images
 - similar: stored faces alike a drawing
 - references: ZIPs of chosen frames and crops for animators
-- portraits: the shipped cast's studio portraits
 - dispatch: queueing work for the workers (by task name: services never import tasks)
 - storage: media storage and checksums shared by the others
 """

@@ -10,10 +10,10 @@ from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 
 from emotions.forms import ClassifyForm
+from emotions.portraits import cast_portrait_png
 from emotions.selectors.home import home_overview
 from emotions.services.classifier import image_encode_for_queue, image_thumbnail_png, model_summary
 from emotions.services.dispatch import images_classify_enqueue
-from emotions.services.portraits import cast_portrait_png
 from emotions.views.access import read_page
 from toonvision.emotions import EMOTIONS
 

@@ -1,8 +1,8 @@
 """Character selectors called directly: the emotion breakdown across episodes, and keyset pages of faces that,
 with ties in confidence, neither repeat nor skip a face."""
 import pytest
-from emotions.characters import character_emotion_breakdown, character_faces
 
+from emotions.selectors.characters import character_emotion_breakdown, character_faces
 from tests.factories import character, crafted_episode, held
 
 pytestmark = pytest.mark.django_db

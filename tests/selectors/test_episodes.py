@@ -1,8 +1,8 @@
 """Episode selectors called directly: the timeline's buckets add up to the episode's summaries, and the subtitle
 cues merge each character's runs of one emotion and cut where any run starts or ends."""
 import pytest
-from emotions.episodes import episode_character_emotions, episode_emotion_cues, episode_timeline
 
+from emotions.selectors.episodes import episode_character_emotions, episode_emotion_cues, episode_timeline
 from tests.factories import character, crafted_episode, held
 
 pytestmark = pytest.mark.django_db

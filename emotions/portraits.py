@@ -1,4 +1,5 @@
-"""Studio portraits of the shipped cast: the one place the site draws with the studio at run time."""
+"""Studio portraits of the shipped cast, and which characters have one: the one place the site draws with the
+studio at run time (a read, so selectors and serializers may ask it)."""
 from functools import lru_cache
 
 import cv2
