@@ -12,7 +12,8 @@ PRODUCTION = {"HTTPS": "true", "SECURE_HSTS_PRELOAD": "true", "SECURE_PROXY_SSL_
 
 
 def check_deploy(tmp_path, extra: dict) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "toonsite.settings", "TOONSITE_DATA_DIR": str(tmp_path),
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}  # the browser tests' own
+    env = {**inherited, "DJANGO_SETTINGS_MODULE": "toonsite.settings", "TOONSITE_DATA_DIR": str(tmp_path),
            "SECRET_KEY": "", "DEBUG": "false", **extra}
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
