@@ -26,9 +26,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-from emotions.services.episodes import episode_create
-from emotions.services.runs import episode_process
-
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "toonsite_bench_api"
 PROCESS_SEED = 6001
@@ -333,6 +330,8 @@ def processing_main(seconds: float, repeats: int, range_frames: int, out: Path) 
     from django.core.files import File
 
     from emotions.models import Episode, Status
+    from emotions.services.episodes import episode_create
+    from emotions.services.runs import episode_process
     from toonvision.studio.episode import write_episode
 
     # Two warm workers for the whole measurement: A listens on its own queue and the shared one, B on the shared one

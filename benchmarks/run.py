@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import api, cascades, cnn, pages, segmentation
+from benchmarks import api, cascades, cnn, load, pages, segmentation
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -26,6 +26,7 @@ SECTIONS = {
     "segmentation": ("Video segmentation", segmentation),
     "api": ("REST API and episode processing at scale", api),
     "pages": ("Browser pages at scale", pages),
+    "load": ("Under load", load),
 }
 
 
