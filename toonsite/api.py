@@ -8,7 +8,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused
+from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused, StorageFull, is_storage_full
 from toonvision.images import ImageError
 
 ERROR_DESCRIPTIONS = {400: "bad input: the reason", 401: "not logged in", 403: "not allowed", 404: "no such thing"}
@@ -36,7 +36,12 @@ LOG_IN = "Log in to use the API: a session, or an `Authorization: Token <key>` h
 def exception_handler(exc, context):
     """DRF's handler, plus: Django's ValidationError (what services raise) -> 400 with its messages and code;
     a duplicate upload -> 409 naming the episode that has those bytes; an oversize upload -> 413; an episode
-    that cannot be (re)processed now -> 409; an unreadable image -> 400; the broker out of reach -> 503."""
+    that cannot be (re)processed now -> 409; an unreadable image -> 400; the broker out of reach -> 503; no room
+    on the disk (storing it, or spooling the request) -> 507."""
+    if is_storage_full(exc):  # met while DRF read the request's upload into the spool
+        exc = StorageFull()
+    if isinstance(exc, StorageFull):
+        return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_507_INSUFFICIENT_STORAGE)
     if isinstance(exc, DuplicateEpisode):
         request = context.get("request")
         url = reverse("api:episode-detail", args=[exc.episode.pk])

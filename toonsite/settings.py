@@ -113,11 +113,16 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(DATA_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "toonsite" / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # FileSystemStorage whose files appear only when whole: a failed write (the disk full) leaves nothing.
+    "default": {"BACKEND": "toonsite.storage.MediaStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(DATA_DIR / "media")))
+# Where uploads over 2.5 MB are spooled while a request reads them: a folder of the site's own, so what a killed
+# web process leaves there is swept at start-up (manage.py sweep_upload_spool, run before the web processes).
+FILE_UPLOAD_TEMP_DIR = str(Path(env("FILE_UPLOAD_TEMP_DIR", default=str(DATA_DIR / "upload-spool"))))
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 # Largest image accepted by the classify form and API, in bytes.
 MAX_IMAGE_UPLOAD_BYTES = env.int("MAX_IMAGE_UPLOAD_BYTES", default=10 * 1024 * 1024)
 
