@@ -123,6 +123,10 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 # web process leaves there is swept at start-up (manage.py sweep_upload_spool, run before the web processes).
 FILE_UPLOAD_TEMP_DIR = str(Path(env("FILE_UPLOAD_TEMP_DIR", default=str(DATA_DIR / "upload-spool"))))
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "toonsite.storage.SpoolUploadHandler",  # Django's spooling, deleting its partial copy when the disk is full
+]
 # Largest image accepted by the classify form and API, in bytes.
 MAX_IMAGE_UPLOAD_BYTES = env.int("MAX_IMAGE_UPLOAD_BYTES", default=10 * 1024 * 1024)
 

@@ -1,11 +1,13 @@
-"""The media storage: Django's FileSystemStorage, except that a file appears under its name only once it is
-whole. Each write goes to a hidden partial file beside it and is linked into place when complete, so a write that
-fails (the disk full) leaves nothing behind, and no reader ever sees a truncated file."""
+"""The media storage and the upload spool. The storage is Django's FileSystemStorage, except that a file appears
+under its name only once it is whole: each write goes to a hidden partial file beside it and is linked into place
+when complete, so a write that fails (the disk full) leaves nothing behind and no reader ever sees a truncated
+file. Likewise an upload that cannot be spooled leaves no partial copy."""
 import os
 import tempfile
 from pathlib import Path
 
 from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
 
 PARTIAL_PREFIX = ".partial-"
 
@@ -42,3 +44,18 @@ class MediaStorage(FileSystemStorage):
                 os.unlink(partial)
         self._ensure_location_group_id(str(full_path))
         return os.path.relpath(full_path, self.location).replace("\\", "/")
+
+
+class SpoolUploadHandler(TemporaryFileUploadHandler):
+    """Django's handler that spools a large upload to FILE_UPLOAD_TEMP_DIR, except that a chunk it cannot write (the
+    disk full) deletes the partial file there and then (Django's own leaves it until the request is collected)."""
+
+    def receive_data_chunk(self, raw_data, start):
+        try:
+            return super().receive_data_chunk(raw_data, start)
+        except BaseException:
+            try:
+                self.file.close()  # a NamedTemporaryFile: closing it deletes it
+            except OSError:
+                pass
+            raise
