@@ -14,6 +14,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.test import RequestFactory
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -90,7 +91,7 @@ def test_an_unknown_api_address_is_a_json_404(api):
 
 def test_a_session_login_authenticates_too(user):
     client = APIClient(enforce_csrf_checks=True)
-    assert client.login(username="ana", password="ana-secret")
+    assert client.login(request=RequestFactory().post("/accounts/login/"), username="ana", password="ana-secret")
     assert client.get("/api/episodes/").status_code == 200
 
 

@@ -4,6 +4,7 @@ One machine needs no configuration at all: SQLite and an embedded filesystem bro
 Set ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` and the same code runs across many hosts.
 """
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "axes",  # failed logins, per username and per address: a lockout for a while (LOGIN_FAILURE_LIMIT)
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the API docs page's assets, served from here (no CDN)
     "emotions",
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a login django-axes refused into its 429 page
 ]
 
 ROOT_URLCONF = "toonsite.urls"
@@ -99,6 +102,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password guessing (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username, or from one address,
+# logging in there (the login page and /api/auth/token/) is a 429 for LOGIN_COOLOFF_SECONDS, even with the right
+# password. The failures are rows in the database, so every web process counts them together.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_COOLOFF_SECONDS", default=15 * 60))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "toonsite.views.login_locked_out"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -248,9 +260,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
-# The cache keeps the upload throttles' counters: per process unless CACHE_URL names a shared one
-# (e.g. redis://redis:6379/1), which several web processes or hosts need for one limit between them.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The cache keeps the throttles' counters, shared by every web process: by default a table in the site's database
+# (created by a migration), so one machine needs no server and PostgreSQL shares it across hosts; CACHE_URL may name
+# Redis instead (redis://redis:6379/1, as the stack does). An in-process cache (locmemcache://) would let each web
+# process count on its own.
+CACHES = {"default": env.cache("CACHE_URL", default="dbcache://toonsite_cache")}
 
 LOGGING = {
     "version": 1,

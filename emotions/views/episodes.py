@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from emotions.access import can_change_episode
+from emotions.api.throttles import page_throttle_wait
 from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused, StorageFull, is_storage_full
 from emotions.filters import EpisodeFilter
 from emotions.forms import EpisodePageForm, EpisodeUploadForm
@@ -36,7 +37,7 @@ from emotions.selectors.episodes import (
 from emotions.services.episodes import episode_delete
 from emotions.services.episodes import episode_upload as episode_upload_and_queue
 from emotions.services.runs import episode_process
-from emotions.validation import page_key, sentence, upload_declared_oversize
+from emotions.validation import page_key, sentence, throttled_message, upload_declared_oversize
 from emotions.views.access import read_page
 from recommender.selectors import episode_similar
 
@@ -74,6 +75,9 @@ def episode_upload(request):
     limit = settings.MAX_EPISODE_UPLOAD_BYTES
     if request.method != "POST":
         return _upload_page(request, EpisodeUploadForm())
+    wait = page_throttle_wait(request)  # the API's upload allowance, one counter per user through either
+    if wait is not None:
+        return _upload_page(request, EpisodeUploadForm(), reason=sentence(throttled_message(wait)), status=429)
     oversize = upload_declared_oversize(request, limit=limit)
     if oversize:  # refused before a byte of it is read
         return _upload_page(request, EpisodeUploadForm(), reason=sentence(oversize), status=413)
