@@ -63,12 +63,13 @@ def test_the_shared_cache_is_the_default():
 def test_two_processes_count_uploads_together(user, settings, media, postgres_url):
     """Another web process (a manage.py shell of its own) spends the allowance; this one is then refused."""
     settings.UPLOAD_THROTTLE_RATE = "3/hour"
-    spend = (
-        "from django.contrib.auth import get_user_model; from django.test import RequestFactory; "
-        "from emotions.api.throttles import page_throttle_wait; "
-        "request = RequestFactory().post('/episodes/upload/'); "
+    spend = (  # what the API's upload throttle does for three of ana's uploads in that process
+        "from types import SimpleNamespace; from django.contrib.auth import get_user_model; "
+        "from django.test import RequestFactory; from emotions.api.throttles import SettingsScopedRateThrottle; "
+        "request = RequestFactory().post('/api/episodes/'); "
         "request.user = get_user_model().objects.get(username='ana'); "
-        "print([page_throttle_wait(request) is None for _ in range(3)])"
+        "view = SimpleNamespace(throttle_scope='uploads'); "
+        "print([SettingsScopedRateThrottle().allow_request(request, view) for _ in range(3)])"
     )
     other = manage_py("shell", "-c", spend, env={
         "DATABASE_URL": test_database_url(), "UPLOAD_THROTTLE_RATE": "3/hour", "CACHE_URL": None,
