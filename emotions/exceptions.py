@@ -4,6 +4,10 @@ They live apart from the services that raise them, so a view or the API's except
 without importing the pipeline."""
 from __future__ import annotations
 
+import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError
 
 
@@ -30,3 +34,28 @@ class ProcessingRefused(ValidationError):
     def __str__(self) -> str:
         return "; ".join(self.messages)
 
+
+
+class StorageFull(Exception):
+    """The disk (media or the upload spool) has no room for an upload: nothing of it was kept; a 507."""
+
+    code = "storage_full"
+
+    def __init__(self, what: str = "the upload"):
+        super().__init__(f"the server has no room to store {what} now; nothing of it was kept: try again later")
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """True for the OS's "no space left" and "quota exceeded"."""
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextmanager
+def storage_full_refused(what: str = "the upload") -> Iterator[None]:
+    """Turn a full disk met inside into StorageFull (what was written must be cleaned up inside)."""
+    try:
+        yield
+    except OSError as error:
+        if is_storage_full(error):
+            raise StorageFull(what) from error
+        raise

@@ -152,3 +152,20 @@ class PageKeyField(forms.CharField):
         if key is None or (self.maximum is not None and key[0] > self.maximum) or key[1] < self.min_id:
             raise ValidationError(self.message, code="invalid_page", params={"value": repr(value)})
         return key
+
+
+# -- throttles and login lockouts ------------------------------------------------------------------------------------
+def _wait_words(seconds: float | None) -> str:
+    seconds = max(1, math.ceil(seconds or 1))
+    return f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
+
+
+def throttled_message(seconds: float | None) -> str:
+    """Too many uploads or image searches in a while: when the next is accepted."""
+    return f"too many uploads or image searches for now; try again in {_wait_words(seconds)}"
+
+
+def locked_out_message(seconds: float | None) -> str:
+    """Too many wrong passwords for a username or from an address: when logging in is open again."""
+    return (f"too many failed logins for this username or from this address; logging in is refused for "
+            f"{_wait_words(seconds)}, even with the right password")

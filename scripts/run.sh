@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One machine, no configuration: migrate, add the shipped cast, make sure there is a login, start one Celery worker and gunicorn.
+# One machine, no configuration: migrate, add the shipped cast, make sure there is a login, sweep the upload spool,
+# start one Celery worker and gunicorn.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOST="${HOST:-127.0.0.1}"
@@ -10,6 +11,7 @@ $BIN/python manage.py migrate --noinput
 $BIN/python manage.py sync_cast
 $BIN/python manage.py collectstatic --noinput --verbosity 0
 $BIN/python manage.py ensure_login
+$BIN/python manage.py sweep_upload_spool  # what a killed web process left spooled
 
 $BIN/celery -A toonsite worker --queues cpu,gpu --concurrency "${WORKER_CONCURRENCY:-1}" --loglevel INFO &
 worker=$!

@@ -14,6 +14,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.test import RequestFactory
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -90,7 +91,7 @@ def test_an_unknown_api_address_is_a_json_404(api):
 
 def test_a_session_login_authenticates_too(user):
     client = APIClient(enforce_csrf_checks=True)
-    assert client.login(username="ana", password="ana-secret")
+    assert client.login(request=RequestFactory().post("/accounts/login/"), username="ana", password="ana-secret")
     assert client.get("/api/episodes/").status_code == 200
 
 
@@ -550,24 +551,53 @@ def test_the_schema_is_openapi_3_and_the_docs_page_uses_local_assets(settings):
         assert served.status_code == 200 and b"".join(served.streaming_content), asset
 
 
-@pytest.mark.django_db(transaction=True)  # commits for real, so processing is enqueued inside the request
-def test_an_unreachable_queue_is_a_503_and_the_upload_is_kept(api, user, cast, studio_episode, media, settings):
+@pytest.mark.django_db(transaction=True)  # commits for real, so the tasks are sent inside the request
+def test_with_the_queue_unreachable_an_upload_is_kept_queued_for_the_watchdog(
+    api, user, cast, studio_episode, media, settings, caplog
+):
     from toonsite.celery import app
 
     settings.EPISODE_QUEUE = f"api-test-{uuid.uuid4().hex[:8]}"  # the forced run below is queued where none listens
+    settings.EPISODE_RANGE_FRAMES = 24
 
     broker = app.conf.broker_url
     app.conf.broker_url = "redis://127.0.0.1:9/0"  # nothing listens on port 9
     app._pool, app.amqp._producer_pool = None, None
     try:
         response = upload(api, studio_episode)
+        episode = Episode.objects.get()
+        run = episode.current_run
+        queued = (run.status, run.ranges.count(), run.ranges.filter(status="queued").count())
+        reprocess = api.post(f"/api/episodes/{episode.pk}/reprocess/", {"force": True}, format="json")
     finally:
         app.conf.broker_url = broker
         app._pool, app.amqp._producer_pool = None, None
-    assert response.status_code == 503, response.content
-    assert response.json()["code"] == "queue_unavailable" and "try again later" in response.json()["detail"]
-    episode = Episode.objects.get()  # kept, its run never queued: forcing a new run starts it again
-    assert api.post(f"/api/episodes/{episode.pk}/reprocess/").status_code == 409
-    again = api.post(f"/api/episodes/{episode.pk}/reprocess/", {"force": True}, format="json")
-    assert again.status_code == 202 and episode.runs.count() == 2
-    assert [r.status for r in episode.runs.all()] == ["queued", "failed"]
+    # The episode, its file and its run were committed together; the lost send is logged and the run stays
+    # queued with all its ranges, for the watchdog to send again.
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "queued" and response.json()["current_run"]["ranges"] == 3
+    assert "could not be sent" in caplog.text and "stays queued" in caplog.text
+    assert queued == ("queued", 3, 3)
+    # Processing again, asked for while the queue is still out of reach, says so (and keeps what it has).
+    assert reprocess.status_code == 503, reprocess.content
+    assert reprocess.json()["code"] == "queue_unavailable" and "try again later" in reprocess.json()["detail"]
+
+
+def test_an_upload_whose_run_cannot_be_started_keeps_nothing(api, cast, studio_episode, media, settings):
+    """Storing the episode and starting its run are one outcome: when the run cannot start (here the emotion
+    weights are missing), neither the Episode row nor its file stays behind, unprocessed forever."""
+    settings.EMOTION_WEIGHTS = media / "no-such-weights.pt"
+    api.raise_request_exception = False
+    response = upload(api, studio_episode)
+    assert response.status_code == 500
+    assert not Episode.objects.exists() and not ProcessingRun.objects.exists()
+    assert not (media / "episodes").exists() or media_files(media / "episodes") == []
+
+
+def test_with_no_character_to_look_for_an_upload_is_kept_and_failed_saying_so(api, studio_episode, media, settings):
+    settings.CAST_DIR = media / "no-cast"
+    response = upload(api, studio_episode)
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "failed" and "no characters to look for" in body["error"]
+    assert Episode.objects.get().current_run is None

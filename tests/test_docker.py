@@ -118,11 +118,11 @@ def test_the_gpu_worker_is_built_on_cuda_with_torchs_cuda_build_and_the_others_o
         assert "download.pytorch.org/whl/cpu" in dockerfile(name)
 
 
-def test_the_web_runs_migrations_and_syncs_the_cast_then_gunicorn_and_the_workers_run_celery_on_their_queues(compose):
+def test_the_web_migrates_syncs_the_cast_sweeps_the_spool_then_gunicorn_and_workers_run_celery_on_their_queues(compose):
     services = compose["services"]
     web = command(services["web"])
     assert re.fullmatch(r"python manage\.py migrate --noinput && python manage\.py sync_cast && "
-                        r"exec gunicorn toonsite\.wsgi --bind 0\.0\.0\.0:8000 "
+                        r"python manage\.py sweep_upload_spool && exec gunicorn toonsite\.wsgi --bind 0\.0\.0\.0:8000 "
                         r"--workers \$\{WEB_CONCURRENCY:-2\} --timeout \d+", web), web
     assert services["web"]["ports"] == ["8000:8000"]
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])

@@ -236,6 +236,30 @@ def test_a_video_posted_without_javascript_becomes_an_episode_and_opens_its_page
     assert episode.current_run is not None
 
 
+def test_a_posted_video_whose_run_cannot_be_started_keeps_nothing(logged_in, cast, studio_episode, quiet_queue,
+                                                                 media, settings):
+    """Kept and queued, or nothing: with the run unable to start (the emotion weights missing) no Episode row or
+    file stays behind, queued with no run and never processed."""
+    settings.EMOTION_WEIGHTS = media / "no-such-weights.pt"
+    logged_in.raise_request_exception = False
+    with open(studio_episode, "rb") as handle:
+        response = logged_in.post("/episodes/upload/", {"file": handle, "title": "Pilot"})
+    assert response.status_code == 500
+    assert not Episode.objects.exists()
+    assert not (media / "episodes").exists() or not [p for p in (media / "episodes").rglob("*") if p.is_file()]
+
+
+def test_with_no_character_to_look_for_a_posted_video_is_kept_failed_and_the_page_says_why(
+    logged_in, studio_episode, quiet_queue, media, settings
+):
+    settings.CAST_DIR = media / "no-cast"
+    with open(studio_episode, "rb") as handle:
+        response = logged_in.post("/episodes/upload/", {"file": handle, "title": "Pilot"}, follow=True)
+    episode = Episode.objects.get()
+    assert (episode.status, episode.current_run) == (Status.FAILED, None)
+    assert "The episode is kept but cannot be processed: no characters to look for" in text(response)
+
+
 def test_a_file_that_is_not_a_video_is_a_400_with_the_reason_and_nothing_kept(logged_in, media, quiet_queue):
     fake = SimpleUploadedFile("pilot.mp4", b"this is a shopping list, not a video", content_type="video/mp4")
     response = logged_in.post("/episodes/upload/", {"file": fake, "title": "Pilot"})

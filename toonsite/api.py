@@ -8,7 +8,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused
+from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused, StorageFull, is_storage_full
+from emotions.validation import locked_out_message, throttled_message
 from toonvision.images import ImageError
 
 ERROR_DESCRIPTIONS = {400: "bad input: the reason", 401: "not logged in", 403: "not allowed", 404: "no such thing"}
@@ -36,7 +37,12 @@ LOG_IN = "Log in to use the API: a session, or an `Authorization: Token <key>` h
 def exception_handler(exc, context):
     """DRF's handler, plus: Django's ValidationError (what services raise) -> 400 with its messages and code;
     a duplicate upload -> 409 naming the episode that has those bytes; an oversize upload -> 413; an episode
-    that cannot be (re)processed now -> 409; an unreadable image -> 400; the broker out of reach -> 503."""
+    that cannot be (re)processed now -> 409; an unreadable image -> 400; the broker out of reach -> 503; no room
+    on the disk (storing it, or spooling the request) -> 507; too many requests, or a login locked out -> 429."""
+    if is_storage_full(exc):  # met while DRF read the request's upload into the spool
+        exc = StorageFull()
+    if isinstance(exc, StorageFull):
+        return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_507_INSUFFICIENT_STORAGE)
     if isinstance(exc, DuplicateEpisode):
         request = context.get("request")
         url = reverse("api:episode-detail", args=[exc.episode.pk])
@@ -65,6 +71,11 @@ def exception_handler(exc, context):
         return Response({"detail": str(exc), "code": "not_an_image"}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, exceptions.ValidationError):
         return _invalid(exc.detail)
+    if isinstance(exc, exceptions.Throttled):  # too many uploads or searches, or a login locked out for a while
+        code = "locked_out" if exc.get_codes() == "locked_out" else "throttled"
+        detail = (locked_out_message if code == "locked_out" else throttled_message)(exc.wait)
+        headers = {"Retry-After": str(max(1, int(exc.wait or 1)))}
+        return Response({"detail": detail, "code": code}, status=status.HTTP_429_TOO_MANY_REQUESTS, headers=headers)
     if isinstance(exc, exceptions.NotAuthenticated):
         exc.detail = exceptions.ErrorDetail(LOG_IN, code="not_authenticated")
     return drf_exception_handler(exc, context)

@@ -4,6 +4,7 @@ One machine needs no configuration at all: SQLite and an embedded filesystem bro
 Set ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` and the same code runs across many hosts.
 """
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "axes",  # failed logins, per username and per address: a lockout for a while (LOGIN_FAILURE_LIMIT)
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the API docs page's assets, served from here (no CDN)
     "emotions",
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a login django-axes refused into its 429 page
 ]
 
 ROOT_URLCONF = "toonsite.urls"
@@ -99,6 +102,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password guessing (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username, or from one address,
+# logging in there (the login page and /api/auth/token/) is a 429 for LOGIN_COOLOFF_SECONDS, even with the right
+# password. The failures are rows in the database, so every web process counts them together.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_COOLOFF_SECONDS", default=15 * 60))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "toonsite.views.login_locked_out"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -113,11 +125,20 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(DATA_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "toonsite" / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # FileSystemStorage whose files appear only when whole: a failed write (the disk full) leaves nothing.
+    "default": {"BACKEND": "toonsite.storage.MediaStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(DATA_DIR / "media")))
+# Where uploads over 2.5 MB are spooled while a request reads them: a folder of the site's own, so what a killed
+# web process leaves there is swept at start-up (manage.py sweep_upload_spool, run before the web processes).
+FILE_UPLOAD_TEMP_DIR = str(Path(env("FILE_UPLOAD_TEMP_DIR", default=str(DATA_DIR / "upload-spool"))))
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "toonsite.storage.SpoolUploadHandler",  # Django's spooling, deleting its partial copy when the disk is full
+]
 # Largest image accepted by the classify form and API, in bytes.
 MAX_IMAGE_UPLOAD_BYTES = env.int("MAX_IMAGE_UPLOAD_BYTES", default=10 * 1024 * 1024)
 
@@ -239,9 +260,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
-# The cache keeps the upload throttles' counters: per process unless CACHE_URL names a shared one
-# (e.g. redis://redis:6379/1), which several web processes or hosts need for one limit between them.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The cache keeps the throttles' counters, shared by every web process: by default a table in the site's database
+# (created by a migration), so one machine needs no server and PostgreSQL shares it across hosts; CACHE_URL may name
+# Redis instead (redis://redis:6379/1, as the stack does). An in-process cache (locmemcache://) would let each web
+# process count on its own.
+CACHES = {"default": env.cache("CACHE_URL", default="dbcache://toonsite_cache")}
 
 LOGGING = {
     "version": 1,

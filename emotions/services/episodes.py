@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,8 +15,10 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils.text import get_valid_filename
 
-from emotions.exceptions import DuplicateEpisode, EpisodeRejected
+from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused, storage_full_refused
 from emotions.models import Detection, Episode
+from emotions.services.dispatch import frame_ranges_enqueue
+from emotions.services.runs import episode_process
 from emotions.services.storage import detection_file_names, storage_delete
 from toonvision.probe import probe_untrusted
 from toonvision.video import VideoError, VideoLimits, VideoOverLimits
@@ -30,13 +32,49 @@ def episode_create(*, owner, file, title: str) -> Episode:
     `file` is a Django File (an UploadedFile from a form, or File(open(path, "rb"))). Too large, empty,
     not a video (only the containers and codecs toonvision.video accepts, probed in a child process under
     UPLOAD_PROBE_TIMEOUT), over the picture/length limits, truncated or already uploaded: EpisodeRejected,
-    and no file or row is left behind.
+    and no file or row is left behind. The disk full: StorageFull, and nothing is left behind either.
     """
+    return _episode_keep(owner=owner, file=file, title=title)
+
+
+def episode_upload(*, owner, file, title: str) -> Episode:
+    """Keep an upload and queue its processing, all or nothing: the file, the Episode row and its run are
+    kept together or not at all (the refusals of episode_create, or any failure while queueing, leave nothing).
+
+    The range tasks are sent once that is committed; a send that fails then is logged and the run stays
+    queued for the watchdog to send again. With no character to look for, the episode is kept and marked
+    failed with the reason (its status and error say so), as episode_process does.
+    """
+    return _episode_keep(owner=owner, file=file, title=title, then=_episode_queue)
+
+
+def _episode_queue(episode: Episode) -> None:
+    """Start the episode's run inside the transaction that keeps it; its tasks go out after the commit."""
+    try:
+        run = episode_process(episode=episode, enqueue=False)
+    except ProcessingRefused as error:
+        if error.code != "no_characters":
+            raise
+        return  # kept, and marked failed with the reason by episode_process
+    range_ids = list(run.ranges.order_by("start").values_list("pk", flat=True))
+    transaction.on_commit(lambda: _send_or_leave_queued(episode.pk, range_ids))
+
+
+def _send_or_leave_queued(episode_id: int, range_ids: list[int]) -> None:
+    try:
+        frame_ranges_enqueue(range_ids=range_ids)
+    except Exception as error:  # the broker out of reach: the run is kept, queued, for the watchdog
+        logger.error("episode %s: its range tasks could not be sent (%s); the run stays queued", episode_id, error)
+
+
+def _episode_keep(*, owner, file, title: str, then: Callable[[Episode], None] | None = None) -> Episode:
+    """Prove, store and save the episode; `then(episode)` runs in the transaction that saves its row, and when
+    anything fails the row is rolled back and the stored file deleted."""
     name = get_valid_filename(Path(file.name or "").name) or "episode"
     limit = settings.MAX_EPISODE_UPLOAD_BYTES
     if file.size is not None and file.size > limit:
         raise _too_large(name, file.size, limit)
-    with _upload_on_disk(file, name, limit) as (path, sha256, size):
+    with storage_full_refused(name), _upload_on_disk(file, name, limit) as (path, sha256, size):
         if size == 0:
             raise EpisodeRejected(f"{name} is empty", code="empty")
         existing = Episode.objects.filter(sha256=sha256).first()
@@ -59,11 +97,14 @@ def episode_create(*, owner, file, title: str) -> Episode:
         try:
             with transaction.atomic():
                 episode.save()
+                if then is not None:
+                    then(episode)
         except BaseException as error:
             default_storage.delete(episode.file.name)
             if isinstance(error, IntegrityError) and (existing := Episode.objects.filter(sha256=sha256).first()):
                 raise DuplicateEpisode(existing) from None
             raise
+    episode.refresh_from_db()
     logger.info("episode %s stored: %s (%d frames, %.1f s)", episode.pk, episode.file.name, info.frame_count,
                 info.duration)
     return episode

@@ -7,6 +7,7 @@ never duplicates a face; whichever call sees a run's last range done finishes th
 from __future__ import annotations
 
 import bisect
+import errno
 import logging
 import socket
 import time
@@ -229,34 +230,48 @@ def _jpeg(bgr) -> bytes:
 def _range_write(
     frame_range: FrameRange, result: Segmentation, faces: list[_DetectionWithCrop], frames: dict[int, bytes]
 ) -> bool:
-    """Replace the range's detections with these, in one transaction under the range's lock."""
+    """Replace the range's detections with these, in one transaction under the range's lock. When it fails (the
+    disk full, the database), the pictures it stored are deleted again: none is left without its row."""
     folder = f"detections/{frame_range.run.episode_id}/{frame_range.run_id}"
-    with transaction.atomic():
-        locked = (
-            FrameRange.objects.select_for_update(no_key=True, of=("self",)).select_related("run")
-            .get(pk=frame_range.pk)
-        )
-        if locked.status == Status.DONE or locked.run.status not in ACTIVE:
-            return False  # a duplicate of this task got here first, or the run was abandoned
-        stale = Detection.objects.filter(run_id=frame_range.run_id, frame__gte=frame_range.start,
-                                         frame__lt=frame_range.stop)
-        old_names = detection_file_names(stale)
-        stale.delete()
-        frame_names = {index: storage_put(f"{folder}/frames/{index:07d}.jpg", data) for index, data in frames.items()}
-        seen: dict[int, int] = {}
-        for face in faces:
-            d = face.detection
-            n = seen[d.frame] = seen.get(d.frame, 0) + 1
-            d.crop.name = storage_put(f"{folder}/faces/{d.frame:07d}-{d.character.slug}-{n}.jpg", face.crop)
-            d.frame_image.name = frame_names[d.frame]
-        Detection.objects.bulk_create([face.detection for face in faces], batch_size=1000)
-        locked.status, locked.finished, locked.error = Status.DONE, timezone.now(), ""
-        locked.frames_done, locked.analyzed, locked.detection_count = (
-            frame_range.stop - frame_range.start, len(result.analyzed), len(faces)
-        )
-        locked.save(update_fields=["status", "finished", "error", "frames_done", "analyzed", "detection_count"])
-        kept = {d.detection.crop.name for d in faces} | set(frame_names.values())
-        transaction.on_commit(lambda: storage_delete(old_names - kept))
+    stored: list[str] = []
+
+    def put(name: str, data: bytes) -> str:
+        stored.append(name := storage_put(name, data))
+        return name
+
+    try:
+        with transaction.atomic():
+            locked = (
+                FrameRange.objects.select_for_update(no_key=True, of=("self",)).select_related("run")
+                .get(pk=frame_range.pk)
+            )
+            if locked.status == Status.DONE or locked.run.status not in ACTIVE:
+                return False  # a duplicate of this task got here first, or the run was abandoned
+            stale = Detection.objects.filter(run_id=frame_range.run_id, frame__gte=frame_range.start,
+                                             frame__lt=frame_range.stop)
+            old_names = detection_file_names(stale)
+            stale.delete()
+            frame_names = {index: put(f"{folder}/frames/{index:07d}.jpg", data) for index, data in frames.items()}
+            seen: dict[int, int] = {}
+            for face in faces:
+                d = face.detection
+                n = seen[d.frame] = seen.get(d.frame, 0) + 1
+                d.crop.name = put(f"{folder}/faces/{d.frame:07d}-{d.character.slug}-{n}.jpg", face.crop)
+                d.frame_image.name = frame_names[d.frame]
+            Detection.objects.bulk_create([face.detection for face in faces], batch_size=1000)
+            locked.status, locked.finished, locked.error = Status.DONE, timezone.now(), ""
+            locked.frames_done, locked.analyzed, locked.detection_count = (
+                frame_range.stop - frame_range.start, len(result.analyzed), len(faces)
+            )
+            locked.save(update_fields=["status", "finished", "error", "frames_done", "analyzed", "detection_count"])
+            kept = {d.detection.crop.name for d in faces} | set(frame_names.values())
+            transaction.on_commit(lambda: storage_delete(old_names - kept))
+    except BaseException as error:
+        storage_delete(stored)
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise OSError(error.errno, f"no room left in the media storage for this range's {len(frames)} frames "
+                                       f"and {len(faces)} faces; none of them was kept") from error
+        raise
     _episode_progress(frame_range.run)
     logger.info("%s: %d faces on %d analysed frames", frame_range, len(faces), len(result.analyzed))
     return True

@@ -1,10 +1,12 @@
 """Media storage for the services: stored files as local paths, writes under exact names, deletes that log
-instead of failing, and file checksums (cached by size and modification time)."""
+instead of failing, file checksums (cached by size and modification time), and the upload spool's sweep."""
 from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -81,3 +83,24 @@ def storage_delete(names) -> None:
             default_storage.delete(name)
         except OSError as error:
             logger.warning("could not delete %s: %s", name, error)
+
+
+def upload_spool_sweep(*, older_than: float = 0.0) -> list[Path]:
+    """Remove what is in the upload spool (FILE_UPLOAD_TEMP_DIR, a folder of the site's own) and was last written
+    over `older_than` seconds ago: the spooled uploads of a web process killed mid-request. The paths removed."""
+    spool = Path(settings.FILE_UPLOAD_TEMP_DIR)
+    if not spool.is_dir():
+        return []
+    removed, cutoff = [], time.time() - older_than
+    for entry in sorted(spool.iterdir()):
+        try:
+            if entry.lstat().st_mtime > cutoff:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        except FileNotFoundError:
+            continue  # gone meanwhile: its request finished
+        removed.append(entry)
+    return removed

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from emotions.access import can_change_episode
-from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused
+from emotions.api.throttles import page_throttle_wait
+from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused, StorageFull, is_storage_full
 from emotions.filters import EpisodeFilter
 from emotions.forms import EpisodePageForm, EpisodeUploadForm
 from emotions.models import Episode, Status
@@ -33,9 +34,10 @@ from emotions.selectors.episodes import (
 from emotions.selectors.episodes import (
     episode_list as episode_list_read,
 )
-from emotions.services.episodes import episode_create, episode_delete
+from emotions.services.episodes import episode_delete
+from emotions.services.episodes import episode_upload as episode_upload_and_queue
 from emotions.services.runs import episode_process
-from emotions.validation import page_key, sentence, upload_declared_oversize
+from emotions.validation import page_key, sentence, throttled_message, upload_declared_oversize
 from emotions.views.access import read_page
 from recommender.selectors import episode_similar
 
@@ -68,25 +70,35 @@ def _list_context(filterset, page) -> dict:
 # -- upload --------------------------------------------------------------------------------------------------------
 @login_required
 def episode_upload(request):
-    """The upload page; a plain multipart POST (no JavaScript) keeps and queues the episode, then opens its page."""
+    """The upload page; a plain multipart POST (no JavaScript) keeps and queues the episode (or keeps nothing),
+    then opens its page."""
     limit = settings.MAX_EPISODE_UPLOAD_BYTES
     if request.method != "POST":
         return _upload_page(request, EpisodeUploadForm())
+    wait = page_throttle_wait(request)  # the API's upload allowance, one counter per user through either
+    if wait is not None:
+        return _upload_page(request, EpisodeUploadForm(), reason=sentence(throttled_message(wait)), status=429)
     oversize = upload_declared_oversize(request, limit=limit)
     if oversize:  # refused before a byte of it is read
         return _upload_page(request, EpisodeUploadForm(), reason=sentence(oversize), status=413)
-    form = EpisodeUploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _upload_page(request, form, status=400)
     try:
-        episode = episode_create(
+        form = EpisodeUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return _upload_page(request, form, status=400)
+        episode = episode_upload_and_queue(
             owner=request.user, file=form.cleaned_data["file"], title=form.cleaned_data["title"]
         )
     except DuplicateEpisode as error:
         return _upload_page(request, form, reason=f"{error}.", duplicate=error.episode, status=409)
     except EpisodeRejected as error:
         return _upload_page(request, form, reason=f"{error}.", status=413 if error.code == "too_large" else 400)
-    _start_processing(request, episode)
+    except (StorageFull, OSError) as error:  # an OSError here is the spool's, while Django read the upload
+        if not isinstance(error, StorageFull) and not is_storage_full(error):
+            raise
+        full = error if isinstance(error, StorageFull) else StorageFull()
+        return _upload_page(request, EpisodeUploadForm(), reason=sentence(str(full)), status=507)
+    if episode.status == Status.FAILED:  # kept, but there is nothing to look for
+        messages.error(request, f"The episode is kept but cannot be processed: {episode.error}.")
     return redirect("episode-detail", pk=episode.pk)
 
 
@@ -94,17 +106,6 @@ def _upload_page(request, form, *, reason: str = "", duplicate=None, status: int
     context = {"form": form, "reason": reason, "duplicate": duplicate,
                "max_bytes": settings.MAX_EPISODE_UPLOAD_BYTES}
     return render(request, "emotions/episode_upload.html", context, status=status)
-
-
-def _start_processing(request, episode) -> None:
-    """Queue the episode's processing; a refusal or an unreachable queue keeps the episode and says so."""
-    try:
-        episode_process(episode=episode)
-    except ProcessingRefused as error:
-        messages.error(request, f"The episode is kept but cannot be processed: {error}.")
-    except BrokerUnreachable:
-        messages.error(request, "The episode is kept, but the task queue is unreachable: use “Process again” "
-                                "once it is back.")
 
 
 # -- the episode page ------------------------------------------------------------------------------------------------

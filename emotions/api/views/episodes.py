@@ -15,7 +15,7 @@ from emotions.api import serializers as s
 from emotions.api.permissions import OwnerOrStaff, ReadPublicOrAuthenticated
 from emotions.api.renderers import WebVTTRenderer, webvtt
 from emotions.api.views.common import JSONErrorsMixin, PageNumbers, ThrottledPostMixin
-from emotions.exceptions import EpisodeRejected, ProcessingRefused
+from emotions.exceptions import EpisodeRejected
 from emotions.filters import EpisodeFilter
 from emotions.models import Episode
 from emotions.selectors.episodes import (
@@ -25,7 +25,7 @@ from emotions.selectors.episodes import (
     episode_list,
     episode_timeline,
 )
-from emotions.services.episodes import episode_create, episode_delete
+from emotions.services.episodes import episode_delete, episode_upload
 from emotions.services.runs import episode_process
 from emotions.validation import upload_declared_oversize
 from toonsite.api import ErrorOutputSerializer, error_responses
@@ -50,13 +50,16 @@ class EpisodeListApi(ThrottledPostMixin, generics.ListAPIView):
         description=(
             "Multipart: `file` (a video, judged by its content) and `title`. The episode is stored and queued for "
             "processing (201). A file that is empty, not a video, truncated or over MAX_EPISODE_UPLOAD_BYTES is "
-            "refused (400/413) and nothing is kept; the same bytes uploaded again are a 409 naming the episode."
+            "refused (400/413) and nothing is kept; the same bytes uploaded again are a 409 naming the episode; "
+            "with no room left on the server's disk it is a 507 and nothing is kept."
         ),
         request=s.EpisodeUploadInputSerializer,
         responses={
             201: s.EpisodeDetailOutputSerializer,
             409: OpenApiResponse(s.DuplicateOutputSerializer, description="already uploaded"),
             413: OpenApiResponse(ErrorOutputSerializer, description="too large"),
+            429: OpenApiResponse(ErrorOutputSerializer, description="too many uploads: wait and try again"),
+            507: OpenApiResponse(ErrorOutputSerializer, description="no room on the server's disk"),
             **error_responses(400, 401, 403),
         },
     )
@@ -66,13 +69,10 @@ class EpisodeListApi(ThrottledPostMixin, generics.ListAPIView):
             raise EpisodeRejected(reason, code="too_large")
         data = s.EpisodeUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        episode = episode_create(
+        # Kept and queued, or nothing kept; with no character to look for it is kept, failed with the reason.
+        episode = episode_upload(
             owner=request.user, file=data.validated_data["file"], title=data.validated_data["title"]
         )
-        try:
-            episode_process(episode=episode)
-        except ProcessingRefused:
-            pass  # kept, and marked failed with the reason (no character to look for): the answer shows it
         episode = episode_detail(pk=episode.pk)
         episode.character_emotions = episode_character_emotions(episode=episode)
         body = s.EpisodeDetailOutputSerializer(episode, context={"request": request}).data

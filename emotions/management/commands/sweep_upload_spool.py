@@ -1,0 +1,18 @@
+"""Empty the upload spool of what killed web processes left there; run at start-up, before the web processes."""
+from django.conf import settings
+
+from emotions.management.base import ToonCommand
+from emotions.services.storage import upload_spool_sweep
+
+
+class Command(ToonCommand):
+    help = ("Remove the spooled uploads left in FILE_UPLOAD_TEMP_DIR by web processes killed mid-upload. Run it "
+            "before the web processes start (scripts/run.sh and the web image do); --older-than spares recent ones.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--older-than", type=float, default=0.0, metavar="SECONDS",
+                            help="only what was last written this many seconds ago or more (default 0: everything)")
+
+    def handle(self, *args, **options):
+        removed = upload_spool_sweep(older_than=options["older_than"])
+        self.stdout.write(f"{len(removed)} spooled upload(s) removed from {settings.FILE_UPLOAD_TEMP_DIR}")
