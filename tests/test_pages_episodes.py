@@ -212,6 +212,18 @@ def test_a_range_past_the_end_is_a_416(logged_in, video_url):
     assert response["Content-Range"] == f"bytes */{len(VIDEO_BYTES)}"
 
 
+@pytest.mark.parametrize("header", [
+    "bytes=0-" + "9" * 5000,  # past Python's 4300-digit int(): it was a 500
+    "bytes=" + "1" * 5000 + "-",
+    "bytes=-" + "9" * 5000,
+    "bytes=0-" + "9" * 20,  # past any file's size: 2**63 has 19 digits
+])
+def test_an_absurd_range_is_a_416_not_a_500(logged_in, video_url, header):
+    response = logged_in.get(video_url, HTTP_RANGE=header)
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(VIDEO_BYTES)}"
+
+
 # -- the plain upload form -------------------------------------------------------------------------------------------
 @pytest.fixture
 def quiet_queue(settings):

@@ -43,6 +43,9 @@ EPISODES_PER_PAGE = 20
 SIMILAR_EPISODES = 6
 VIDEO_CHUNK = 256 * 1024
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# A byte position longer than this is past any file (2**63 has 19 digits): the range is refused, not parsed
+# (int() refuses strings over 4300 digits, and nothing is gained by reading a longer one).
+RANGE_DIGITS = 19
 
 
 # -- the list ----------------------------------------------------------------------------------------------------
@@ -211,6 +214,8 @@ def _byte_range(header: str, size: int):
     if not match or match.groups() == ("", ""):
         return None
     first, last = match.groups()
+    if len(first) > RANGE_DIGITS or len(last) > RANGE_DIGITS:
+        return "unsatisfiable"
     if first == "":  # the last N bytes
         length = int(last)
         return (max(size - length, 0), size - 1) if length > 0 and size > 0 else "unsatisfiable"
