@@ -234,6 +234,8 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs page follow the read rule: a login unless PUBLIC_READ.
+    "SERVE_PERMISSIONS": ["emotions.api.permissions.ReadPublicOrAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,  # multipart requests get their own components, with binary file fields
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
