@@ -181,15 +181,11 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # hands such a message to another worker after this many seconds. Keep it above the longest task
     # (EPISODE_RANGE_TIME_LIMIT) or a slow task runs twice (harmless: range tasks are idempotent, but wasted).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
-# Two queues: light work on "cpu"; the CNN and video segmentation on "gpu" workers.
-CELERY_TASK_DEFAULT_QUEUE = "cpu"
-CELERY_TASK_QUEUES = (Queue("cpu"), Queue("gpu"))
-# Classifying one small batch is light work (cpu); segmenting ranges goes to EPISODE_QUEUE (gpu by default).
-CLASSIFY_QUEUE = env("CLASSIFY_QUEUE", default="cpu")
-CELERY_TASK_ROUTES = {
-    "emotions.tasks.classify_encoded_images": {"queue": CLASSIFY_QUEUE},
-    "emotions.tasks.process_frame_range": {"queue": EPISODE_QUEUE},
-}
+# One queue: the range tasks, on EPISODE_QUEUE (gpu by default), where the segmenting workers listen. A face from
+# the home page or /api/classify/ is classified in the web process (one small CNN pass), not queued.
+CELERY_TASK_DEFAULT_QUEUE = EPISODE_QUEUE
+CELERY_TASK_QUEUES = (Queue(EPISODE_QUEUE),)
+CELERY_TASK_ROUTES = {"emotions.tasks.process_frame_range": {"queue": EPISODE_QUEUE}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -251,9 +247,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
-
-# How long the classify page waits for a worker before saying none is running.
-CLASSIFY_WAIT_SECONDS = env.int("CLASSIFY_WAIT_SECONDS", default=30)
 
 # --- Production behind TLS (a reverse proxy terminating HTTPS): HTTPS=true turns on HSTS, the redirect to https
 # and secure cookies; each can still be set on its own. SECURE_PROXY_SSL_HEADER=true trusts the proxy's
