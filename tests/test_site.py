@@ -175,3 +175,29 @@ def test_home_makes_a_few_queries_however_many_episodes_and_characters(logged_in
     with django_assert_max_num_queries(6):
         page = logged_in.get("/").content.decode()
     assert len(tiles(page)) == 12 and page.count("data-episode-api=") == 10
+
+
+@pytest.mark.parametrize("url", ["/", "/accounts/login/", "/episodes/", "/characters/", "/frames/", "/recommendations/",
+                                 "/api/docs/", "/api/episodes/", "/healthz", "/no-such-page/"])
+def test_every_answer_carries_the_content_security_policy(logged_in, url):
+    policy = logged_in.get(url)["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives == {
+        "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "style-src-attr": "'unsafe-inline'",
+        "img-src": "'self' data:", "media-src": "'self'", "object-src": "'none'", "base-uri": "'self'",
+        "frame-ancestors": "'none'", "form-action": "'self'",
+    }
+
+
+def test_no_template_holds_an_inline_script_or_style_element():
+    """The policy refuses inline scripts and <style>; the pages' scripts are static files."""
+    from tests.processes import ROOT
+
+    templates = [p for folder in ("emotions/templates", "recommender/templates", "toonsite/templates")
+                 for p in (ROOT / folder).rglob("*.html")]
+    assert len(templates) > 10
+    for path in templates:
+        html = path.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), f"inline script in {path}"
+        assert "<style" not in html, f"inline style element in {path}"
+        assert not re.search(r"\son[a-z]+=", html), f"an inline event handler in {path}"
