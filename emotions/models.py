@@ -93,6 +93,9 @@ class Episode(models.Model):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     codec = models.CharField(max_length=32, blank=True)
+    container = models.CharField(
+        max_length=64, blank=True, help_text="FFmpeg's demuxer name, from the probe: what the video is served as"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.FloatField(default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
     error = models.TextField(blank=True, help_text="why processing failed, for people")

@@ -5,15 +5,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from emotions.services.classifier import encoded_images_classify
-from emotions.services.dispatch import CLASSIFY_ENCODED_IMAGES, PROCESS_FRAME_RANGE
+from emotions.services.dispatch import PROCESS_FRAME_RANGE
 from emotions.services.ranges import frame_range_process
-
-
-@shared_task(name=CLASSIFY_ENCODED_IMAGES)
-def classify_encoded_images(encoded: list[str]) -> list[dict]:
-    """Classify base64-encoded face images (routed to the cpu queue: one small batch is light work)."""
-    return [result.as_dict() for result in encoded_images_classify(encoded=encoded)]
 
 
 @shared_task(

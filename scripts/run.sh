@@ -13,7 +13,7 @@ $BIN/python manage.py collectstatic --noinput --verbosity 0
 $BIN/python manage.py ensure_login
 $BIN/python manage.py sweep_upload_spool  # what a killed web process left spooled
 
-$BIN/celery -A toonsite worker --queues cpu,gpu --concurrency "${WORKER_CONCURRENCY:-1}" --loglevel INFO &
+$BIN/celery -A toonsite worker --queues "${EPISODE_QUEUE:-gpu}" --concurrency "${WORKER_CONCURRENCY:-1}" --loglevel INFO &
 worker=$!
 $BIN/gunicorn toonsite.wsgi --bind "$HOST:$PORT" --workers "${WEB_CONCURRENCY:-2}" --timeout 120 &
 web=$!

@@ -54,7 +54,7 @@ def start_worker(tmp_path):
     """Start real Celery worker processes; every one is stopped when the test ends."""
     workers = []
 
-    def start(env: dict, queues: str = "cpu,gpu") -> CeleryWorker:
+    def start(env: dict, queues: str = "gpu") -> CeleryWorker:
         worker = CeleryWorker(env, tmp_path / f"worker-{len(workers)}.log", queues)
         workers.append(worker)
         worker.wait_ready()

@@ -3,6 +3,7 @@ import hashlib
 import uuid
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 from django.contrib.auth import get_user_model
@@ -33,7 +34,7 @@ def jpeg(colour=(40, 160, 220), size=32) -> bytes:
 def episode_row(**fields) -> Episode:
     """An episode row with plausible probe fields and no file behind it."""
     values = dict(title="t", sha256="a" * 64, size_bytes=10, duration=1.0, fps=24.0, frame_count=24, width=64,
-                  height=64, file="episodes/x.mp4")
+                  height=64, file="episodes/x.mp4", container="mov,mp4,m4a,3gp,3g2,mj2")
     values.update(fields)
     return Episode.objects.create(**values)
 
@@ -50,7 +51,7 @@ def crafted_episode(title: str, faces, owner=None, duration: float = 20.0, fps: 
     episode = Episode.objects.create(
         title=title, owner=owner, sha256=hashlib.sha256(uuid.uuid4().bytes).hexdigest(), size_bytes=1000,
         duration=duration, fps=fps, frame_count=int(duration * fps), width=640, height=480,
-        file=f"episodes/{title}.mp4", status=Status.DONE, progress=1.0,
+        file=f"episodes/{title}.mp4", container="mov,mp4,m4a,3gp,3g2,mj2", status=Status.DONE, progress=1.0,
     )
     run = ProcessingRun.objects.create(episode=episode, weights_name="w", weights_sha256="s", range_frames=240,
                                        status=Status.DONE)
@@ -96,4 +97,19 @@ def upload(path: Path, title="Episode", owner=None) -> Episode:
 def truncated_copy(source: Path, out: Path) -> Path:
     data = source.read_bytes()
     out.write_bytes(data[: len(data) // 2])
+    return out
+
+
+def video_with_title(source: Path, out: Path, title: str) -> Path:
+    """A copy of an MP4 (its streams as they are) whose metadata title is `title`: a real video a hostile uploader
+    can hide markup in (and then name out `evil.html`)."""
+    with av.open(str(source)) as reading, av.open(str(out), "w", format="mp4") as writing:
+        writing.metadata["title"] = title
+        stream = reading.streams.video[0]
+        copy = writing.add_stream_from_template(stream)
+        for packet in reading.demux(stream):
+            if packet.dts is None:
+                continue
+            packet.stream = copy
+            writing.mux(packet)
     return out

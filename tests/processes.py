@@ -53,7 +53,7 @@ test_database_url.__test__ = False  # a helper, not a test
 class CeleryWorker:
     """A real `celery worker` process on the given environment, stopped (or killed) by the test."""
 
-    def __init__(self, env: dict, log_path: Path, queues: str = "cpu,gpu"):
+    def __init__(self, env: dict, log_path: Path, queues: str = "gpu"):
         self.log_path = log_path
         self._log = open(log_path, "w")
         self.process = subprocess.Popen(

@@ -526,9 +526,26 @@ def test_a_drawing_finds_faces_of_its_emotion_first_then_by_appearance(api, cast
 
 
 # -- the schema and its docs page -------------------------------------------------------------------------------
-def test_the_schema_is_openapi_3_and_the_docs_page_uses_local_assets(settings):
+@pytest.mark.parametrize("url", ["/api/schema/?format=json", "/api/docs/", "/api/docs/?script="])
+def test_the_schema_and_its_docs_follow_the_read_rule(url, settings, user):
+    client = APIClient()
+    settings.PUBLIC_READ = False
+    refused = client.get(url)
+    if url.startswith("/api/docs/"):  # a page: off to log in, as the site's other pages do
+        assert refused.status_code == 302 and refused["Location"].startswith("/accounts/login/?next=")
+    else:
+        assert refused.status_code == 401 and "Log in" in refused.json()["detail"]
+    client.force_login(user)
+    assert client.get(url).status_code == 200
+
+    settings.PUBLIC_READ = True
+    assert APIClient().get(url).status_code == 200
+
+
+def test_the_schema_is_openapi_3_and_the_docs_page_uses_local_assets(settings, user):
     settings.WHITENOISE_USE_FINDERS = True  # whitenoise serves what collectstatic would gather (no collectstatic here)
     client = APIClient()
+    client.force_login(user)
     schema = client.get("/api/schema/?format=json")
     assert schema.status_code == 200
     spec = schema.json()
@@ -542,6 +559,10 @@ def test_the_schema_is_openapi_3_and_the_docs_page_uses_local_assets(settings):
     html = page.content.decode()
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert assets and not [a for a in assets if "//" in a], assets  # nothing from another host
+    assert "<script>" not in html and "<style>" not in html  # the CSP allows neither inline
+    assets.remove("/api/docs/?script=")  # the init script, a file of its own
+    init = client.get("/api/docs/?script=")
+    assert init["Content-Type"].startswith("application/javascript") and b"SwaggerUIBundle" in init.content
     static = "/" + settings.STATIC_URL.lstrip("/")
     assert any(a == static + "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" for a in assets)
     for asset in assets:

@@ -132,11 +132,11 @@ def test_the_web_migrates_syncs_the_cast_sweeps_the_spool_then_gunicorn_and_work
         assert text.startswith("exec celery -A toonsite worker "), text
         return set(re.search(r"--queues (\S+)", text)[1].split(","))
 
-    assert queues("worker") == {"cpu", "gpu"}  # without the gpu profile the CPU worker processes episodes too
-    assert queues("gpu-worker") == {"gpu"}
+    # One queue, the range tasks': without the gpu profile the CPU worker processes episodes too.
+    assert queues("worker") == queues("gpu-worker") == {"gpu"}
     # EPISODE_QUEUE moves the range tasks to another queue: both workers follow it.
-    assert queues("worker", {"EPISODE_QUEUE": "episodes"}) == {"cpu", "gpu", "episodes"}
-    assert queues("gpu-worker", {"EPISODE_QUEUE": "episodes"}) == {"gpu", "episodes"}
+    assert queues("worker", {"EPISODE_QUEUE": "episodes"}) == {"episodes"}
+    assert queues("gpu-worker", {"EPISODE_QUEUE": "episodes"}) == {"episodes"}
     # An image started without compose runs the same command.
     assert dockerfile_cmd("Dockerfile.web") == web
     assert dockerfile_cmd("Dockerfile.worker") == command(services["worker"])

@@ -1,5 +1,6 @@
 """The episode pages through Django's client: the list, the episode page (lanes, faces, alike episodes) in few queries,
 the video's HTTP ranges, the read rule, a missing episode, the plain upload form, and the faces' keyset pages."""
+import importlib
 import re
 import uuid
 
@@ -210,6 +211,68 @@ def test_a_range_past_the_end_is_a_416(logged_in, video_url):
     response = logged_in.get(video_url, HTTP_RANGE=f"bytes={len(VIDEO_BYTES)}-")
     assert response.status_code == 416
     assert response["Content-Range"] == f"bytes */{len(VIDEO_BYTES)}"
+
+
+@pytest.mark.parametrize("header", [
+    "bytes=0-" + "9" * 5000,  # past Python's 4300-digit int(): it was a 500
+    "bytes=" + "1" * 5000 + "-",
+    "bytes=-" + "9" * 5000,
+    "bytes=0-" + "9" * 20,  # past any file's size: 2**63 has 19 digits
+])
+def test_an_absurd_range_is_a_416_not_a_500(logged_in, video_url, header):
+    response = logged_in.get(video_url, HTTP_RANGE=header)
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(VIDEO_BYTES)}"
+
+
+# -- what the video is served as ---------------------------------------------------------------------------------
+def test_a_real_mp4_named_html_is_stored_as_mp4_and_served_as_video_mp4(logged_in, cast, studio_episode, quiet_queue,
+                                                                         media):
+    """Stored XSS: the type once came from the uploader's file name, so a real MP4 called evil.html (markup in its
+    metadata) was served as text/html. The type, the stored name and the download name now come from the probe."""
+    with open(studio_episode, "rb") as handle:
+        upload = SimpleUploadedFile("evil.html", handle.read(), content_type="text/html")
+    assert logged_in.post("/episodes/upload/", {"file": upload, "title": "Evil"}).status_code == 302
+    episode = Episode.objects.get()
+    response = logged_in.get(f"/episodes/{episode.pk}/video")
+    assert response.status_code == 200 and response["Content-Type"] == "video/mp4"
+    assert response["Content-Disposition"] == f'inline; filename="episode-{episode.pk}.mp4"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert episode.container == "mov,mp4,m4a,3gp,3g2,mj2" and episode.file.name.endswith("/evil.mp4")
+
+
+@pytest.mark.parametrize(("container", "codec", "content_type", "disposition"), [
+    ("mov,mp4,m4a,3gp,3g2,mj2", "h264", "video/mp4", "inline; filename=\"episode-{pk}.mp4\""),
+    ("matroska,webm", "vp9", "video/webm", "inline; filename=\"episode-{pk}.webm\""),
+    ("matroska,webm", "h264", "video/x-matroska", "inline; filename=\"episode-{pk}.mkv\""),
+    ("avi", "mpeg4", "video/x-msvideo", "inline; filename=\"episode-{pk}.avi\""),
+    ("mpegts", "h264", "video/mp2t", "inline; filename=\"episode-{pk}.ts\""),
+    ("h264", "h264", "application/octet-stream", "attachment; filename=\"episode-{pk}.h264\""),
+    ("hevc", "hevc", "application/octet-stream", "attachment; filename=\"episode-{pk}.hevc\""),
+    ("", "h264", "application/octet-stream", "attachment; filename=\"episode-{pk}.bin\""),
+])
+def test_the_video_type_comes_from_the_probed_container_never_the_file_name(
+    logged_in, episodes, video_url, container, codec, content_type, disposition
+):
+    episode = episodes["sunny"]
+    Episode.objects.filter(pk=episode.pk).update(container=container, codec=codec)
+    response = logged_in.get(video_url)
+    assert response["Content-Type"] == content_type
+    assert response["Content-Disposition"] == disposition.format(pk=episode.pk)
+
+
+@pytest.mark.parametrize(("name", "codec", "container"), [
+    ("episodes/aa/x/pilot.mp4", "h264", "mov,mp4,m4a,3gp,3g2,mj2"),
+    ("episodes/aa/x/pilot.WEBM", "vp9", "matroska,webm"),
+    ("episodes/aa/x/pilot.ts", "h264", "mpegts"),
+    ("episodes/aa/x/evil.html", "vp8", "matroska,webm"),
+    ("episodes/aa/x/evil.html", "h264", "mov,mp4,m4a,3gp,3g2,mj2"),
+    ("episodes/aa.b/x/noextension", "h264", "mov,mp4,m4a,3gp,3g2,mj2"),
+])
+def test_episodes_stored_before_the_container_get_one_guessed_from_a_videos_extension_or_codec(name, codec,
+                                                                                                 container):
+    migration = importlib.import_module("emotions.migrations.0005_episode_container")
+    assert migration.guessed_container(name, codec) == container
 
 
 # -- the plain upload form -------------------------------------------------------------------------------------------

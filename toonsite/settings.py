@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "axes",  # failed logins, per username and per address: a lockout for a while (LOGIN_FAILURE_LIMIT)
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the API docs page's assets, served from here (no CDN)
+    "csp",
     "emotions",
     "recommender",
 ]
@@ -61,8 +63,30 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a login django-axes refused into its 429 page
 ]
+
+# The Content-Security-Policy on every response (django-csp): scripts, styles, media and everything else from the
+# site only, no inline script (the pages' scripts are static files that take their data from data- attributes),
+# no plugins, no framing, forms post only here. img-src adds data: for the classify card's thumbnail.
+# style-src-attr allows style *attributes* only, because they carry data (bar widths, face boxes, timeline
+# segments) in markup that must also work without JavaScript; an attribute styles its one element and holds no
+# selectors, so it cannot read the page; <style> elements and stylesheets from elsewhere stay refused.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "media-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 ROOT_URLCONF = "toonsite.urls"
 WSGI_APPLICATION = "toonsite.wsgi.application"
@@ -202,15 +226,11 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # hands such a message to another worker after this many seconds. Keep it above the longest task
     # (EPISODE_RANGE_TIME_LIMIT) or a slow task runs twice (harmless: range tasks are idempotent, but wasted).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
-# Two queues: light work on "cpu"; the CNN and video segmentation on "gpu" workers.
-CELERY_TASK_DEFAULT_QUEUE = "cpu"
-CELERY_TASK_QUEUES = (Queue("cpu"), Queue("gpu"))
-# Classifying one small batch is light work (cpu); segmenting ranges goes to EPISODE_QUEUE (gpu by default).
-CLASSIFY_QUEUE = env("CLASSIFY_QUEUE", default="cpu")
-CELERY_TASK_ROUTES = {
-    "emotions.tasks.classify_encoded_images": {"queue": CLASSIFY_QUEUE},
-    "emotions.tasks.process_frame_range": {"queue": EPISODE_QUEUE},
-}
+# One queue: the range tasks, on EPISODE_QUEUE (gpu by default), where the segmenting workers listen. A face from
+# the home page or /api/classify/ is classified in the web process (one small CNN pass), not queued.
+CELERY_TASK_DEFAULT_QUEUE = EPISODE_QUEUE
+CELERY_TASK_QUEUES = (Queue(EPISODE_QUEUE),)
+CELERY_TASK_ROUTES = {"emotions.tasks.process_frame_range": {"queue": EPISODE_QUEUE}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -255,6 +275,8 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs page follow the read rule: a login unless PUBLIC_READ.
+    "SERVE_PERMISSIONS": ["emotions.api.permissions.ReadPublicOrAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,  # multipart requests get their own components, with binary file fields
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -272,9 +294,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
-
-# How long the classify page waits for a worker before saying none is running.
-CLASSIFY_WAIT_SECONDS = env.int("CLASSIFY_WAIT_SECONDS", default=30)
 
 # --- Production behind TLS (a reverse proxy terminating HTTPS): HTTPS=true turns on HSTS, the redirect to https
 # and secure cookies; each can still be set on its own. SECURE_PROXY_SSL_HEADER=true trusts the proxy's

@@ -93,6 +93,7 @@ class VideoInfo:
     frame_count: int
     duration: float  # seconds
     codec: str  # FFmpeg's decoder name, e.g. "h264"
+    container: str = ""  # FFmpeg's demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" or "matroska,webm"
 
 
 @dataclass
@@ -186,6 +187,7 @@ def _info(path, container, stream) -> VideoInfo:
         frame_count=frame_count,
         duration=duration if duration else frame_count / fps,
         codec=stream.codec_context.name,
+        container=container.format.name,
     )
 
 

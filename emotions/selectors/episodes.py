@@ -223,6 +223,7 @@ def episode_detection_page(*, episode: Episode, after: tuple[float, int] | None 
     return keyset_page(rows, key="time", descending=False, after=after, limit=limit)
 
 
-def episode_file_name(*, pk: int) -> str:
-    """The storage name of the episode's video; DoesNotExist when there is no such episode."""
-    return Episode.objects.values_list("file", flat=True).get(pk=pk)
+def episode_video_file(*, pk: int) -> dict:
+    """The episode's video: its storage name (`file`) and what the probe found of it (`container`, `codec`);
+    DoesNotExist when there is no such episode."""
+    return Episode.objects.values("file", "container", "codec").get(pk=pk)

@@ -1,6 +1,5 @@
 """The emotion CNN for the site: the classifier loaded once per process, classifying images in a batch, what the
 home page says of the model, and the thumbnails shown beside a result."""
-import base64
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -8,7 +7,6 @@ import cv2
 import numpy as np
 from django.conf import settings
 
-from toonvision.images import decode_image
 from toonvision.inference import EmotionClassifier
 
 
@@ -52,17 +50,6 @@ def images_classify(*, images: list[np.ndarray]) -> list[Classification]:
             )
         )
     return results
-
-
-def encoded_images_classify(*, encoded: list[str]) -> list[Classification]:
-    """Classify base64-encoded image files (the worker side of the classify queue)."""
-    images = [decode_image(base64.b64decode(item), source=f"image {i + 1}") for i, item in enumerate(encoded)]
-    return images_classify(images=images)
-
-
-def image_encode_for_queue(*, data: bytes) -> str:
-    """Image bytes as text for a JSON task message, so workers need no shared storage for one-off images."""
-    return base64.b64encode(data).decode("ascii")
 
 
 def model_summary() -> dict:

@@ -5,11 +5,9 @@ import tasks. A service that queues work sends the task by its registered name t
 import graph has no services <-> tasks circle, eager or lazy.
 """
 from celery import current_app
-from celery.result import AsyncResult
 from django.conf import settings
 
 PROCESS_FRAME_RANGE = "emotions.tasks.process_frame_range"
-CLASSIFY_ENCODED_IMAGES = "emotions.tasks.classify_encoded_images"
 
 
 def frame_ranges_enqueue(*, range_ids: list[int]) -> None:
@@ -17,7 +15,3 @@ def frame_ranges_enqueue(*, range_ids: list[int]) -> None:
     for range_id in range_ids:
         current_app.send_task(PROCESS_FRAME_RANGE, args=(range_id,), queue=settings.EPISODE_QUEUE)
 
-
-def images_classify_enqueue(*, encoded: list[str]) -> AsyncResult:
-    """Classify base64-encoded images on a worker (the cpu queue: one small batch is light work); its result."""
-    return current_app.send_task(CLASSIFY_ENCODED_IMAGES, args=(encoded,), queue=settings.CLASSIFY_QUEUE)

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import get_valid_filename
 
 from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused, storage_full_refused
+from emotions.media import video_media
 from emotions.models import Detection, Episode
 from emotions.services.dispatch import frame_ranges_enqueue
 from emotions.services.runs import episode_process
@@ -90,10 +91,11 @@ def _episode_keep(*, owner, file, title: str, then: Callable[[Episode], None] | 
         episode = Episode(
             title=(title or "").strip() or Path(name).stem, owner=owner, sha256=sha256, size_bytes=size,
             duration=info.duration, fps=info.fps, frame_count=info.frame_count, width=info.width,
-            height=info.height, codec=info.codec[:32],
+            height=info.height, codec=info.codec[:32], container=info.container[:64],
         )
-        with open(path, "rb") as handle:
-            episode.file.save(name, File(handle), save=False)
+        with open(path, "rb") as handle:  # under an extension of ours: the uploader's could be .html
+            stored = f"{Path(name).stem}.{video_media(container=info.container, codec=info.codec).extension}"
+            episode.file.save(stored, File(handle), save=False)
         try:
             with transaction.atomic():
                 episode.save()

@@ -1,7 +1,6 @@
 """Episode pages: the upload page (a script uploads through the API; the plain form works without it), the list,
 the episode page (video, emotion timeline, subtitles, summaries, detections, alike episodes) and the video itself,
 streamed with HTTP ranges so browsers can seek."""
-import mimetypes
 import re
 
 from django.conf import settings
@@ -20,13 +19,14 @@ from emotions.api.throttles import page_throttle_wait
 from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused, StorageFull, is_storage_full
 from emotions.filters import EpisodeFilter
 from emotions.forms import EpisodePageForm, EpisodeUploadForm
+from emotions.media import video_media
 from emotions.models import Episode, Status
 from emotions.selectors.episodes import (
     episode_character_emotions,
     episode_detection_page,
-    episode_file_name,
     episode_main_emotions,
     episode_timeline_lanes,
+    episode_video_file,
 )
 from emotions.selectors.episodes import (
     episode_detail as episode_detail_read,
@@ -45,6 +45,9 @@ EPISODES_PER_PAGE = 20
 SIMILAR_EPISODES = 6
 VIDEO_CHUNK = 256 * 1024
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# A byte position longer than this is past any file (2**63 has 19 digits): the range is refused, not parsed
+# (int() refuses strings over 4300 digits, and nothing is gained by reading a longer one).
+RANGE_DIGITS = 19
 
 
 # -- the list ----------------------------------------------------------------------------------------------------
@@ -181,11 +184,13 @@ def _episode_action(request, episode):
 @read_page
 def episode_video(request, pk: int):
     """The episode's video from storage; a single `Range: bytes=` request gets 206 with just those bytes (416 when
-    it lies past the end), which is what lets a browser seek without downloading the whole file."""
+    it lies past the end), which is what lets a browser seek without downloading the whole file. Its type comes
+    from the container the probe found (emotions.media), never from a file name."""
     try:
-        name = episode_file_name(pk=pk)
+        video = episode_video_file(pk=pk)
     except Episode.DoesNotExist:
         return _plain(f"There is no episode {pk}.", 404)
+    name, media = video["file"], video_media(container=video["container"], codec=video["codec"])
     if not name or not default_storage.exists(name):
         return _plain(f"Episode {pk} has no stored video.", 404)
     size = default_storage.size(name)
@@ -196,7 +201,9 @@ def episode_video(request, pk: int):
         return response
     start, end = wanted or (0, size - 1)
     response = StreamingHttpResponse(_read(name, start, end - start + 1), status=206 if wanted else 200,
-                                     content_type=mimetypes.guess_type(name)[0] or "video/mp4")
+                                     content_type=media.content_type)
+    response["Content-Disposition"] = media.disposition(f"episode-{pk}")
+    response["X-Content-Type-Options"] = "nosniff"
     response["Content-Length"] = str(max(end - start + 1, 0))
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=3600"
@@ -212,6 +219,8 @@ def _byte_range(header: str, size: int):
     if not match or match.groups() == ("", ""):
         return None
     first, last = match.groups()
+    if len(first) > RANGE_DIGITS or len(last) > RANGE_DIGITS:
+        return "unsatisfiable"
     if first == "":  # the last N bytes
         length = int(last)
         return (max(size - length, 0), size - 1) if length > 0 and size > 0 else "unsatisfiable"

@@ -1,9 +1,6 @@
 """The home page (what is processing, recent episodes, the cast, and a face to classify), health, portraits."""
 import base64
-import contextlib
 
-from celery.exceptions import TimeoutError as CeleryTimeout
-from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -12,8 +9,7 @@ from django.views.decorators.cache import cache_control
 from emotions.forms import ClassifyForm
 from emotions.portraits import cast_portrait_png
 from emotions.selectors.home import home_overview
-from emotions.services.classifier import image_encode_for_queue, image_thumbnail_png, model_summary
-from emotions.services.dispatch import images_classify_enqueue
+from emotions.services.classifier import image_thumbnail_png, images_classify, model_summary
 from emotions.views.access import read_page
 from toonvision.emotions import EMOTIONS
 
@@ -22,7 +18,7 @@ from toonvision.emotions import EMOTIONS
 def home(request):
     """The site at a glance, or, for a first visit to a new site, how to start; and a face to classify."""
     if request.method == "POST" and not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())  # classifying spends a worker's time: members only
+        return redirect_to_login(request.get_full_path())  # classifying spends the server's time: members only
     form = ClassifyForm(request.POST or None, request.FILES or None)
     context = {"overview": home_overview(), "form": form, "emotions": EMOTIONS,
                "model": model_summary()}
@@ -31,22 +27,15 @@ def home(request):
 
 
 def _classify(form: ClassifyForm, context: dict) -> int:
-    """Classify the posted face through the worker queue; put the result (or why not) in the context."""
+    """Classify the posted face here, in the web process (one small CNN pass, as /api/classify/ does); put the
+    result in the context, or, when the model cannot be loaded, why not (503)."""
     if not form.is_valid():
         return 400
-    encoded = image_encode_for_queue(data=form.cleaned_data["image_bytes"])
-    pending = images_classify_enqueue(encoded=[encoded])
-    thumbnail = image_thumbnail_png(image=form.cleaned_data["decoded"])
-    context["thumbnail"] = base64.b64encode(thumbnail).decode("ascii")
+    context["thumbnail"] = base64.b64encode(image_thumbnail_png(image=form.cleaned_data["decoded"])).decode("ascii")
     try:
-        context["result"] = pending.get(timeout=settings.CLASSIFY_WAIT_SECONDS)[0]
-    except CeleryTimeout:
-        with contextlib.suppress(OSError):  # the filesystem backend has no file for a task nobody ran
-            pending.forget()
-        context["queue_error"] = (
-            f"No worker answered within {settings.CLASSIFY_WAIT_SECONDS} s. "
-            "Is a Celery worker running on the cpu queue? `make run` starts one."
-        )
+        (context["result"],) = images_classify(images=[form.cleaned_data["decoded"]])
+    except (ValueError, OSError) as error:  # what EmotionClassifier.load raises for missing or broken weights
+        context["model_error"] = f"The emotion model cannot be loaded, so no face can be classified now: {error}"
         return 503
     return 200
 

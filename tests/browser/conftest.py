@@ -56,6 +56,19 @@ def _new_page(browser, base_url: str, viewport: dict):
     page = context.new_page()
     page.js_errors = []
     page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    # Whatever the Content-Security-Policy refuses (an inline script or style, an asset from elsewhere) Chromium
+    # reports on the console; and every document the site serves must carry the policy.
+    page.csp_violations = []
+    page.on("console", lambda message: page.csp_violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.documents_without_csp = []
+
+    def check_policy(response):
+        if response.request.resource_type == "document" and urlparse(response.url).hostname == local \
+                and "content-security-policy" not in response.headers:
+            page.documents_without_csp.append(response.url)
+
+    page.on("response", check_policy)
     # Every asset must come from the site itself: a request anywhere else (a CDN, a web font) is refused and recorded.
     page.outside_requests = []
     local = urlparse(base_url).hostname
@@ -73,15 +86,18 @@ def _new_page(browser, base_url: str, viewport: dict):
 
 def _close(context, tab) -> None:
     errors, outside = tab.js_errors, tab.outside_requests
+    violations, unguarded = tab.csp_violations, tab.documents_without_csp
     context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"
     assert not outside, f"the page asked for assets outside the site: {outside}"
+    assert not violations, f"the Content-Security-Policy refused: {violations}"
+    assert not unguarded, f"pages served without a Content-Security-Policy: {unguarded}"
 
 
 @pytest.fixture
 def page(browser, site):
-    """A fresh browser tab (its own cookies) at desktop size. A JavaScript error on any page, or a request for
-    anything outside the site, fails the test."""
+    """A fresh browser tab (its own cookies) at desktop size. A JavaScript error on any page, a request for
+    anything outside the site, a Content-Security-Policy violation or a page without the policy fails the test."""
     context, tab = _new_page(browser, site, DESKTOP)
     yield tab
     _close(context, tab)

@@ -53,7 +53,8 @@ def test_the_cast_and_pips_emotion_browser(page, pip_episodes):
     assert len(set(gallery.locator("li.face img").evaluate_all("els => els.map(e => e.src)"))) == min(
         counts["happy"], 96)
     page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })")
-    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    # A function, not a bare expression: Playwright evals those, and the CSP refuses eval.
+    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
     shoot(page, "character")
 
     # A click switches the tab in place.

@@ -24,7 +24,8 @@ def two_episodes(processed_episode, settings):
 def show_all_pictures(page) -> None:
     """Load the lazy pictures below the fold too, so a full-page screenshot shows them."""
     page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })")
-    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    # A function, not a bare expression: Playwright evals those, and the CSP refuses eval.
+    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
 
 
 def test_filter_select_download_and_follow_a_frame(logged_in_page, two_episodes, tmp_path):
