@@ -271,7 +271,7 @@ def test_the_video_type_comes_from_the_probed_container_never_the_file_name(
 ])
 def test_episodes_stored_before_the_container_get_one_guessed_from_a_videos_extension_or_codec(name, codec,
                                                                                                  container):
-    migration = importlib.import_module("emotions.migrations.0005_episode_container")
+    migration = importlib.import_module("emotions.migrations.0006_episode_container")
     assert migration.guessed_container(name, codec) == container
 
 
