@@ -10,6 +10,7 @@ from django.conf import settings
 
 PROCESS_FRAME_RANGE = "emotions.tasks.process_frame_range"
 CLASSIFY_ENCODED_IMAGES = "emotions.tasks.classify_encoded_images"
+RECOVER_RUNS = "emotions.tasks.recover_runs"
 
 
 def frame_ranges_enqueue(*, range_ids: list[int]) -> None:
