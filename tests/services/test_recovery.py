@@ -127,3 +127,21 @@ def test_the_claim_yields_to_a_live_worker_but_not_to_its_own_retry(run):
 
 def test_recover_runs_command_reports_what_it_did(run, sent):
     assert "Queued again: 3 ranges; failed: 0 runs; finished: 0 runs." in command_output("recover_runs")
+
+
+def test_the_watchdog_goes_on_after_a_failed_sweep(monkeypatch):
+    import threading
+
+    from emotions import watchdog
+
+    calls = []
+
+    def failing():
+        calls.append(1)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(watchdog, "runs_recover", failing)
+    stop = threading.Event()
+    monkeypatch.setattr(stop, "wait", lambda _: len(calls) >= 3)  # three sweeps, then stop
+    watchdog._sweep_forever(0.01, stop)
+    assert len(calls) == 3
