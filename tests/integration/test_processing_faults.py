@@ -2,8 +2,8 @@
 failed with a reason), never stuck "processing": a worker killed mid-range on the filesystem broker and on Redis,
 a Redis without persistence restarted while ranges are queued, PostgreSQL refused for 30 s mid-run.
 
-The workers run with short watchdog settings (a range silent for STALE seconds counts as lost, a sweep every
-SWEEP seconds, database retries over a few seconds) so each test ends in a minute or two.
+The workers run with short watchdog settings (tests/processes.py WATCHDOG_ENV: a range silent for 8 s counts as
+lost, a sweep every 2 s, database retries over a few seconds) so each test ends in a minute or two.
 """
 import re
 import select
@@ -24,11 +24,6 @@ from tests.processes import manage_py
 from toonvision.studio.episode import write_episode
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-STALE, SWEEP = 8, 2
-WATCHDOG = {
-    "RECOVERY_STALE_SECONDS": str(STALE), "RECOVERY_INTERVAL_SECONDS": str(SWEEP),
-    "EPISODE_RANGE_RETRIES": "3", "EPISODE_RANGE_RETRY_BACKOFF": "1", "EPISODE_RANGE_RETRY_BACKOFF_MAX": "4",
-}
 
 
 def free_port() -> int:
@@ -45,9 +40,10 @@ def video(tmp_path):
 
 
 @pytest.fixture
-def fault_env(queue_env, settings):
-    settings.RECOVERY_STALE_SECONDS = STALE
-    return {**queue_env, **WATCHDOG}
+def fault_env(queue_env):
+    """queue_env already holds the short watchdog settings (tests/processes.py WATCHDOG_ENV)."""
+    assert queue_env["RECOVERY_STALE_SECONDS"] and queue_env["RECOVERY_INTERVAL_SECONDS"]
+    return queue_env
 
 
 def wait_until(condition, timeout: float, what: str, worker=None, episode: Episode | None = None):
