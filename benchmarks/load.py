@@ -90,7 +90,7 @@ def site(backend: str, folder: Path, args):
         web = subprocess.Popen([python, "-m", "gunicorn", "toonsite.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
                                 str(args.load_web_workers), "--timeout", "120"], cwd=ROOT, env=env,
                                stdout=open(logs / "web.log", "w"), stderr=subprocess.STDOUT)
-        worker = subprocess.Popen([python, "-m", "celery", "-A", "toonsite", "worker", "--queues", "cpu,gpu",
+        worker = subprocess.Popen([python, "-m", "celery", "-A", "toonsite", "worker", "--queues", "gpu",
                                    "--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel",
                                    "WARNING", "--hostname", f"load-{uuid.uuid4().hex[:6]}@%h"],
                                   cwd=ROOT, env=env, stdout=open(logs / "worker.log", "w"), stderr=subprocess.STDOUT)

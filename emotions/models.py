@@ -165,6 +165,11 @@ class FrameRange(models.Model):
     error = models.TextField(blank=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    queued = models.DateTimeField(null=True, blank=True, help_text="when its task was last sent")
+    requeues = models.PositiveSmallIntegerField(default=0, help_text="times the watchdog sent its task again")
+    heartbeat = models.DateTimeField(
+        null=True, blank=True, help_text="the latest sign of life from the worker segmenting it"
+    )
 
     class Meta:
         ordering = ["run", "start"]

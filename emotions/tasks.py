@@ -2,11 +2,14 @@
 
 Tasks import services; services never import tasks (they queue work by name: emotions.services.dispatch)."""
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from emotions.services.dispatch import PROCESS_FRAME_RANGE
+from emotions.services.dispatch import PROCESS_FRAME_RANGE, RECOVER_RUNS
 from emotions.services.ranges import frame_range_process
+from emotions.services.recovery import runs_recover
+from emotions.watchdog import watchdog_start
 
 
 @shared_task(
@@ -17,10 +20,25 @@ from emotions.services.ranges import frame_range_process
     ignore_result=True,  # the outcome lives in the database
     soft_time_limit=settings.EPISODE_RANGE_SOFT_TIME_LIMIT,
     time_limit=settings.EPISODE_RANGE_TIME_LIMIT,
-    autoretry_for=(OperationalError, InterfaceError),  # the database went away for a moment
-    retry_backoff=True,
-    max_retries=3,
+    autoretry_for=(OperationalError, InterfaceError),  # the database went away: retry over minutes, not seconds
+    retry_backoff=settings.EPISODE_RANGE_RETRY_BACKOFF,
+    retry_backoff_max=settings.EPISODE_RANGE_RETRY_BACKOFF_MAX,
+    retry_jitter=False,
+    max_retries=settings.EPISODE_RANGE_RETRIES,
 )
 def process_frame_range(self, frame_range_id: int) -> None:
     """Segment one frame range of an episode's run; repeating it never duplicates detections."""
-    frame_range_process(frame_range_id=frame_range_id, worker=self.request.hostname or "")
+    frame_range_process(
+        frame_range_id=frame_range_id, worker=self.request.hostname or "", retry=bool(self.request.retries)
+    )
+
+
+@shared_task(name=RECOVER_RUNS, ignore_result=True)
+def recover_runs() -> None:
+    """One watchdog sweep (for `celery beat`; every worker also sweeps by itself: emotions/watchdog.py)."""
+    runs_recover()
+
+
+@worker_ready.connect
+def _start_watchdog(**_) -> None:
+    watchdog_start()

@@ -13,7 +13,7 @@ from django.core.files import File
 from rest_framework.test import APIClient
 
 from tests.factories import user_make
-from tests.processes import ROOT, UNDER_CI, VISIBILITY_TIMEOUT, CeleryWorker, test_database_url
+from tests.processes import ROOT, UNDER_CI, VISIBILITY_TIMEOUT, WATCHDOG_ENV, CeleryWorker, test_database_url
 
 OPENCV_CASCADES = Path(cv2.data.haarcascades)
 
@@ -165,6 +165,7 @@ def queue_env(postgres_url, redis_url, settings, media):
     queue = f"episodes-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     settings.EPISODE_QUEUE = queue
     settings.EPISODE_RANGE_FRAMES = 24
+    settings.RECOVERY_STALE_SECONDS = int(WATCHDOG_ENV["RECOVERY_STALE_SECONDS"])
     return {
         "REDIS_URL": redis_url,
         "DATABASE_URL": test_database_url(),
@@ -174,4 +175,5 @@ def queue_env(postgres_url, redis_url, settings, media):
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "CELERY_BROKER_URL": None,
         "CELERY_RESULT_BACKEND": None,
+        **WATCHDOG_ENV,
     }

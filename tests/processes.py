@@ -10,6 +10,11 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 UNDER_CI = os.environ.get("CI", "").lower() == "true"
 VISIBILITY_TIMEOUT = 5  # seconds before Redis hands a dead worker's unacknowledged task to another
+# Test workers' watchdog: a range silent 8 s counts as lost, a sweep every 2 s, database retries over 7 s.
+WATCHDOG_ENV = {
+    "RECOVERY_STALE_SECONDS": "8", "RECOVERY_INTERVAL_SECONDS": "2",
+    "EPISODE_RANGE_RETRIES": "3", "EPISODE_RANGE_RETRY_BACKOFF": "1", "EPISODE_RANGE_RETRY_BACKOFF_MAX": "4",
+}
 
 
 def process_env(overrides: dict | None = None) -> dict:

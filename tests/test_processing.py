@@ -1,5 +1,6 @@
 """Episodes from upload to detections, through the services and the process_episode command, on the real database
 (SQLite, or PostgreSQL when DATABASE_URL names one), real studio episodes and real cascades."""
+from datetime import timedelta
 from pathlib import Path
 
 import cv2
@@ -11,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from emotions import tasks
 from emotions.exceptions import ProcessingRefused
@@ -127,9 +129,11 @@ def test_a_range_run_twice_keeps_the_same_detections_and_files(characters, setti
     assert frame_range_process(frame_range_id=busiest.pk) is False
     assert detection_rows(Detection.objects.filter(run=run)) == before
 
-    # A duplicate that finds the range unfinished (its first attempt died before recording it) rewrites it:
-    # the same detections and pictures, none twice.
-    FrameRange.objects.filter(pk=busiest.pk).update(status=Status.PROCESSING)
+    # A duplicate that finds the range unfinished (its first attempt died before recording it, and its heartbeat
+    # went silent) rewrites it: the same detections and pictures, none twice.
+    FrameRange.objects.filter(pk=busiest.pk).update(
+        status=Status.PROCESSING, heartbeat=timezone.now() - timedelta(seconds=settings.RECOVERY_STALE_SECONDS + 1)
+    )
     ProcessingRun.objects.filter(pk=run.pk).update(status=Status.PROCESSING)
     assert frame_range_process(frame_range_id=busiest.pk) is True
 
@@ -254,14 +258,26 @@ def test_range_tasks_are_acknowledged_late_and_time_limited():
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost and app.conf.worker_prefetch_multiplier == 1
 
 
+def test_range_tasks_retry_a_database_error_over_minutes_not_seconds(settings):
+    task = tasks.process_frame_range
+    waits = [min(task.retry_backoff * 2**n, task.retry_backoff_max) for n in range(task.max_retries)]
+    assert not task.retry_jitter and sum(waits) > 10 * 60, waits  # outlives a database restart
+    assert task.retry_backoff_max < settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 10**9)
+
+
 @pytest.mark.slow
 def test_redis_hands_a_dead_workers_tasks_on_after_the_visibility_timeout_from_the_environment(tmp_path):
     show = "from django.conf import settings; print(settings.CELERY_BROKER_TRANSPORT_OPTIONS)"
     env = {"TOONSITE_DATA_DIR": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/3", "CELERY_BROKER_URL": None}
-    default = manage_py("shell", "-c", show, env={**env, "CELERY_VISIBILITY_TIMEOUT": None})
+    default = manage_py("shell", "-c", show, env={**env, "CELERY_VISIBILITY_TIMEOUT": None,
+                                                   "EPISODE_RANGE_TIME_LIMIT": None})
+    longer = manage_py("shell", "-c", show, env={**env, "CELERY_VISIBILITY_TIMEOUT": None,
+                                                  "EPISODE_RANGE_TIME_LIMIT": "1200"})
     short = manage_py("shell", "-c", show, env={**env, "CELERY_VISIBILITY_TIMEOUT": "7"})
-    assert default.returncode == short.returncode == 0, default.stderr + short.stderr
-    assert default.stdout.strip().splitlines()[-1] == "{'visibility_timeout': 3600}"
+    assert default.returncode == longer.returncode == short.returncode == 0, default.stderr + short.stderr
+    # A minute past the longest range task (660 s by default), not an hour.
+    assert default.stdout.strip().splitlines()[-1] == "{'visibility_timeout': 720}"
+    assert longer.stdout.strip().splitlines()[-1] == "{'visibility_timeout': 1260}"
     assert short.stdout.strip().splitlines()[-1] == "{'visibility_timeout': 7}"
 
 

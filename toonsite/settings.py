@@ -193,6 +193,17 @@ EPISODE_DETECT_THREADS = env.int("EPISODE_DETECT_THREADS", default=1)
 # limit kills a task that ignores it. Keep both under the broker's visibility timeout.
 EPISODE_RANGE_SOFT_TIME_LIMIT = env.int("EPISODE_RANGE_SOFT_TIME_LIMIT", default=10 * 60)
 EPISODE_RANGE_TIME_LIMIT = env.int("EPISODE_RANGE_TIME_LIMIT", default=11 * 60)
+# A range task that meets a database error retries after EPISODE_RANGE_RETRY_BACKOFF s, doubling up to
+# EPISODE_RANGE_RETRY_BACKOFF_MAX, EPISODE_RANGE_RETRIES times: about 15 minutes in all, longer than a database
+# restart. Past that the watchdog takes the range up again.
+EPISODE_RANGE_RETRIES = env.int("EPISODE_RANGE_RETRIES", default=8)
+EPISODE_RANGE_RETRY_BACKOFF = env.int("EPISODE_RANGE_RETRY_BACKOFF", default=5)
+EPISODE_RANGE_RETRY_BACKOFF_MAX = env.int("EPISODE_RANGE_RETRY_BACKOFF_MAX", default=5 * 60)
+# The watchdog (emotions/services/recovery.py): a range being segmented writes a heartbeat about every second; one
+# silent for RECOVERY_STALE_SECONDS has lost its worker and is queued again, as is a queued range nobody took
+# (a lost message). Every worker sweeps when it starts and every RECOVERY_INTERVAL_SECONDS (0: never).
+RECOVERY_STALE_SECONDS = env.int("RECOVERY_STALE_SECONDS", default=2 * 60)
+RECOVERY_INTERVAL_SECONDS = env.int("RECOVERY_INTERVAL_SECONDS", default=60)
 # The folder holding the shipped cast (cast.json and its cascades), synced into Character rows.
 CAST_DIR = Path(env("CAST_DIR", default=str(BASE_DIR / "cascades")))
 
@@ -223,14 +234,21 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # A task is acknowledged only when it ends (acks_late), so a worker killed mid-task leaves it unacked; Redis
-    # hands such a message to another worker after this many seconds. Keep it above the longest task
-    # (EPISODE_RANGE_TIME_LIMIT) or a slow task runs twice (harmless: range tasks are idempotent, but wasted).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+    # hands such a message to another worker after this many seconds. Just above the longest range task
+    # (EPISODE_RANGE_TIME_LIMIT) and the longest retry back-off, so a slow task is not run twice and a dead
+    # worker's range comes back within minutes, not an hour (the watchdog usually queues it again sooner).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int(
+        "CELERY_VISIBILITY_TIMEOUT", default=max(EPISODE_RANGE_TIME_LIMIT, EPISODE_RANGE_RETRY_BACKOFF_MAX) + 60
+    )}
 # One queue: the range tasks, on EPISODE_QUEUE (gpu by default), where the segmenting workers listen. A face from
 # the home page or /api/classify/ is classified in the web process (one small CNN pass), not queued.
 CELERY_TASK_DEFAULT_QUEUE = EPISODE_QUEUE
 CELERY_TASK_QUEUES = (Queue(EPISODE_QUEUE),)
 CELERY_TASK_ROUTES = {"emotions.tasks.process_frame_range": {"queue": EPISODE_QUEUE}}
+# For sites that run `celery beat`: the watchdog's sweep (every worker also sweeps by itself).
+CELERY_BEAT_SCHEDULE = {
+    "recover-runs": {"task": "emotions.tasks.recover_runs", "schedule": max(RECOVERY_INTERVAL_SECONDS, 1)},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -8,6 +8,7 @@ from celery import current_app
 from django.conf import settings
 
 PROCESS_FRAME_RANGE = "emotions.tasks.process_frame_range"
+RECOVER_RUNS = "emotions.tasks.recover_runs"
 
 
 def frame_ranges_enqueue(*, range_ids: list[int]) -> None:

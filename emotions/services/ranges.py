@@ -1,8 +1,9 @@
 """Frame ranges, the unit of work: claim one, segment it (outside any transaction), picture its faces, and write
 its detections in one transaction under the range's lock; or fail it with a readable reason.
 
-A range already done is skipped, and a range written again replaces its own detections, so a redelivered task
-never duplicates a face; whichever call sees a run's last range done finishes the run.
+A range already done is skipped, so is one a live worker is segmenting (its heartbeat is fresh), and a range
+written again replaces its own detections, so a redelivered or re-queued task never duplicates a face; whichever
+call sees a run's last range done finishes the run.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import cv2
@@ -73,14 +75,16 @@ class _DetectionWithCrop:
 
 
 def frame_range_process(
-    *, frame_range_id: int, worker: str = "", progress: Callable[[int], None] | None = None
+    *, frame_range_id: int, worker: str = "", progress: Callable[[int], None] | None = None, retry: bool = False
 ) -> bool:
     """Segment one frame range and keep its detections; True if this call wrote them.
 
-    Safe to call again for the same range, at once or later: a range done is not redone, and the run is
-    finished by whichever call sees its last range done.
+    Safe to call again for the same range, at once or later: a range done is not redone, nor one a live worker
+    holds, and the run is finished by whichever call sees its last range done. retry: this call follows a
+    transient error of its own (the database went away), which neither counts as an attempt nor yields to the
+    heartbeat that call left.
     """
-    frame_range = _range_claim(frame_range_id, worker)
+    frame_range = _range_claim(frame_range_id, worker, retry)
     if frame_range is None:
         run_id = FrameRange.objects.filter(pk=frame_range_id).values_list("run_id", flat=True).first()
         if run_id is not None:
@@ -91,14 +95,14 @@ def frame_range_process(
         wrote = _range_write(frame_range, result, faces, frames)
     except (SoftTimeLimitExceeded, Exception) as error:
         if not _is_transient(error):
-            _range_fail(frame_range, _reason(error))
+            frame_range_fail(frame_range=frame_range, reason=_reason(error))
         raise
     run_finish_if_complete(run_id=frame_range.run_id)
     return wrote
 
 
-def _range_claim(frame_range_id: int, worker: str) -> FrameRange | None:
-    """Mark a range as taken; None when it is gone, done, or its run is over."""
+def _range_claim(frame_range_id: int, worker: str, retry: bool = False) -> FrameRange | None:
+    """Mark a range as taken; None when it is gone, done, its run is over, or a live worker has it."""
     with transaction.atomic():
         frame_range = (
             FrameRange.objects.select_for_update(no_key=True, of=("self",)).select_related("run")
@@ -109,14 +113,22 @@ def _range_claim(frame_range_id: int, worker: str) -> FrameRange | None:
             return None
         if frame_range.status == Status.DONE or frame_range.run.status not in ACTIVE:
             return None
-        if frame_range.attempts >= MAX_RANGE_ATTEMPTS:
-            reason = f"gave up after {frame_range.attempts} attempts: a worker stopped each time on these frames"
-            transaction.on_commit(lambda: _range_fail(frame_range, reason))
-            return None
         now = timezone.now()
-        frame_range.status, frame_range.attempts = Status.PROCESSING, frame_range.attempts + 1
+        if not retry and frame_range.status == Status.PROCESSING and frame_range.heartbeat and (
+            frame_range.heartbeat >= now - timedelta(seconds=settings.RECOVERY_STALE_SECONDS)
+        ):
+            logger.info("%s: a live worker (%s) has it; this task is dropped", frame_range, frame_range.worker)
+            return None
+        if not retry and frame_range.attempts >= MAX_RANGE_ATTEMPTS:
+            reason = f"gave up after {frame_range.attempts} attempts: a worker stopped each time on these frames"
+            transaction.on_commit(lambda: frame_range_fail(frame_range=frame_range, reason=reason))
+            return None
+        frame_range.status, frame_range.attempts = Status.PROCESSING, frame_range.attempts + (0 if retry else 1)
         frame_range.started, frame_range.worker, frame_range.frames_done, frame_range.error = now, worker[:255], 0, ""
-        frame_range.save(update_fields=["status", "attempts", "started", "worker", "frames_done", "error"])
+        frame_range.heartbeat = now
+        frame_range.save(
+            update_fields=["status", "attempts", "started", "worker", "frames_done", "error", "heartbeat"]
+        )
     # Outside the range's lock: the run and episode rows are locked in the order the finishing step uses.
     ProcessingRun.objects.filter(pk=frame_range.run_id, status=Status.QUEUED).update(
         status=Status.PROCESSING, started=timezone.now()
@@ -128,7 +140,8 @@ def _range_claim(frame_range_id: int, worker: str) -> FrameRange | None:
 
 
 class _ProgressWriter:
-    """Counts a range's frames and writes them (and the episode's progress) at most once a PROGRESS_INTERVAL."""
+    """Counts a range's frames and writes them (and the episode's progress) at most once a PROGRESS_INTERVAL,
+    with the range's heartbeat: the sign of life the watchdog (services/recovery.py) looks for."""
 
     def __init__(self, frame_range: FrameRange, forward: Callable[[int], None] | None):
         self.frame_range, self.forward = frame_range, forward
@@ -143,7 +156,9 @@ class _ProgressWriter:
 
     def flush(self) -> None:
         self._last = time.monotonic()
-        FrameRange.objects.filter(pk=self.frame_range.pk, status=Status.PROCESSING).update(frames_done=self.frames)
+        FrameRange.objects.filter(pk=self.frame_range.pk, status=Status.PROCESSING).update(
+            frames_done=self.frames, heartbeat=timezone.now()
+        )
         _episode_progress(self.frame_range.run)
 
 
@@ -277,7 +292,7 @@ def _range_write(
     return True
 
 
-def _range_fail(frame_range: FrameRange, reason: str) -> None:
+def frame_range_fail(*, frame_range: FrameRange, reason: str) -> None:
     """Record why a range failed; its run and (if still current) its episode fail with the same reason."""
     run = frame_range.run
     fps = Episode.objects.filter(pk=run.episode_id).values_list("fps", flat=True).first() or 1.0
@@ -296,7 +311,6 @@ def _range_fail(frame_range: FrameRange, reason: str) -> None:
         if updated and episode is not None and episode.current_run_id == run.pk:
             episode_fail(episode.pk, message)
     logger.error("run %s failed: %s", run.pk, message)
-
 
 
 def _is_transient(error: BaseException) -> bool:

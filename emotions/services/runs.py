@@ -1,6 +1,6 @@
 """Runs: start one over an episode (a FrameRange per EPISODE_RANGE_FRAMES frames, each queued as its own task),
-queue a stuck run's unfinished ranges again, and finish a run once its last range is done (publish its
-detections, build the episode's summaries).
+queue a stuck run's unfinished ranges again (by hand; services/recovery.py does it by itself), and finish a run
+once its last range is done (publish its detections, build the episode's summaries).
 
 Every step is safe to repeat: the run row, locked, decides which call finishes it, and a finished or abandoned
 run is never finished twice.
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from emotions.exceptions import ProcessingRefused
@@ -39,8 +41,10 @@ def episode_process(*, episode: Episode, force: bool = False, enqueue: bool = Tr
     """Start a new run over the episode: one task per frame range, on EPISODE_QUEUE once the run is committed.
     With enqueue=False nothing is queued: the caller segments the ranges itself (ranges.episode_process_here).
 
-    An episode with a run under way is refused unless force=True, which abandons that run. Earlier runs stay as
-    history; their detections give way to the new run's when it is done.
+    An episode with a run under way is refused unless force=True, which abandons that run; so is a run that shows
+    no sign of life for RECOVERY_STALE_SECONDS (stuck: nothing started, sent or segmented it lately), so "Process
+    again" always gets an episode moving. Earlier runs stay as history; their detections give way to the new
+    run's when it is done.
     """
     characters = _characters_for_run()
     if not characters:
@@ -55,8 +59,9 @@ def episode_process(*, episode: Episode, force: bool = False, enqueue: bool = Tr
     with transaction.atomic():
         episode = Episode.objects.select_for_update(no_key=True).get(pk=episode.pk)
         active = list(ProcessingRun.objects.select_for_update(no_key=True).filter(episode=episode, status__in=ACTIVE))
-        if active and not force:
+        if active and not force and runs_alive(active):
             raise _busy(episode)
+        abandoned = "" if force or not active else f": stuck, no sign of life for {settings.RECOVERY_STALE_SECONDS} s"
         weights = Path(settings.EMOTION_WEIGHTS)
         run = ProcessingRun.objects.create(
             episode=episode,
@@ -72,11 +77,12 @@ def episode_process(*, episode: Episode, force: bool = False, enqueue: bool = Tr
             range_frames=settings.EPISODE_RANGE_FRAMES,
         )
         for old in active:
-            old.status, old.error, old.finished = Status.FAILED, f"abandoned for run {run.pk}", timezone.now()
+            old.status, old.error = Status.FAILED, f"abandoned for run {run.pk}{abandoned}"
+            old.finished = timezone.now()
             old.save(update_fields=["status", "error", "finished"])
-        step = max(1, settings.EPISODE_RANGE_FRAMES)
+        step, now = max(1, settings.EPISODE_RANGE_FRAMES), timezone.now()
         ranges = FrameRange.objects.bulk_create(
-            FrameRange(run=run, index=i, start=start, stop=min(start + step, episode.frame_count))
+            FrameRange(run=run, index=i, start=start, stop=min(start + step, episode.frame_count), queued=now)
             for i, start in enumerate(range(0, episode.frame_count, step))
         )
         episode.current_run, episode.status, episode.progress, episode.error = run, Status.QUEUED, 0.0, ""
@@ -101,9 +107,20 @@ def episode_resume(*, episode: Episode) -> list[int]:
         run = ProcessingRun.objects.filter(pk=current, status__in=ACTIVE).first()
         if run is None:
             raise ProcessingRefused(f"episode {episode.pk} has no run under way to resume", code="not_running")
-        range_ids = list(run.ranges.exclude(status=Status.DONE).order_by("start").values_list("pk", flat=True))
+        unfinished = run.ranges.exclude(status=Status.DONE)
+        range_ids = list(unfinished.order_by("start").values_list("pk", flat=True))
+        unfinished.update(queued=timezone.now())
         transaction.on_commit(lambda: frame_ranges_enqueue(range_ids=range_ids))
     return range_ids
+
+
+def runs_alive(runs: list[ProcessingRun]) -> bool:
+    """Whether any of these runs showed life within RECOVERY_STALE_SECONDS: created, a range sent, or a range's
+    worker beating (a range being segmented writes its heartbeat about once a second)."""
+    since = timezone.now() - timedelta(seconds=settings.RECOVERY_STALE_SECONDS)
+    if any(run.created >= since for run in runs):
+        return True
+    return FrameRange.objects.filter(run__in=runs).filter(Q(heartbeat__gte=since) | Q(queued__gte=since)).exists()
 
 
 def _fast_options() -> FastOptions:
