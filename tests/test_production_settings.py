@@ -30,3 +30,18 @@ def test_without_them_check_deploy_names_what_is_missing(tmp_path):
     assert result.returncode != 0
     for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
         assert warning in result.stderr
+
+
+def test_a_weak_secret_key_stops_a_production_site_with_a_clear_message(tmp_path):
+    result = check_deploy(tmp_path, {**PRODUCTION, "SECRET_KEY": "changeme"})
+    assert result.returncode == 1
+    assert "SECRET_KEY is too weak" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_weak_secret_key_is_allowed_while_debugging(tmp_path):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "toonsite.settings", "TOONSITE_DATA_DIR": str(tmp_path),
+           "SECRET_KEY": "dev", "DEBUG": "true"}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr

@@ -4,6 +4,7 @@ One machine needs no configuration at all: SQLite and an embedded filesystem bro
 Set ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` and the same code runs across many hosts.
 """
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,6 +33,12 @@ def _persistent_secret_key() -> str:
 
 SECRET_KEY = env("SECRET_KEY", default=None) or _persistent_secret_key()
 DEBUG = env.bool("DEBUG", default=False)
+if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")):
+    # Sessions, CSRF tokens and password resets are signed with it: a guessable key is a way in. A clear message
+    # and exit 1 (manage.py, gunicorn and the workers all stop here), not a traceback.
+    sys.exit("ToonSite: SECRET_KEY is too weak for a site with DEBUG off: give at least 50 characters, 5 of them "
+             "different (python -c 'import secrets; print(secrets.token_urlsafe(50))'), or leave it unset to use the "
+             "one generated in TOONSITE_DATA_DIR/secret_key")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
