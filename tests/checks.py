@@ -92,3 +92,14 @@ def check_against_truth(episode: Episode, truth_file: Path, detections: list[Det
     )
     assert seen and hits / len(seen) >= 0.6, f"{hits} of {len(seen)} cast faces lie on the truth"
 
+
+def rows_without_confidence(queryset) -> list[tuple]:
+    """Detections as comparable rows, all but the confidence (compared with a tolerance by `confidences`)."""
+    return sorted(
+        (d.frame, d.character.slug, d.x, d.y, d.w, d.h, d.emotion, d.track, d.interpolated)
+        for d in queryset.select_related("character")
+    )
+
+
+def confidences(queryset) -> list[float]:
+    return [d.confidence for d in queryset.order_by("frame", "character__slug", "x", "y", "track")]

@@ -19,6 +19,7 @@ import pytest
 from emotions.models import Detection, Episode, FrameRange, Status
 from emotions.services.ranges import episode_process_here
 from emotions.services.runs import episode_process
+from tests.checks import confidences, rows_without_confidence
 from tests.factories import upload
 from tests.processes import manage_py
 from toonvision.studio.episode import write_episode
@@ -74,17 +75,6 @@ def mid_range(episode: Episode):
 def finished(episode: Episode):
     episode.refresh_from_db()
     return episode.status in (Status.DONE, Status.FAILED)
-
-
-def rows_without_confidence(queryset) -> list[tuple]:
-    return sorted(
-        (d.frame, d.character.slug, d.x, d.y, d.w, d.h, d.emotion, d.track, d.interpolated)
-        for d in queryset.select_related("character")
-    )
-
-
-def confidences(queryset) -> list[float]:
-    return [d.confidence for d in queryset.order_by("frame", "character__slug", "x", "y", "track")]
 
 
 def check_done_as_if_uninterrupted(episode: Episode) -> None:

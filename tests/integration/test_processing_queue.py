@@ -13,7 +13,7 @@ import pytest
 from emotions.models import Detection, Episode, FrameRange, Status
 from emotions.services.ranges import episode_process_here
 from emotions.services.runs import episode_process
-from tests.checks import check_against_truth, check_processed
+from tests.checks import check_against_truth, check_processed, confidences, rows_without_confidence
 from tests.factories import upload
 from tests.processes import ROOT, VISIBILITY_TIMEOUT, CeleryWorker, process_env
 from toonvision.studio.episode import write_episode
@@ -67,17 +67,6 @@ def wait_for(episode: Episode, condition, timeout: float, what: str, worker=None
         time.sleep(0.05)
     log = worker.log_path.read_text()[-3000:] if worker else ""
     raise AssertionError(f"{what} not within {timeout} s: {episode.status} at {episode.progress:.0%}\n{log}")
-
-
-def rows_without_confidence(queryset) -> list[tuple]:
-    return sorted(
-        (d.frame, d.character.slug, d.x, d.y, d.w, d.h, d.emotion, d.track, d.interpolated)
-        for d in queryset.select_related("character")
-    )
-
-
-def confidences(queryset) -> list[float]:
-    return [d.confidence for d in queryset.order_by("frame", "character__slug", "x", "y", "track")]
 
 
 def test_a_worker_on_redis_takes_an_uploaded_episode_to_done(queue_env, start_worker, characters, tmp_path):
