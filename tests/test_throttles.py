@@ -53,6 +53,26 @@ def test_the_page_form_is_refused_once_the_api_spent_the_users_allowance(client,
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("page", ["/frames/drawing/", "/"], ids=["drawing search", "classify card"])
+def test_the_pages_image_posts_spend_the_apis_image_allowance(client, user, settings, studio_faces, page):
+    settings.IMAGE_THROTTLE_RATE = "2/hour"
+    api = APIClient()
+    api.force_authenticate(user)
+    client.force_login(user)
+    face = sorted((studio_faces / "pip" / "happy").glob("*.png"))[0].read_bytes()
+
+    assert api.post("/api/classify/", {"image": SimpleUploadedFile("face.png", face)},
+                    format="multipart").status_code == 200
+    assert client.post(page, {"image": SimpleUploadedFile("face.png", face)}).status_code == 200  # the second
+    refused = client.post(page, {"image": SimpleUploadedFile("face.png", face)})
+
+    assert refused.status_code == 429
+    assert "Too many uploads or image searches for now; try again in" in words(refused)
+    assert api.post("/api/classify/", {"image": SimpleUploadedFile("face.png", face)},
+                    format="multipart").status_code == 429
+
+
+@pytest.mark.django_db
 def test_the_shared_cache_is_the_default():
     from django.conf import settings
 
