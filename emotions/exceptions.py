@@ -36,6 +36,16 @@ class ProcessingRefused(ValidationError):
 
 
 
+class ModelUnavailable(Exception):
+    """The site's emotion model (EMOTION_WEIGHTS) cannot be read, so no run can start: a server fault, a 503."""
+
+    code = "model_unavailable"
+
+    def __init__(self, reason: str):
+        super().__init__(f"the site's emotion model cannot be read now ({reason}), so no processing can start and "
+                         "nothing of this request was kept: try again once an operator has restored it")
+
+
 class StorageFull(Exception):
     """The disk (media or the upload spool) has no room for an upload: nothing of it was kept; a 507."""
 

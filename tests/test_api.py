@@ -608,11 +608,23 @@ def test_an_upload_whose_run_cannot_be_started_keeps_nothing(api, cast, studio_e
     """Storing the episode and starting its run are one outcome: when the run cannot start (here the emotion
     weights are missing), neither the Episode row nor its file stays behind, unprocessed forever."""
     settings.EMOTION_WEIGHTS = media / "no-such-weights.pt"
-    api.raise_request_exception = False
     response = upload(api, studio_episode)
-    assert response.status_code == 500
+    assert response.status_code == 503, response.content  # the server's fault, said so, never a 500
+    assert response.json()["code"] == "model_unavailable" and "no-such-weights.pt" in response.json()["detail"]
     assert not Episode.objects.exists() and not ProcessingRun.objects.exists()
     assert not (media / "episodes").exists() or media_files(media / "episodes") == []
+
+
+def test_processing_again_without_a_readable_model_is_a_503_that_keeps_the_episode(api, cast, studio_episode, media,
+                                                                                 settings):
+    episode = Episode.objects.get(pk=upload(api, studio_episode).json()["id"])
+    runs = ProcessingRun.objects.filter(episode=episode).count()
+    settings.EMOTION_WEIGHTS = media / "no-such-weights.pt"
+    response = api.post(f"/api/episodes/{episode.pk}/reprocess/", {"force": True}, format="json")
+    assert response.status_code == 503, response.content
+    assert response.json()["code"] == "model_unavailable"
+    assert Episode.objects.filter(pk=episode.pk).exists()
+    assert ProcessingRun.objects.filter(episode=episode).count() == runs  # no run started, the old ones kept
 
 
 def test_with_no_character_to_look_for_an_upload_is_kept_and_failed_saying_so(api, studio_episode, media, settings):

@@ -1,5 +1,6 @@
 """The episode pages through Django's client: the list, the episode page (lanes, faces, alike episodes) in few queries,
 the video's HTTP ranges, the read rule, a missing episode, the plain upload form, and the faces' keyset pages."""
+import html
 import importlib
 import re
 import uuid
@@ -304,10 +305,10 @@ def test_a_posted_video_whose_run_cannot_be_started_keeps_nothing(logged_in, cas
     """Kept and queued, or nothing: with the run unable to start (the emotion weights missing) no Episode row or
     file stays behind, queued with no run and never processed."""
     settings.EMOTION_WEIGHTS = media / "no-such-weights.pt"
-    logged_in.raise_request_exception = False
     with open(studio_episode, "rb") as handle:
         response = logged_in.post("/episodes/upload/", {"file": handle, "title": "Pilot"})
-    assert response.status_code == 500
+    assert response.status_code == 503
+    assert "The site's emotion model cannot be read now" in html.unescape(" ".join(response.content.decode().split()))
     assert not Episode.objects.exists()
     assert not (media / "episodes").exists() or not [p for p in (media / "episodes").rglob("*") if p.is_file()]
 

@@ -8,7 +8,14 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused, StorageFull, is_storage_full
+from emotions.exceptions import (
+    DuplicateEpisode,
+    EpisodeRejected,
+    ModelUnavailable,
+    ProcessingRefused,
+    StorageFull,
+    is_storage_full,
+)
 from emotions.validation import locked_out_message, throttled_message
 from toonvision.images import ImageError
 
@@ -37,12 +44,15 @@ LOG_IN = "Log in to use the API: a session, or an `Authorization: Token <key>` h
 def exception_handler(exc, context):
     """DRF's handler, plus: Django's ValidationError (what services raise) -> 400 with its messages and code;
     a duplicate upload -> 409 naming the episode that has those bytes; an oversize upload -> 413; an episode
-    that cannot be (re)processed now -> 409; an unreadable image -> 400; the broker out of reach -> 503; no room
-    on the disk (storing it, or spooling the request) -> 507; too many requests, or a login locked out -> 429."""
+    that cannot be (re)processed now -> 409; an unreadable image -> 400; the broker out of reach, or the emotion
+    model unreadable -> 503; no room on the disk (storing it, or spooling the request) -> 507; too many requests,
+    or a login locked out -> 429."""
     if is_storage_full(exc):  # met while DRF read the request's upload into the spool
         exc = StorageFull()
     if isinstance(exc, StorageFull):
         return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_507_INSUFFICIENT_STORAGE)
+    if isinstance(exc, ModelUnavailable):
+        return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
     if isinstance(exc, DuplicateEpisode):
         request = context.get("request")
         url = reverse("api:episode-detail", args=[exc.episode.pk])

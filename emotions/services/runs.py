@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from emotions.exceptions import ProcessingRefused
+from emotions.exceptions import ModelUnavailable, ProcessingRefused
 from emotions.models import Character, Detection, Episode, FrameRange, ProcessingRun, Status
 from emotions.services.cast import character_sync_cast
 from emotions.services.dispatch import frame_ranges_enqueue
@@ -63,10 +63,14 @@ def episode_process(*, episode: Episode, force: bool = False, enqueue: bool = Tr
             raise _busy(episode)
         abandoned = "" if force or not active else f": stuck, no sign of life for {settings.RECOVERY_STALE_SECONDS} s"
         weights = Path(settings.EMOTION_WEIGHTS)
+        try:
+            weights_sha256 = file_sha256(str(weights.resolve()), *file_stat(weights))
+        except OSError as error:  # missing or unreadable: the run could not be segmented anywhere
+            raise ModelUnavailable(str(error)) from None
         run = ProcessingRun.objects.create(
             episode=episode,
             weights_name=portable_path(weights),
-            weights_sha256=file_sha256(str(weights.resolve()), *file_stat(weights)),
+            weights_sha256=weights_sha256,
             cascades=[
                 {"slug": c.slug, "name": c.name, "cascade": c.cascade.name, "sha256": c.cascade_sha256,
                  "params": c.detection_params()}

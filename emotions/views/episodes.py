@@ -16,7 +16,14 @@ from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from emotions.access import can_change_episode
 from emotions.api.throttles import page_throttle_wait
-from emotions.exceptions import DuplicateEpisode, EpisodeRejected, ProcessingRefused, StorageFull, is_storage_full
+from emotions.exceptions import (
+    DuplicateEpisode,
+    EpisodeRejected,
+    ModelUnavailable,
+    ProcessingRefused,
+    StorageFull,
+    is_storage_full,
+)
 from emotions.filters import EpisodeFilter
 from emotions.forms import EpisodePageForm, EpisodeUploadForm
 from emotions.media import video_media
@@ -95,6 +102,8 @@ def episode_upload(request):
         return _upload_page(request, form, reason=f"{error}.", duplicate=error.episode, status=409)
     except EpisodeRejected as error:
         return _upload_page(request, form, reason=f"{error}.", status=413 if error.code == "too_large" else 400)
+    except ModelUnavailable as error:
+        return _upload_page(request, form, reason=sentence(str(error)), status=503)
     except (StorageFull, OSError) as error:  # an OSError here is the spool's, while Django read the upload
         if not isinstance(error, StorageFull) and not is_storage_full(error):
             raise
@@ -171,7 +180,7 @@ def _episode_action(request, episode):
         try:
             episode_process(episode=episode, force=episode.status == Status.FAILED)
             messages.success(request, "Processing again: the page follows its progress.")
-        except ProcessingRefused as error:
+        except (ProcessingRefused, ModelUnavailable) as error:
             messages.error(request, f"Not processed again: {error}.")
         except BrokerUnreachable:
             messages.error(request, "The task queue is unreachable; try again later.")
