@@ -143,6 +143,24 @@ def test_the_start_up_sweep_removes_what_a_killed_web_process_left_spooled(setti
     assert list(spool.iterdir()) == [recent]
 
 
+def test_the_start_up_sweep_removes_old_partial_media_files_and_spares_live_writes(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    folder = settings.MEDIA_ROOT / "detections" / "3" / "7" / "faces"
+    folder.mkdir(parents=True)
+    stored = folder / "0000012-pip-1.jpg"
+    stored.write_bytes(b"\xff\xd8 a whole crop")
+    abandoned = folder / ".partial-abc123"  # a worker killed while writing a crop leaves this
+    abandoned.write_bytes(b"\xff\xd8 half")
+    two_hours_ago = time.time() - 7200
+    os.utime(abandoned, (two_hours_ago, two_hours_ago))
+    live = folder / ".partial-def456"  # a write under way right now
+    live.write_bytes(b"\xff")
+
+    call_command("sweep_upload_spool")
+
+    assert sorted(p.name for p in folder.iterdir()) == sorted([stored.name, live.name])
+
+
 def test_uploads_spool_in_a_folder_of_the_sites_own(settings):
     assert Path(settings.FILE_UPLOAD_TEMP_DIR) == settings.DATA_DIR / "upload-spool"
     assert Path(settings.FILE_UPLOAD_TEMP_DIR).is_dir()

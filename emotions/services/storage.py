@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from toonsite.storage import PARTIAL_PREFIX
+
 logger = logging.getLogger(__name__)
 
 
@@ -103,4 +105,22 @@ def upload_spool_sweep(*, older_than: float = 0.0) -> list[Path]:
         except FileNotFoundError:
             continue  # gone meanwhile: its request finished
         removed.append(entry)
+    return removed
+
+
+def media_partials_sweep(*, older_than: float = 3600.0) -> list[Path]:
+    """Remove the hidden partial files (toonsite.storage's `.partial-*`) that a process killed mid-write left in
+    MEDIA_ROOT, last written over `older_than` seconds ago: a live write finishes or removes its own long before.
+    The paths removed."""
+    media = Path(settings.MEDIA_ROOT)
+    if not media.is_dir():
+        return []
+    removed, cutoff = [], time.time() - older_than
+    for entry in sorted(media.rglob(f"{PARTIAL_PREFIX}*")):
+        try:
+            if entry.is_file() and not entry.is_symlink() and entry.lstat().st_mtime <= cutoff:
+                entry.unlink()
+                removed.append(entry)
+        except FileNotFoundError:
+            continue  # linked into place or removed meanwhile
     return removed
