@@ -1,4 +1,4 @@
-"""The refusals the emotions app's services raise and its views turn into 4xx (toonsite.api_errors, the pages).
+"""The refusals the emotions app's services raise and its views turn into 4xx and 5xx answers (toonsite.api, the pages).
 
 They live apart from the services that raise them, so a view or the API's exception handler can name them
 without importing the pipeline."""
@@ -58,6 +58,13 @@ class StorageFull(Exception):
 def is_storage_full(error: BaseException) -> bool:
     """True for the OS's "no space left" and "quota exceeded"."""
     return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def storage_full_of(error: BaseException) -> StorageFull | None:
+    """The StorageFull an error is or stands for (a full disk met while Django read the request), else None."""
+    if isinstance(error, StorageFull):
+        return error
+    return StorageFull() if is_storage_full(error) else None
 
 
 @contextmanager

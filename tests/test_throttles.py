@@ -85,7 +85,7 @@ def test_two_processes_count_uploads_together(user, settings, media, postgres_ur
     settings.UPLOAD_THROTTLE_RATE = "3/hour"
     spend = (  # what the API's upload throttle does for three of ana's uploads in that process
         "from types import SimpleNamespace; from django.contrib.auth import get_user_model; "
-        "from django.test import RequestFactory; from emotions.api.throttles import SettingsScopedRateThrottle; "
+        "from django.test import RequestFactory; from emotions.throttles import SettingsScopedRateThrottle; "
         "request = RequestFactory().post('/api/episodes/'); "
         "request.user = get_user_model().objects.get(username='ana'); "
         "view = SimpleNamespace(throttle_scope='uploads'); "

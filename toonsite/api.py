@@ -13,8 +13,7 @@ from emotions.exceptions import (
     EpisodeRejected,
     ModelUnavailable,
     ProcessingRefused,
-    StorageFull,
-    is_storage_full,
+    storage_full_of,
 )
 from emotions.validation import locked_out_message, throttled_message
 from toonvision.images import ImageError
@@ -47,10 +46,9 @@ def exception_handler(exc, context):
     that cannot be (re)processed now -> 409; an unreadable image -> 400; the broker out of reach, or the emotion
     model unreadable -> 503; no room on the disk (storing it, or spooling the request) -> 507; too many requests,
     or a login locked out -> 429."""
-    if is_storage_full(exc):  # met while DRF read the request's upload into the spool
-        exc = StorageFull()
-    if isinstance(exc, StorageFull):
-        return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_507_INSUFFICIENT_STORAGE)
+    full = storage_full_of(exc)  # also a full disk met while DRF read the request's upload into the spool
+    if full is not None:
+        return Response({"detail": str(full), "code": full.code}, status=status.HTTP_507_INSUFFICIENT_STORAGE)
     if isinstance(exc, ModelUnavailable):
         return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
     if isinstance(exc, DuplicateEpisode):

@@ -10,6 +10,9 @@ from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 
 PARTIAL_PREFIX = ".partial-"
+# The process's umask, read once: reading it means setting it, which must not race other threads' file creation.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 class MediaStorage(FileSystemStorage):
@@ -26,9 +29,7 @@ class MediaStorage(FileSystemStorage):
             if self.file_permissions_mode is not None:
                 os.chmod(partial, self.file_permissions_mode)
             else:  # mkstemp makes 0600; a normal save honours the umask
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(partial, 0o666 & ~umask)
+                os.chmod(partial, 0o666 & ~_UMASK)
             while True:
                 try:
                     os.link(partial, full_path)  # never replaces a file already there (O_EXCL's rule)

@@ -8,7 +8,6 @@ call sees a run's last range done finishes the run.
 from __future__ import annotations
 
 import bisect
-import errno
 import logging
 import socket
 import time
@@ -26,6 +25,7 @@ from django.db.models import F, Sum, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from emotions.exceptions import is_storage_full
 from emotions.models import Character, Detection, Episode, FrameRange, ProcessingRun, Status
 from emotions.services.classifier import classifier_load
 from emotions.services.runs import ACTIVE, episode_fail, episode_process, run_finish_if_complete
@@ -283,7 +283,7 @@ def _range_write(
             transaction.on_commit(lambda: storage_delete(old_names - kept))
     except BaseException as error:
         storage_delete(stored)
-        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        if is_storage_full(error):
             raise OSError(error.errno, f"no room left in the media storage for this range's {len(frames)} frames "
                                        f"and {len(faces)} faces; none of them was kept") from error
         raise

@@ -93,4 +93,5 @@ def _run_recover(run_id: int, *, now: datetime, stale: timedelta, idle: bool, re
             f"gave up after {frame_range.attempts} attempts: its worker stopped each time on these frames "
             f"(last {frame_range.worker or 'unknown'})"
         ))
-        recovery.failed.append(run_id)
+    if give_up:
+        recovery.failed.append(run_id)  # once: the run fails with its first such range

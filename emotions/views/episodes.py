@@ -15,14 +15,13 @@ from django.views.decorators.http import require_http_methods
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from emotions.access import can_change_episode
-from emotions.api.throttles import page_throttle_wait
 from emotions.exceptions import (
     DuplicateEpisode,
     EpisodeRejected,
     ModelUnavailable,
     ProcessingRefused,
     StorageFull,
-    is_storage_full,
+    storage_full_of,
 )
 from emotions.filters import EpisodeFilter
 from emotions.forms import EpisodePageForm, EpisodeUploadForm
@@ -44,7 +43,8 @@ from emotions.selectors.episodes import (
 from emotions.services.episodes import episode_delete
 from emotions.services.episodes import episode_upload as episode_upload_and_queue
 from emotions.services.runs import episode_process
-from emotions.validation import page_key, sentence, throttled_message, upload_declared_oversize
+from emotions.throttles import page_throttle_refusal
+from emotions.validation import page_key, sentence, upload_declared_oversize
 from emotions.views.access import read_page
 from recommender.selectors import episode_similar
 
@@ -85,9 +85,9 @@ def episode_upload(request):
     limit = settings.MAX_EPISODE_UPLOAD_BYTES
     if request.method != "POST":
         return _upload_page(request, EpisodeUploadForm())
-    wait = page_throttle_wait(request)  # the API's upload allowance, one counter per user through either
-    if wait is not None:
-        return _upload_page(request, EpisodeUploadForm(), reason=sentence(throttled_message(wait)), status=429)
+    refusal = page_throttle_refusal(request)  # the API's upload allowance, one counter per user through either
+    if refusal:
+        return _upload_page(request, EpisodeUploadForm(), reason=refusal, status=429)
     oversize = upload_declared_oversize(request, limit=limit)
     if oversize:  # refused before a byte of it is read
         return _upload_page(request, EpisodeUploadForm(), reason=sentence(oversize), status=413)
@@ -105,9 +105,8 @@ def episode_upload(request):
     except ModelUnavailable as error:
         return _upload_page(request, form, reason=sentence(str(error)), status=503)
     except (StorageFull, OSError) as error:  # an OSError here is the spool's, while Django read the upload
-        if not isinstance(error, StorageFull) and not is_storage_full(error):
+        if (full := storage_full_of(error)) is None:
             raise
-        full = error if isinstance(error, StorageFull) else StorageFull()
         return _upload_page(request, EpisodeUploadForm(), reason=sentence(str(full)), status=507)
     if episode.status == Status.FAILED:  # kept, but there is nothing to look for
         messages.error(request, f"The episode is kept but cannot be processed: {episode.error}.")
@@ -212,7 +211,6 @@ def episode_video(request, pk: int):
     response = StreamingHttpResponse(_read(name, start, end - start + 1), status=206 if wanted else 200,
                                      content_type=media.content_type)
     response["Content-Disposition"] = media.disposition(f"episode-{pk}")
-    response["X-Content-Type-Options"] = "nosniff"
     response["Content-Length"] = str(max(end - start + 1, 0))
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=3600"

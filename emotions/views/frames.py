@@ -7,14 +7,14 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from emotions.api.throttles import page_throttle_wait
 from emotions.filters import DetectionFilter
 from emotions.forms import DrawingSearchForm, FrameDownloadForm, PageForm
 from emotions.selectors.characters import character_list
 from emotions.selectors.detections import detection_list, frame_page, frame_search_episodes
 from emotions.services.references import references_filename, references_zip_write
 from emotions.services.similar import detection_similar_search
-from emotions.validation import page_key, sentence, throttled_message
+from emotions.throttles import page_throttle_refusal
+from emotions.validation import page_key
 from emotions.views.access import read_page
 from toonvision.emotions import EMOTIONS
 
@@ -51,10 +51,10 @@ def frame_drawing_search(request):
     if request.method != "POST":
         return redirect("frame-search")
     form = DrawingSearchForm(request.POST, request.FILES)
-    wait = page_throttle_wait(request, scope="images")  # the API's image-search allowance, one counter per user
-    if wait is not None:
+    refusal = page_throttle_refusal(request, scope="images")  # the API's image allowance, one counter per user
+    if refusal:
         form.is_valid()
-        form.add_error(None, sentence(throttled_message(wait)))
+        form.add_error(None, refusal)
         return render(request, TEMPLATE, _context(request, drawing_form=form), status=429)
     if not form.is_valid():
         return render(request, TEMPLATE, _context(request, drawing_form=form), status=413 if form.too_large else 400)

@@ -6,12 +6,11 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 
-from emotions.api.throttles import page_throttle_wait
 from emotions.forms import ClassifyForm
 from emotions.portraits import cast_portrait_png
 from emotions.selectors.home import home_overview
 from emotions.services.classifier import image_thumbnail_png, images_classify, model_summary
-from emotions.validation import sentence, throttled_message
+from emotions.throttles import page_throttle_refusal
 from emotions.views.access import read_page
 from toonvision.emotions import EMOTIONS
 
@@ -26,11 +25,11 @@ def home(request):
                "model": model_summary()}
     status = 200
     if request.method == "POST":
-        wait = page_throttle_wait(request, scope="images")  # the API's image allowance, one counter per user
-        if wait is None:
-            status = _classify(form, context)
+        refusal = page_throttle_refusal(request, scope="images")  # the API's image allowance, one counter per user
+        if refusal:
+            context["model_error"], status = refusal, 429
         else:
-            context["model_error"], status = sentence(throttled_message(wait)), 429
+            status = _classify(form, context)
     return render(request, "emotions/home.html", context, status=status)
 
 

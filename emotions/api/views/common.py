@@ -3,7 +3,7 @@ from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from emotions.api.throttles import SettingsScopedRateThrottle
+from emotions.throttles import SettingsScopedRateThrottle
 
 
 class PageNumbers(PageNumberPagination):

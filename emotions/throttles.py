@@ -1,9 +1,12 @@
 """Throttles: uploads and image searches per user (or address), at rates from the settings, counted in the shared
-cache (CACHE_URL) so every web process counts together; the pages' upload form spends the same counter."""
+cache (CACHE_URL) so every web process counts together. The API's views and the pages' forms spend the same
+counters (as emotions.filters serves both), so a user has one allowance through either."""
 from types import SimpleNamespace
 
 from django.conf import settings
 from rest_framework.throttling import ScopedRateThrottle
+
+from emotions.validation import sentence, throttled_message
 
 
 class SettingsScopedRateThrottle(ScopedRateThrottle):
@@ -15,10 +18,10 @@ class SettingsScopedRateThrottle(ScopedRateThrottle):
         return rates.get(self.scope) or super().get_rate()
 
 
-def page_throttle_wait(request, *, scope: str = "uploads") -> float | None:
-    """For a page's POST: None when it may go on (and it is counted), else the seconds until it may. The same
-    counter as the API's throttle of that scope, so a user spends one allowance through either."""
+def page_throttle_refusal(request, *, scope: str = "uploads") -> str | None:
+    """For a page's POST: None when it may go on (and it is counted), else the sentence the page shows, saying
+    when it may. The same counter as the API's throttle of that scope."""
     throttle = SettingsScopedRateThrottle()
     if throttle.allow_request(request, SimpleNamespace(throttle_scope=scope)):
         return None
-    return throttle.wait() or 1.0
+    return sentence(throttled_message(throttle.wait() or 1.0))
