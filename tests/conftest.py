@@ -86,6 +86,16 @@ def studio_episode(tmp_path_factory):
 
 
 @pytest.fixture
+def fresh_throttles():
+    """Throttle counters of the test's own: they live in the cache, emptied before and after."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def media(settings, tmp_path):
     """A media folder of the test's own, so "nothing left behind" can be checked by listing it."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.staticfiles import finders
-from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -26,17 +25,10 @@ from tests.checks import media_files, nothing_left
 from tests.factories import character, crafted_episode, held, jpeg, studio_face_png, truncated_copy
 from tests.processes import ROOT
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttles")]  # throttles count in the cache
 
 
 # -- fixtures and helpers --------------------------------------------------------------------------------------
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    cache.clear()  # the throttles count in the cache
-    yield
-    cache.clear()
-
-
 # -- authentication and permissions -----------------------------------------------------------------------------
 READS = ["/api/", "/api/episodes/", "/api/characters/", "/api/detections/", "/api/leaderboard/?emotion=happy"]
 

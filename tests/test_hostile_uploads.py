@@ -6,9 +6,6 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.cache import cache
-from rest_framework.test import APIClient
 
 from emotions.models import Episode
 from toonvision.video import VideoWriter
@@ -16,15 +13,11 @@ from toonvision.video import VideoWriter
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def api(db, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+@pytest.fixture(autouse=True)
+def spool(settings, tmp_path, media, fresh_throttles):
+    """The test's own media and spool folders, so "nothing left behind" is checked by listing them."""
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "spool")
     Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir()
-    cache.clear()  # the upload throttle counts in the cache
-    client = APIClient()
-    client.force_authenticate(get_user_model().objects.create_user("mallory", password="x"))
-    return client
 
 
 @pytest.fixture(scope="module")

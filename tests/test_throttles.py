@@ -5,7 +5,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
@@ -13,13 +12,7 @@ from emotions.models import Episode
 from tests.processes import manage_py, test_database_url
 
 NOTES = b"a shopping list, not a video"
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_throttles")
 
 
 def api_upload(client):
