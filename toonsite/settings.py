@@ -247,11 +247,10 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int(
         "CELERY_VISIBILITY_TIMEOUT", default=max(EPISODE_RANGE_TIME_LIMIT, EPISODE_RANGE_RETRY_BACKOFF_MAX) + 60
     )}
-# One queue: the range tasks, on EPISODE_QUEUE (gpu by default), where the segmenting workers listen. A face from
-# the home page or /api/classify/ is classified in the web process (one small CNN pass), not queued.
+# One queue, EPISODE_QUEUE (gpu by default), where the segmenting workers listen: every task goes there, so no
+# routes are needed. A face from the home page or /api/classify/ is classified in the web process, not queued.
 CELERY_TASK_DEFAULT_QUEUE = EPISODE_QUEUE
 CELERY_TASK_QUEUES = (Queue(EPISODE_QUEUE),)
-CELERY_TASK_ROUTES = {"emotions.tasks.process_frame_range": {"queue": EPISODE_QUEUE}}
 # For sites that run `celery beat`: the watchdog's sweep (every worker also sweeps by itself).
 CELERY_BEAT_SCHEDULE = {
     "recover-runs": {"task": "emotions.tasks.recover_runs", "schedule": max(RECOVERY_INTERVAL_SECONDS, 1)},
