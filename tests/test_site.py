@@ -1,5 +1,7 @@
 """The site as a browser sees it: login, the home page, bad uploads, the first login command."""
+import html
 import re
+import subprocess
 import time
 
 import pytest
@@ -9,8 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from emotions.models import Detection, Episode
 from emotions.services.classifier import images_classify
 from tests.factories import character, crafted_episode, held
-from tests.processes import manage_py
+from tests.processes import ROOT, manage_py, process_env
 from toonvision.images import read_image
+from toonvision.video import probe_video
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +111,7 @@ def test_a_new_site_tells_a_newcomer_how_to_start(logged_in):
 
     assert "Welcome: no episodes yet" in page
     assert '<a href="/episodes/upload/">Upload a video</a>' in page
-    assert "<code>python manage.py synth_episode out.mp4</code>" in page
+    assert ".venv/bin/python manage.py synth_episode out.mp4 --seconds 20</code>" in page
     assert 'href="/frames/"' in page and 'href="/recommendations/"' in page
     assert "/admin/emotions/character/add/" not in page  # only staff may add characters
     assert 'id="recent"' not in page and 'id="processing"' not in page
@@ -201,3 +204,18 @@ def test_no_template_holds_an_inline_script_or_style_element():
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), f"inline script in {path}"
         assert "<style" not in html, f"inline style element in {path}"
         assert not re.search(r"\son[a-z]+=", html), f"an inline event handler in {path}"
+
+
+@pytest.mark.slow
+def test_the_first_run_guides_command_runs_as_printed(logged_in, tmp_path):
+    """A newcomer copies the guide's command into a shell in the folder ToonSite runs from."""
+    page = logged_in.get("/").content.decode()
+    command = html.unescape(re.search(r'<code id="synth-command">([^<]+)</code>', page).group(1))
+    for name in (".venv", "manage.py"):  # the folder ToonSite runs from, without writing into the checkout
+        (tmp_path / name).symlink_to(ROOT / name)
+
+    result = subprocess.run(command, shell=True, cwd=tmp_path, env=process_env(), capture_output=True, text=True,
+                            timeout=300)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert probe_video(tmp_path / "out.mp4").duration == pytest.approx(20, abs=0.1)

@@ -27,7 +27,7 @@ def test_a_new_site_shows_a_newcomer_the_steps_to_start(page, cast):
 
     steps = page.get_by_role("region", name="Welcome: no episodes yet. Here is how to start")
     expect(steps.get_by_role("listitem")).to_have_count(3)
-    expect(steps).to_contain_text("python manage.py synth_episode out.mp4")
+    expect(steps).to_contain_text(".venv/bin/python manage.py synth_episode out.mp4 --seconds 20")
     expect(steps.get_by_role("link", name="add characters in the admin")).to_be_visible()
     expect(page.get_by_role("heading", name="Recent episodes")).to_have_count(0)
     shoot(page, "home-first-run")

@@ -71,4 +71,8 @@ def test_make_run_serves_the_site_and_prints_a_working_login(running_site, tmp_p
     assert "Marmalade" in home and "What is this face feeling?" in home
     stylesheet = re.search(r'href="(/static/[^"]+\.css)"', home).group(1)
     assert browser.open(url.rstrip("/") + stylesheet).status == 200  # whitenoise serves collected assets
-    assert "ready." in log_path.read_text()  # the Celery worker started beside gunicorn
+    worker_log = tmp_path / "data" / "logs" / "worker.log"
+    assert "ready." in worker_log.read_text()  # the Celery worker started beside gunicorn, logging to its file
+    # A newcomer reads the URL and the login at the end of the output, not above the worker's banner.
+    last_lines = log_path.read_text().strip().splitlines()[-2:]
+    assert last_lines == [f"ToonSite is running at {url}  (Ctrl-C stops it)", f"Log in as: {username} / {password}"]
