@@ -11,10 +11,11 @@ from emotions.validation import sentence, throttled_message
 
 class SettingsScopedRateThrottle(ScopedRateThrottle):
     """ScopedRateThrottle reading its rates from the settings at each request (DRF reads them once, at import),
-    so UPLOAD_THROTTLE_RATE and IMAGE_THROTTLE_RATE apply as set, tests included."""
+    so UPLOAD_THROTTLE_RATE, IMAGE_THROTTLE_RATE and REGISTRATION_THROTTLE_RATE apply as set, tests included."""
 
     def get_rate(self):
-        rates = {"uploads": settings.UPLOAD_THROTTLE_RATE, "images": settings.IMAGE_THROTTLE_RATE}
+        rates = {"uploads": settings.UPLOAD_THROTTLE_RATE, "images": settings.IMAGE_THROTTLE_RATE,
+                 "registrations": settings.REGISTRATION_THROTTLE_RATE}
         return rates.get(self.scope) or super().get_rate()
 
 
@@ -24,4 +25,5 @@ def page_throttle_refusal(request, *, scope: str = "uploads") -> str | None:
     throttle = SettingsScopedRateThrottle()
     if throttle.allow_request(request, SimpleNamespace(throttle_scope=scope)):
         return None
-    return sentence(throttled_message(throttle.wait() or 1.0))
+    what = "accounts made from this address" if scope == "registrations" else "uploads or image searches"
+    return sentence(throttled_message(throttle.wait() or 1.0, what))

@@ -160,9 +160,9 @@ def _wait_words(seconds: float | None) -> str:
     return f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
 
 
-def throttled_message(seconds: float | None) -> str:
-    """Too many uploads or image searches in a while: when the next is accepted."""
-    return f"too many uploads or image searches for now; try again in {_wait_words(seconds)}"
+def throttled_message(seconds: float | None, what: str = "uploads or image searches") -> str:
+    """Too many uploads or image searches (or ``what``) in a while: when the next is accepted."""
+    return f"too many {what} for now; try again in {_wait_words(seconds)}"
 
 
 def locked_out_message(seconds: float | None) -> str:

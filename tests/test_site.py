@@ -18,10 +18,16 @@ from toonvision.video import probe_video
 pytestmark = pytest.mark.django_db
 
 
-def test_home_needs_a_login(client):
+def test_a_visitor_who_may_not_read_gets_a_landing_page_that_says_what_the_site_is(client):
     response = client.get("/")
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/")
+    page = response.content.decode()
+
+    assert response.status_code == 200
+    assert "finds the characters' faces in cartoon episodes, and the emotion on each" in page
+    assert '<a class="button" href="/accounts/login/">Log in</a>' in page
+    assert "Accounts are by invitation" in page and "/accounts/register/" not in page
+    assert 'aria-label="Site"' not in page  # no navigation into pages that would only send them to log in
+    assert client.get("/episodes/")["Location"].startswith("/accounts/login/")  # the pages still need a login
 
 
 def test_home_shows_the_cast_and_the_model(logged_in, cast):

@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "toonsite.context_processors.accounts",
             ],
         },
     },
@@ -268,6 +269,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- The REST API (/api/). Anonymous users read nothing unless PUBLIC_READ is set; writing always needs a login.
 PUBLIC_READ = env.bool("PUBLIC_READ", default=False)
+# Who may make an account: by default only the site's owner makes them (the admin, `createsuperuser`), so a site put
+# on the internet is not open to everyone; OPEN_REGISTRATION=true lets visitors sign up at /accounts/register/,
+# at most REGISTRATION_THROTTLE_RATE accounts per address.
+OPEN_REGISTRATION = env.bool("OPEN_REGISTRATION", default=False)
+REGISTRATION_THROTTLE_RATE = env("REGISTRATION_THROTTLE_RATE", default="10/hour")
 # Episode and character uploads per user (or per address), in DRF's rate syntax: "30/hour", "5/minute".
 UPLOAD_THROTTLE_RATE = env("UPLOAD_THROTTLE_RATE", default="30/hour")
 # Images classified or searched with (/api/classify/, /api/search/similar/) per user or address.
@@ -287,7 +293,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "toonsite.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"uploads": UPLOAD_THROTTLE_RATE, "images": IMAGE_THROTTLE_RATE},
+    "DEFAULT_THROTTLE_RATES": {"uploads": UPLOAD_THROTTLE_RATE, "images": IMAGE_THROTTLE_RATE,
+                               "registrations": REGISTRATION_THROTTLE_RATE},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ToonSite API",

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 import emotions.api.urls
 import recommender.api.urls
 from emotions.views.access import read_page
+from toonsite.accounts import register
 
 # Swagger UI with its init script served as a file of its own (?script), which the Content-Security-Policy allows.
 docs = SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="toonsite/api_docs.html")
@@ -21,6 +22,7 @@ api = [
 urlpatterns = [
     path("", include("emotions.urls")),
     path("", include("recommender.urls")),
+    path("accounts/register/", register, name="register"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((api, "api"))),

@@ -6,18 +6,20 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 
+from emotions.access import can_read
 from emotions.forms import ClassifyForm
-from emotions.portraits import cast_portrait_png
+from emotions.portraits import STUDIO_PORTRAITS, cast_portrait_png
 from emotions.selectors.home import home_overview
 from emotions.services.classifier import image_thumbnail_png, images_classify, model_summary
 from emotions.throttles import page_throttle_refusal
-from emotions.views.access import read_page
 from toonvision.emotions import EMOTIONS
 
 
-@read_page
 def home(request):
-    """The site at a glance, or, for a first visit to a new site, how to start; and a face to classify."""
+    """The site at a glance, or, for a first visit to a new site, how to start; and a face to classify. A visitor
+    who may not read the site gets the landing page: what the site is, and how to log in or sign up."""
+    if not can_read(request.user):
+        return render(request, "emotions/landing.html", {"portraits": sorted(STUDIO_PORTRAITS)})
     if request.method == "POST" and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())  # classifying spends the server's time: members only
     form = ClassifyForm(request.POST or None, request.FILES or None)
