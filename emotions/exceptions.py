@@ -36,6 +36,22 @@ class ProcessingRefused(ValidationError):
 
 
 
+class ResumableUploadMissing(Exception):
+    """No resumable upload of this user by that id: never made, someone else's, finished, given up or expired."""
+
+    code = "not_found"
+
+    def __init__(self):
+        super().__init__("no such upload: it was finished, given up or expired (after "
+                         "RESUMABLE_UPLOAD_EXPIRY_SECONDS), or it is not yours; start the upload again")
+
+
+class ResumableUploadConflict(Exception):
+    """An append that does not start where the upload stands, or that races another append of it."""
+
+    code = "offset_mismatch"
+
+
 class ModelUnavailable(Exception):
     """The site's emotion model (EMOTION_WEIGHTS) cannot be read, so no run can start: a server fault, a 503."""
 

@@ -13,6 +13,8 @@ from emotions.exceptions import (
     EpisodeRejected,
     ModelUnavailable,
     ProcessingRefused,
+    ResumableUploadConflict,
+    ResumableUploadMissing,
     storage_full_of,
 )
 from emotions.validation import locked_out_message, throttled_message
@@ -43,7 +45,8 @@ LOG_IN = "Log in to use the API: a session, or an `Authorization: Token <key>` h
 def exception_handler(exc, context):
     """DRF's handler, plus: Django's ValidationError (what services raise) -> 400 with its messages and code;
     a duplicate upload -> 409 naming the episode that has those bytes; an oversize upload -> 413; an episode
-    that cannot be (re)processed now -> 409; an unreadable image -> 400; the broker out of reach, or the emotion
+    that cannot be (re)processed now, or a resumable upload's bytes sent from the wrong offset -> 409; a
+    resumable upload that is gone -> 404; an unreadable image -> 400; the broker out of reach, or the emotion
     model unreadable -> 503; no room on the disk (storing it, or spooling the request) -> 507; too many requests,
     or a login locked out -> 429."""
     full = storage_full_of(exc)  # also a full disk met while DRF read the request's upload into the spool
@@ -59,6 +62,10 @@ def exception_handler(exc, context):
              "episode_url": request.build_absolute_uri(url) if request else url},
             status=status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, ResumableUploadMissing):
+        return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, ResumableUploadConflict):
+        return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ProcessingRefused):
         return Response({"detail": str(exc), "code": exc.code or "refused"}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, EpisodeRejected) and exc.code == "too_large":

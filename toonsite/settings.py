@@ -184,6 +184,12 @@ MIN_VIDEO_SIDE = env.int("MIN_VIDEO_SIDE", default=64)
 UPLOAD_PROBE_TIMEOUT = env.float("UPLOAD_PROBE_TIMEOUT", default=20.0)
 # Largest episode (video) accepted for upload, in bytes.
 MAX_EPISODE_UPLOAD_BYTES = env.int("MAX_EPISODE_UPLOAD_BYTES", default=2 * 1024 * 1024 * 1024)
+# Resumable uploads (the tus protocol, /api/uploads/): their bytes so far, kept across restarts (the start-up sweep
+# of the upload spool leaves them), until finished or RESUMABLE_UPLOAD_EXPIRY_SECONDS after they began.
+RESUMABLE_UPLOAD_DIR = str(Path(env("RESUMABLE_UPLOAD_DIR", default=str(DATA_DIR / "resumable-uploads"))))
+RESUMABLE_UPLOAD_EXPIRY_SECONDS = env.int("RESUMABLE_UPLOAD_EXPIRY_SECONDS", default=24 * 3600)
+# The largest append a resumable upload's PATCH may carry; the page's client sends chunks of half this.
+RESUMABLE_CHUNK_MAX_BYTES = env.int("RESUMABLE_CHUNK_MAX_BYTES", default=64 * 1024 * 1024)
 
 # --- Episode processing: an episode is split into ranges of this many frames, one gpu-queue task each;
 # smaller ranges spread an episode over more workers, larger ones keep more of each face track in one piece.

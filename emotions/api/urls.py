@@ -1,7 +1,7 @@
 """The emotions app's API routes (mounted under /api/ by toonsite.urls, in the `api` namespace)."""
 from django.urls import path
 
-from emotions.api.views import auth, characters, detections, episodes, images, root
+from emotions.api.views import auth, characters, detections, episodes, images, root, uploads
 
 urlpatterns = [
     path("", root.ApiRootApi.as_view(), name="root"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("episodes/<int:pk>/reprocess/", episodes.EpisodeReprocessApi.as_view(), name="episode-reprocess"),
     path("episodes/<int:pk>/timeline/", episodes.EpisodeTimelineApi.as_view(), name="episode-timeline"),
     path("episodes/<int:pk>/subtitles.vtt", episodes.EpisodeSubtitlesApi.as_view(), name="episode-subtitles"),
+    path("uploads/", uploads.ResumableUploadListApi.as_view(), name="upload-list"),
+    path("uploads/<str:upload_id>/", uploads.ResumableUploadDetailApi.as_view(), name="upload-detail"),
     path("characters/", characters.CharacterListApi.as_view(), name="character-list"),
     path("characters/<slug:slug>/", characters.CharacterDetailApi.as_view(), name="character-detail"),
     path("detections/", detections.DetectionListApi.as_view(), name="detection-list"),

@@ -73,10 +73,15 @@ class EpisodeListApi(ThrottledPostMixin, generics.ListAPIView):
         episode = episode_upload(
             owner=request.user, file=data.validated_data["file"], title=data.validated_data["title"]
         )
-        episode = episode_detail(pk=episode.pk)
-        episode.character_emotions = episode_character_emotions(episode=episode)
-        body = s.EpisodeDetailOutputSerializer(episode, context={"request": request}).data
-        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
+        return episode_created(request, episode)
+
+
+def episode_created(request, episode: Episode, headers: dict | None = None) -> Response:
+    """201 with the new episode (as GET /api/episodes/<id>/ shows it) and its address."""
+    episode = episode_detail(pk=episode.pk)
+    episode.character_emotions = episode_character_emotions(episode=episode)
+    body = s.EpisodeDetailOutputSerializer(episode, context={"request": request}).data
+    return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"], **(headers or {})})
 
 
 def _episode_or_404(pk: int) -> Episode:

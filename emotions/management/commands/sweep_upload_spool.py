@@ -1,8 +1,9 @@
-"""Empty the upload spool of what killed web processes left there, and media of the partial files a process killed
-mid-write left; run at start-up, before the web processes."""
+"""Empty the upload spool of what killed web processes left there, media of the partial files a process killed
+mid-write left, and the resumable uploads nobody finished in time; run at start-up, before the web processes."""
 from django.conf import settings
 
 from emotions.management.base import ToonCommand
+from emotions.services.resumable import resumable_sweep
 from emotions.services.storage import media_partials_sweep, upload_spool_sweep
 
 
@@ -22,3 +23,5 @@ class Command(ToonCommand):
         self.stdout.write(f"{len(removed)} spooled upload(s) removed from {settings.FILE_UPLOAD_TEMP_DIR}")
         partials = media_partials_sweep(older_than=options["partials_older_than"])
         self.stdout.write(f"{len(partials)} partial file(s) removed from {settings.MEDIA_ROOT}")
+        expired = resumable_sweep()  # unfinished ones are kept until they expire: a client may resume them
+        self.stdout.write(f"{len(expired)} expired resumable upload(s) removed from {settings.RESUMABLE_UPLOAD_DIR}")
