@@ -115,7 +115,8 @@ def episode_upload(request):
 
 def _upload_page(request, form, *, reason: str = "", duplicate=None, status: int = 200):
     context = {"form": form, "reason": reason, "duplicate": duplicate,
-               "max_bytes": settings.MAX_EPISODE_UPLOAD_BYTES}
+               "max_bytes": settings.MAX_EPISODE_UPLOAD_BYTES,
+               "chunk_bytes": settings.RESUMABLE_CHUNK_MAX_BYTES // 2}
     return render(request, "emotions/episode_upload.html", context, status=status)
 
 

@@ -1,5 +1,5 @@
-// The upload page: each chosen or dropped video gets a row that follows it from upload (XMLHttpRequest progress
-// events, POST /api/episodes/) through processing (polling /api/episodes/<id>/) to a link to its page.
+// The upload page: each chosen or dropped video gets a row that follows it from upload (resumable, over tus:
+// resumable.js and /api/uploads/) through processing (polling /api/episodes/<id>/) to a link to its page.
 // Without this script the form posts normally and the server does the same for one file.
 (() => {
   "use strict";
@@ -91,28 +91,24 @@
   }
 
   function upload({ file, title, parts }) {
-    return new Promise((resolve) => {
-      const data = new FormData();
-      data.append("file", file);
-      data.append("title", title);
-      const xhr = new XMLHttpRequest();
-      xhr.open("POST", api);
-      xhr.setRequestHeader("X-CSRFToken", csrf);
-      xhr.setRequestHeader("Accept", "application/json");
-      setState(parts, "uploading", "uploading");
-      parts.phase.textContent = "Upload";
-      xhr.upload.addEventListener("progress", (event) => {
-        if (event.lengthComputable) parts.progress.value = event.loaded / event.total;
-      });
-      xhr.addEventListener("load", () => {
-        answered(parts, xhr.status, parseJSON(xhr.responseText));
-        resolve();
-      });
-      xhr.addEventListener("error", () => {
-        refuse(parts, "The connection broke off during the upload; try again.");
-        resolve();
-      });
-      xhr.send(data);
+    setState(parts, "uploading", "uploading");
+    parts.phase.textContent = "Upload";
+    return window.ToonResumable.upload(file, {
+      endpoint: form.dataset.uploads,
+      csrf,
+      title,
+      chunkBytes: Number(form.dataset.chunkBytes),
+      onProgress: (share) => {
+        parts.progress.value = share;
+        say(parts, `${Math.round(share * 100)}% uploaded.`);
+      },
+      onWaiting: (seconds) => say(parts, `The connection broke off; resuming from where it stopped in ${seconds} s.`),
+    }).then(({ status, body }) => {
+      if (status === 0) {
+        refuse(parts, "The server could not be reached for several minutes; choose the file again to resume.");
+      } else {
+        answered(parts, status, body);
+      }
     });
   }
 
