@@ -36,7 +36,17 @@ def test_home_shows_the_cast_and_the_model(logged_in, cast):
         # Each member's studio portrait, in a link to the character's page.
         assert re.search(rf'<a class="member" href="/characters/{slug}/">\s*<img src="/cast/{slug}.png"[^>]*>\s*'
                          rf'<span class="body">{name}</span>', page)
-    assert "Preset <code>toon</code>" in page
+    assert "preset <code>toon</code>" in page
+
+
+def test_the_model_card_says_what_its_accuracy_was_measured_on_and_shows_no_server_path(logged_in, settings):
+    page = logged_in.get("/").content.decode()
+
+    assert "<code>toon.pt</code>" in page
+    assert str(settings.BASE_DIR) not in page and str(settings.EMOTION_WEIGHTS) not in page
+    held_out = re.search(r"It read ([\d.]+)% of (\d+) faces held out of that same set correctly", page)
+    assert held_out and int(held_out.group(2)) > 0
+    assert "Faces drawn in another style read less well" in page
 
 
 def test_health_answers_without_a_login(client):
@@ -87,6 +97,17 @@ def test_the_card_classifies_a_face_in_the_web_process_with_no_worker_running(lo
     result = response.context["result"]
     assert result.emotion == images_classify(images=[read_image(face)])[0].emotion == "happy"
     assert re.search(r'<div class="result" data-emotion="happy">\s*<div>\s*<h3>Happy', response.content.decode())
+    assert '<span class="unsure"' not in response.content.decode().split('<div class="result"')[1].split("</h3>")[0]
+
+
+def test_a_reading_below_the_low_confidence_mark_is_marked_unsure(logged_in, settings, studio_faces):
+    settings.LOW_CONFIDENCE = 1.01  # every reading counts as unsure
+    face = sorted((studio_faces / "pip" / "happy").glob("*.png"))[0]
+    with open(face, "rb") as handle:
+        page = logged_in.post("/", {"image": handle}).content.decode()
+    heading = page.split('<div class="result"')[1].split("</h3>")[0]
+    assert '<span class="unsure" title="the model gives this emotion less than 101%: check it by eye">unsure</span>' \
+        in heading
 
 
 def test_the_card_says_so_at_once_when_the_model_cannot_load(logged_in, settings, studio_faces, tmp_path):
@@ -96,6 +117,7 @@ def test_the_card_says_so_at_once_when_the_model_cannot_load(logged_in, settings
         response = logged_in.post("/", {"image": handle})
     assert response.status_code == 503
     assert "The emotion model cannot be loaded, so no face can be classified now" in response.content.decode()
+    assert str(tmp_path) not in response.content.decode()  # no server path in the page
 
 
 def test_cast_portraits_are_pngs_and_unknown_members_are_404(client):

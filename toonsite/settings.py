@@ -288,6 +288,8 @@ IMAGE_THROTTLE_RATE = env("IMAGE_THROTTLE_RATE", default="120/minute")
 # is (confidence-weighted seconds + PRIOR * typical share) / (screen seconds + PRIOR), so a short appearance
 # stays near the typical share and only a long scene can move far from it.
 RECOMMENDER_PRIOR_SECONDS = env.float("RECOMMENDER_PRIOR_SECONDS", default=30.0)
+# Below this confidence a face's emotion is marked "unsure" wherever the pages show it.
+LOW_CONFIDENCE = env.float("LOW_CONFIDENCE", default=0.6)
 # /api/search/similar/ compares a drawing with at most this many stored faces (the most confident of its emotion).
 SIMILAR_CANDIDATES = env.int("SIMILAR_CANDIDATES", default=400)
 REST_FRAMEWORK = {

@@ -2,6 +2,7 @@
 home page says of the model, and the thumbnails shown beside a result."""
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -53,19 +54,30 @@ def images_classify(*, images: list[np.ndarray]) -> list[Classification]:
 
 
 def model_summary() -> dict:
-    """What the home page says of the active model; a missing or broken weights file is reported, not raised."""
+    """What the home page says of the active model: its file's name (never the server's path), and its accuracy
+    only with what it was measured on. A missing or broken weights file is reported, not raised."""
+    name = Path(str(settings.EMOTION_WEIGHTS)).name
     try:
         classifier = classifier_load()
     except (ValueError, OSError) as error:
-        return {"path": str(settings.EMOTION_WEIGHTS), "error": str(error)}
+        return {"name": name, "error": model_error_words(error)}
+    info = classifier.info
     return {
-        "path": str(settings.EMOTION_WEIGHTS),
+        "name": name,
         "arch": classifier.arch,
         "classes": list(classifier.classes),
         "device": str(classifier.device),
-        "test_accuracy": classifier.info.get("accuracy"),
-        "trained_on": classifier.info.get("n_train"),
+        "test_accuracy": info.get("accuracy"),
+        "trained_on": info.get("n_train"),
+        "tested_on": info.get("n_test"),
+        "dataset": Path(str(info.get("dataset") or "")).name,
     }
+
+
+def model_error_words(error: BaseException) -> str:
+    """Why the model cannot load, for a page: the weights' folder (a server path) left out, their name kept."""
+    folder = str(Path(str(settings.EMOTION_WEIGHTS)).parent)
+    return str(error).replace(folder + "/", "").replace(folder, "")
 
 
 def image_thumbnail_png(*, image: np.ndarray, size: int = 160) -> bytes:

@@ -1,5 +1,8 @@
-"""Template filters the pages share: times as a viewer reads them, shares as percentages, initials, emotions."""
+"""Template filters the pages share: times as a viewer reads them, shares as percentages, initials, emotions, and
+the mark on an unsure result."""
 from django import template
+from django.conf import settings
+from django.utils.html import format_html
 
 from toonvision.emotions import EMOTIONS
 
@@ -37,3 +40,16 @@ def initials(name) -> str:
 def emotions() -> tuple[str, ...]:
     """The emotion vocabulary in its canonical order (which is also the order of the colours in site.css)."""
     return EMOTIONS
+
+
+@register.simple_tag
+def unsure_mark(confidence) -> str:
+    """A visible "unsure" beside a result the model gives less than LOW_CONFIDENCE: a reading to check, not trust."""
+    try:
+        unsure = float(confidence) < settings.LOW_CONFIDENCE
+    except (TypeError, ValueError):
+        return ""
+    if not unsure:
+        return ""
+    return format_html('<span class="unsure" title="{}">unsure</span>',
+                       f"the model gives this emotion less than {settings.LOW_CONFIDENCE:.0%}: check it by eye")

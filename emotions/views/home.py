@@ -10,7 +10,7 @@ from emotions.access import can_read
 from emotions.forms import ClassifyForm
 from emotions.portraits import STUDIO_PORTRAITS, cast_portrait_png
 from emotions.selectors.home import home_overview
-from emotions.services.classifier import image_thumbnail_png, images_classify, model_summary
+from emotions.services.classifier import image_thumbnail_png, images_classify, model_error_words, model_summary
 from emotions.throttles import page_throttle_refusal
 from toonvision.emotions import EMOTIONS
 
@@ -44,7 +44,8 @@ def _classify(form: ClassifyForm, context: dict) -> int:
     try:
         (context["result"],) = images_classify(images=[form.cleaned_data["decoded"]])
     except (ValueError, OSError) as error:  # what EmotionClassifier.load raises for missing or broken weights
-        context["model_error"] = f"The emotion model cannot be loaded, so no face can be classified now: {error}"
+        context["model_error"] = ("The emotion model cannot be loaded, so no face can be classified now: "
+                                  f"{model_error_words(error)}")
         return 503
     return 200
 
