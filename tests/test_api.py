@@ -24,6 +24,7 @@ from emotions.services.ranges import episode_process_here, frame_range_process
 from tests.checks import media_files, nothing_left
 from tests.factories import character, crafted_episode, held, jpeg, studio_face_png, truncated_copy
 from tests.processes import ROOT
+from toonvision.emotions import EMOTIONS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttles")]  # throttles count in the cache
 
@@ -626,3 +627,38 @@ def test_with_no_character_to_look_for_an_upload_is_kept_and_failed_saying_so(ap
     body = response.json()
     assert body["status"] == "failed" and "no characters to look for" in body["error"]
     assert Episode.objects.get().current_run is None
+
+
+def test_subtitle_cues_give_each_character_one_emotion_and_never_last_no_time(api, user):
+    """Pip happy with a 0.2 s flicker of surprise inside, then surprised for good; Marmalade arriving 0.1 s after
+    Pip turns: once "Pip: happy, surprise" cues and slivers of a few milliseconds were written."""
+    pip, cat = character("pip", "Pip"), character("marmalade", "Marmalade")
+    faces = (held(pip, "happy", 0, 2) + held(pip, "surprise", 2, 2.25) + held(pip, "happy", 2.25, 4)
+             + held(pip, "surprise", 4, 6) + held(cat, "angry", 4.125, 6)
+             + [(pip, "sad", 5.0, 0.125, 0.4)])  # a second, less confident face of Pip at one moment
+    episode = crafted_episode("Flicker", faces, owner=user, duration=7)
+
+    text = api.get(f"/api/episodes/{episode.pk}/subtitles.vtt").content.decode()
+
+    assert text == (
+        "WEBVTT - Flicker\n\n"
+        "1\n00:00:00.000 --> 00:00:04.000\nPip: happy\n\n"
+        "2\n00:00:04.000 --> 00:00:06.000\nMarmalade: angry\nPip: surprise\n"
+    )
+
+
+def test_subtitle_cues_of_a_busy_episode_follow_each_other_and_none_is_a_sliver(user):
+    from emotions.selectors.episodes import CUE_MIN_SECONDS, episode_emotion_cues
+
+    rng = np.random.default_rng(5)
+    cast = [character(slug, slug.title()) for slug in ("pip", "marmalade", "bramble")]
+    faces = [(cast[int(rng.integers(3))], EMOTIONS[int(rng.integers(7))], round(float(t), 3), 0.125,
+              float(rng.uniform(0.3, 1))) for t in np.sort(rng.uniform(0, 60, 1500))]
+    cues = episode_emotion_cues(episode=crafted_episode("Busy", faces, owner=user, duration=61))
+
+    assert cues
+    for cue, following in zip(cues, cues[1:]):
+        assert cue.end <= following.start
+    for cue in cues:
+        assert cue.end - cue.start >= CUE_MIN_SECONDS - 1e-9
+        assert cue.labels and all(isinstance(emotion, str) and emotion in EMOTIONS for emotion in cue.labels.values())

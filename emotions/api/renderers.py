@@ -23,7 +23,7 @@ def webvtt(cues, title: str = "") -> str:
         header += " - " + _one_line(title)
     blocks = [header]
     for number, cue in enumerate(cues, start=1):
-        lines = [f"{_cue_text(name)}: {', '.join(emotions)}" for name, emotions in cue.labels.items()]
+        lines = [f"{_cue_text(name)}: {emotion}" for name, emotion in cue.labels.items()]
         blocks.append(f"{number}\n{timecode(cue.start)} --> {timecode(cue.end)}\n" + "\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 

@@ -3,7 +3,6 @@ page's lanes), its subtitle cues, a page of its detections, its stored video's n
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Sum
@@ -161,58 +160,100 @@ def episode_timeline_lanes(*, episode: Episode, names: dict[str, str] | None = N
 
 @dataclass(frozen=True)
 class Cue:
-    """A stretch of the episode and who shows which emotion in it: {character name: [emotions]}."""
+    """A stretch of the episode and the one emotion each character on screen shows in it: {character name: emotion}."""
 
     start: float
     end: float
-    labels: dict[str, list[str]]
+    labels: dict[str, str]
 
 
 def episode_emotion_cues(*, episode: Episode) -> list[Cue]:
-    """The episode's emotions as subtitle cues: each character's runs of one emotion (detections closer than
-    CUE_MERGE_GAP merged, runs under CUE_MIN_SECONDS dropped), cut where any run starts or ends, so
-    characters on screen together share a cue."""
+    """The episode's emotions as subtitle cues. Each character's faces become stretches of one emotion at a time
+    (faces closer than CUE_MERGE_GAP merged, a new emotion ending the last where it starts, stretches under
+    CUE_MIN_SECONDS dropped); the stretches of all characters are cut where any starts or ends, so characters on
+    screen together share a cue. Times are whole milliseconds (WebVTT's), and no cue is shorter than
+    CUE_MIN_SECONDS: a sliver between two edges joins the cue before it."""
     rows = (
         Detection.objects.published().filter(episode=episode)
-        .order_by("character__name", "character_id", "emotion", "time")
+        .order_by("character__name", "character_id", "time", "-confidence")
         .values_list("character__name", "character_id", "emotion", "time", "duration")
     )
-    runs: list[tuple[float, float, str, str]] = []
-    current = None  # [key, start, end]
+    stretches: dict[tuple[str, int], list[list]] = {}
+    last_seen: dict[tuple[str, int], float] = {}
     for name, character_id, emotion, start, duration in rows.iterator(chunk_size=5000):
-        key = (name, character_id, emotion)
-        end = start + duration
-        if current and current[0] == key and start <= current[2] + CUE_MERGE_GAP:
-            current[2] = max(current[2], end)
-            continue
-        if current:
-            runs.append((current[1], current[2], current[0][0], current[0][2]))
-        current = [key, start, end]
-    if current:
-        runs.append((current[1], current[2], current[0][0], current[0][2]))
-    runs = [r for r in runs if r[1] - r[0] >= CUE_MIN_SECONDS]
+        key = (name, character_id)
+        if last_seen.get(key) == start:
+            continue  # two faces of one character at one moment: the more confident one speaks for it
+        last_seen[key] = start
+        _extend(stretches.setdefault(key, []), start, start + duration, emotion)
+    edges = sorted(
+        (round(at, 3), change, name, emotion)
+        for (name, _), character_stretches in stretches.items()
+        for start, end, emotion in _kept(character_stretches)
+        for at, change in ((start, 1), (end, -1))
+    )
+    return _without_slivers(_sweep(edges))
 
-    # Sweep the run edges in time order, keeping the labels shown between one edge and the next.
-    events = sorted([(start, 1, name, emotion) for start, _, name, emotion in runs]
-                    + [(end, -1, name, emotion) for _, end, name, emotion in runs])
-    active: Counter = Counter()
+
+def _extend(stretches: list[list], start: float, end: float, emotion: str) -> None:
+    """Add one face [start, end) of `emotion` to a character's stretches (in time order)."""
+    last = stretches[-1] if stretches else None
+    if last and last[2] == emotion and start <= last[1] + CUE_MERGE_GAP:
+        last[1] = max(last[1], end)
+        return
+    if last and start < last[1]:
+        last[1] = start  # one emotion at a time: the new one ends the last where it starts
+    stretches.append([start, end, emotion])
+
+
+def _kept(stretches: list[list]) -> list[list]:
+    """The stretches long enough to read, with those of one emotion that a dropped flicker parted joined again."""
+    kept: list[list] = []
+    for start, end, emotion in stretches:
+        if end - start < CUE_MIN_SECONDS:
+            continue
+        if kept and kept[-1][2] == emotion and start <= kept[-1][1] + CUE_MERGE_GAP:
+            kept[-1][1] = end
+        else:
+            kept.append([start, end, emotion])
+    return kept
+
+
+def _sweep(edges: list[tuple[float, int, str, str]]) -> list[Cue]:
+    """Cues between consecutive edges (ends sort before starts at one time), each with who shows what there."""
+    active: dict[str, str] = {}
     cues: list[Cue] = []
-    for i, (at, change, name, emotion) in enumerate(events):
-        active[(name, emotion)] += change
-        if active[(name, emotion)] == 0:
-            del active[(name, emotion)]
-        following = events[i + 1][0] if i + 1 < len(events) else at
+    for i, (at, change, name, emotion) in enumerate(edges):
+        if change > 0:
+            active[name] = emotion
+        elif active.get(name) == emotion:
+            del active[name]
+        following = edges[i + 1][0] if i + 1 < len(edges) else at
         if not active or following <= at:
             continue
-        labels: dict[str, list[str]] = {}
-        for label_name, label_emotion in active:
-            labels.setdefault(label_name, []).append(label_emotion)
-        labels = {n: sorted(set(e), key=EMOTIONS.index) for n, e in sorted(labels.items())}
-        if cues and cues[-1].labels == labels and math.isclose(cues[-1].end, at):
+        labels = dict(sorted(active.items()))
+        if cues and cues[-1].labels == labels and cues[-1].end == at:
             cues[-1] = Cue(cues[-1].start, following, labels)
         else:
             cues.append(Cue(at, following, labels))
     return cues
+
+
+def _without_slivers(cues: list[Cue]) -> list[Cue]:
+    """Cues under CUE_MIN_SECONDS (two characters' edges a moment apart) join a neighbour they touch: the next one
+    when it shows all the sliver does (someone arrives a moment later), else the one before, else the next."""
+    cues = list(cues)
+    joined: list[Cue] = []
+    for i, cue in enumerate(cues):
+        following = cues[i + 1] if i + 1 < len(cues) and cues[i + 1].start == cue.end else None
+        before = joined[-1] if joined and joined[-1].end == cue.start else None
+        if cue.end - cue.start >= CUE_MIN_SECONDS or not (following or before):
+            joined.append(cue)
+        elif following and (cue.labels.items() <= following.labels.items() or not before):
+            cues[i + 1] = Cue(cue.start, following.end, following.labels)
+        else:
+            joined[-1] = Cue(before.start, cue.end, before.labels)
+    return joined
 
 
 def episode_detection_page(*, episode: Episode, after: tuple[float, int] | None = None,
