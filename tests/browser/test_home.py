@@ -10,7 +10,7 @@ from tests.factories import crafted_episode, held
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-NAV = ["Episodes", "Upload", "Characters", "Frames", "Recommendations"]
+NAV = ["Episodes", "Upload", "Characters", "Frames", "Recommendations", "Leaderboard"]
 
 
 def processing(title: str, progress: float) -> Episode:
@@ -92,7 +92,7 @@ def test_a_keyboard_walk_from_the_top_reaches_the_skip_link_then_the_nav_in_orde
     expect(page.locator("main")).to_be_focused()
 
 
-def test_at_phone_width_the_nav_shows_and_nothing_overflows(phone_page, user, cast):
+def test_at_phone_width_the_nav_folds_behind_a_menu_button_and_nothing_overflows(phone_page, user, cast):
     pip, cat = cast["pip"], cast["marmalade"]
     long_title = "The extraordinarily long-winded adventures of Pip and Marmalade in the pantry"
     crafted_episode(long_title, held(pip, "happy", 0, 8) + held(cat, "surprise", 0, 4), owner=user)
@@ -103,9 +103,22 @@ def test_at_phone_width_the_nav_shows_and_nothing_overflows(phone_page, user, ca
 
     for url in ["/", "/recommendations/?character=pip&emotion=happy", "/leaderboard/?emotion=happy"]:
         page.goto(url)
+        menu = page.get_by_role("button", name="Menu")
         nav = page.get_by_role("navigation", name="Site")
+        expect(nav).to_be_hidden()  # folded: the header is one row, the page starts right under it
+        brand, button = page.locator(".brand").bounding_box(), menu.bounding_box()
+        assert abs(brand["y"] + brand["height"] / 2 - button["y"] - button["height"] / 2) < 8, url  # one row
+        assert page.locator(".topbar").bounding_box()["height"] < 80, url
+        menu.click()
+        expect(menu).to_have_attribute("aria-expanded", "true")
         for name in NAV:
             expect(nav.get_by_role("link", name=name)).to_be_in_viewport()
+        expect(nav.get_by_role("link", name=NAV[0])).to_be_focused()
+        if url == "/":
+            shoot(page, "home-phone-menu", full_page=False)
+        page.keyboard.press("Escape")
+        expect(nav).to_be_hidden()
+        expect(menu).to_be_focused()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), url
         if url == "/":
             expect(page.get_by_role("link", name=long_title)).to_be_visible()
