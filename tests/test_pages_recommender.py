@@ -51,7 +51,8 @@ def test_the_happier_episode_ranks_first_with_the_figures_behind_its_score(reade
     }
     assert figures(html, "Glum")["Share"] == "10%"
     assert f"score <strong>{(36 + 30 / 7) / (50 + 30):.3f}</strong>" in html
-    assert "score = (confidence-weighted seconds in the emotion + k/7)" in html and "k = 30 s" in html
+    assert "(seconds in the emotion, each weighted by the model's confidence + 30 ÷ 7) ÷ (seconds on screen + 30)" \
+        in " ".join(html.split())  # the exact sum, under the plain words
     # The best score fills its bar; the others are drawn relative to it.
     bars = [float(v) for v in re.findall(r"--value: ([0-9.]+)", html)]
     assert bars[0] == 1.0 and 0 < bars[1] < 1
@@ -139,3 +140,15 @@ def test_the_pages_make_a_few_queries_however_many_episodes(reader, moods, djang
     with django_assert_max_num_queries(6):
         html = reader.get(url).content.decode()
     assert len(ranked_titles(html)) <= 20
+
+
+@pytest.mark.parametrize("url", ["/recommendations/?character=pip&emotion=happy", "/leaderboard/?emotion=happy"])
+def test_the_ranking_is_explained_in_plain_words_behind_a_disclosure(reader, moods, url):
+    page = reader.get(url).content.decode()
+    disclosure = re.search(r'<details class="formula">\s*<summary>How is this ranked\?</summary>(.*?)</details>',
+                           page, re.S)
+    assert disclosure, "the explanation folds away behind 'How is this ranked?'"
+    words = " ".join(disclosure.group(1).split())
+    assert "a character seen only for a moment is treated as if it had also spent 30 more seconds" in words
+    assert "one happy frame does not make the happiest episode" in words
+    assert "k/7" not in page and "k = " not in page
