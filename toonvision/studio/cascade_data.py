@@ -15,6 +15,10 @@ writes, under out:
 - positives.txt and negatives.txt: the same files listed the way opencv_createsamples (-info) and
   opencv_traincascade (-bg) read them, relative to out.
 
+`marked_faces("bramble", 20, seed=100)` cuts face crops the way a person marks them on episodes (the
+truth box on frames of episodes starring the character, at native size): examples for teaching the
+site a guest (studio/guests.py) in tests and benchmarks.
+
 Frames come from the episode code itself (plan_shot, assign_emotions, render_frame), so the detector
 learns exactly what episodes show. Deterministic for a seed.
 """
@@ -26,8 +30,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .cast import CAST, EXTRAS, LOOKALIKES
-from .episode import Actor, Shot, assign_emotions, plan_shot, render_frame, sprite_box
+from .cast import CAST, EXTRAS, LOOKALIKES, STARS
+from .episode import Actor, Shot, assign_emotions, plan_episode, plan_shot, render_frame, sprite_box
 
 WIDTH, HEIGHT, FPS = 854, 480, 24
 SHOT_FRAMES = 3 * FPS
@@ -160,3 +164,55 @@ def frame_without(rng: np.random.Generator, character: str) -> np.ndarray:
     shot, k = negative_scene(rng, character)
     frame, _ = render_frame(shot, k, WIDTH, HEIGHT)
     return frame
+
+
+def marked_faces(
+    character: str,
+    count: int,
+    *,
+    seed: int,
+    per_episode: int = 5,
+    seconds: float = 20.0,
+    size: int | None = None,
+) -> list[np.ndarray]:
+    """count BGR crops of character's face as a person would mark them: per_episode faces from each of
+    the episodes (854x480, 24 fps) starring character alone with seeds seed, seed + 1, ...; on random
+    frames, the face's truth box when the face is scored and the box lies inside the frame. At native
+    size, or resized to size x size. The episodes are planned and drawn frame by frame, never encoded."""
+    if character not in STARS:
+        raise ValueError(f"unknown star {character!r}; expected one of {', '.join(STARS)}")
+    if count < 1 or per_episode < 1:
+        raise ValueError(f"count and per_episode must be at least 1, got {count} and {per_episode}")
+    crops: list[np.ndarray] = []
+    episode = 0
+    while len(crops) < count:
+        if episode > 10 * count:
+            raise ValueError(f"could not find {count} marked faces of {character}")
+        shots = plan_episode(
+            frames=int(seconds * FPS), seed=seed + episode, width=WIDTH, height=HEIGHT, fps=FPS, cast=(character,)
+        )
+        rng = np.random.default_rng([seed, 13, STARS.index(character), episode])
+        frames = [(shot, k) for shot in shots for k in range(shot.length)]
+        taken = 0
+        for i in rng.permutation(len(frames)):
+            if taken == per_episode or len(crops) == count:
+                break
+            shot, k = frames[int(i)]
+            if not any(t.actor.character == character and t.seen[k] for t in shot.tracks):
+                continue
+            frame, faces = render_frame(shot, k, WIDTH, HEIGHT)
+            for face in faces:
+                x, y, w, h = face["box"]
+                if face["character"] != character or not face["scored"]:
+                    continue
+                if x < 0 or y < 0 or x + w > WIDTH or y + h > HEIGHT:
+                    continue
+                crop = frame[y : y + h, x : x + w].copy()
+                if size is not None:
+                    shrink = cv2.INTER_AREA if w >= size else cv2.INTER_LINEAR
+                    crop = cv2.resize(crop, (size, size), interpolation=shrink)
+                crops.append(crop)
+                taken += 1
+                break
+        episode += 1
+    return crops
