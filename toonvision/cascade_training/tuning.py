@@ -3,11 +3,11 @@
 The held-out faces are pasted at their native size (and a little smaller and larger, and mirrored when
 the character allows it) at random places on held-out negative frames, one face per frame, and a few
 frames stay empty. The cascade is run once per scale factor with no grouping (detectMultiScale with minNeighbors=0
-returns every accepted window); each size range then keeps the raw windows of its sizes, which
-cv2.groupRectangles groups as detectMultiScale does, and each min_neighbors keeps the groups of more
-windows than that (what detectMultiScale's grouping keeps, up to its rare nested-box rule). The figures
-reported for the chosen parameters come from detectMultiScale itself. A detection is a hit at
-IoU >= 0.5 with the frame's face.
+returns every accepted window), which cv2.groupRectangles groups as detectMultiScale does; each
+candidate keeps the groups of its sizes made of more windows than its min_neighbors (what
+detectMultiScale with those parameters keeps, up to windows of other sizes joining a group and its
+rare nested-box rule). The figures reported for the chosen parameters come from detectMultiScale
+itself. A detection is a hit at IoU >= 0.5 with the frame's face.
 
 The candidate with the best F1 wins; within 0.01 of it, fewer false alarms, then the scale factor
 closest to 1.1, then the widest size range and then more neighbours (the more robust choice on episodes
@@ -99,9 +99,9 @@ def choose_detection(cascade: Cascade, validation: ValidationSet, sides: list[in
     rows = []
     with opencv_detector(cascade) as detector:
         for scale_factor in SCALE_FACTORS:
-            raw = [_raw(detector, frame, scale_factor, window, largest) for frame in validation.frames]
+            grouped = [_groups(_raw(detector, frame, scale_factor, window, largest)) for frame in validation.frames]
             for min_size, max_size in sizes:
-                groups = [_groups(_sized(r, min_size, max_size)) for r in raw]
+                groups = [_sized(rects, counts, min_size, max_size) for rects, counts in grouped]
                 for neighbours in NEIGHBOURS:
                     found = [rects[counts > neighbours] for rects, counts in groups]
                     rows.append({"scale_factor": scale_factor, "min_neighbors": neighbours, "min_size": min_size,
@@ -133,9 +133,9 @@ def _raw(detector, frame: np.ndarray, scale_factor: float, window: int, largest:
     return np.asarray(rects, dtype=np.int64).reshape(-1, 4)
 
 
-def _sized(rects: np.ndarray, min_size: int, max_size: int) -> np.ndarray:
+def _sized(rects: np.ndarray, counts: np.ndarray, min_size: int, max_size: int) -> tuple[np.ndarray, np.ndarray]:
     keep = (rects[:, 2] >= min_size) & ((rects[:, 2] <= max_size) if max_size else True)
-    return rects[keep]
+    return rects[keep], counts[keep]
 
 
 def _groups(rects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
