@@ -30,6 +30,14 @@ def test_synth_episode_json_summary_and_size(tmp_path):
     assert summary["truth"] == str(tmp_path / "small.truth.json")
 
 
+def test_synth_episode_with_a_guest_cast(tmp_path):
+    out = tmp_path / "guest.mp4"
+    args = ("--seconds", "1", "--seed", "5", "--width", "320", "--height", "240", "--cast", "bramble", "--json")
+    summary = json.loads(command_output("synth_episode", str(out), *args))
+    assert summary["cast"] == ["bramble"]
+    assert "bob" in command_refusal("synth_episode", str(out), "--seconds", "1", "--cast", "bob")
+
+
 def test_synth_episode_refuses_bad_input(tmp_path):
     out = str(tmp_path / "ep.mp4")
     assert "seconds must be above 0" in command_refusal("synth_episode", out, "--seconds", "0")

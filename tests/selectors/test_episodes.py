@@ -43,7 +43,7 @@ def test_cues_merge_runs_and_share_a_cue_when_characters_are_on_screen_together(
     cues = episode_emotion_cues(episode=episode)
 
     assert [(c.start, c.end, c.labels) for c in cues] == [
-        (0, 2, {"Pip": ["happy"]}),
-        (2, 4, {"Marmalade": ["angry"], "Pip": ["happy"]}),
-        (4, 6, {"Marmalade": ["angry"]}),
+        (0, 2, {"Pip": "happy"}),
+        (2, 4, {"Marmalade": "angry", "Pip": "happy"}),
+        (4, 6, {"Marmalade": "angry"}),
     ]

@@ -1,7 +1,8 @@
 """The synthetic cartoon studio: procedurally drawn cartoon faces with known emotions.
 
 Plain numpy + OpenCV (no Django, no downloads). It draws the demo cast (Marmalade the cat, Pip the
-mouse) and random extras of many species, each showing one of the seven EMOTIONS with several
+mouse), guest stars no shipped model has seen (guests.py: bramble, juniper, clover) and random
+extras of many species, each showing one of the seven EMOTIONS with several
 designs per emotion, in many styles, poses, backgrounds and degradations. Everything is
 deterministic for a given numpy Generator; datasets derive one per image from
 (seed, character, emotion, index).
@@ -13,7 +14,7 @@ deterministic for a given numpy Generator; datasets derive one per image from
     write_face_dataset("data/faces", per_class=300, seed=1)    # data/faces/<character>/<emotion>/*.png
 """
 
-from .cast import CAST, CHARACTERS, EXTRAS, CastMember
+from .cast import CAST, CHARACTERS, EXTRAS, GUESTS, STARS, CastMember
 from .dataset import draw_face_image, write_face_dataset
 from .faces import FaceSpec, render_face, sample_face_spec, with_emotion
 
@@ -21,6 +22,8 @@ __all__ = [
     "CAST",
     "CHARACTERS",
     "EXTRAS",
+    "GUESTS",
+    "STARS",
     "CastMember",
     "FaceSpec",
     "draw_face_image",

@@ -15,6 +15,10 @@ writes, under out:
 - positives.txt and negatives.txt: the same files listed the way opencv_createsamples (-info) and
   opencv_traincascade (-bg) read them, relative to out.
 
+`marked_faces("bramble", 20, seed=100)` cuts face crops the way a person marks them on episodes (the
+truth box on frames of episodes starring the character, at native size): examples for teaching the
+site a guest (studio/guests.py) in tests and benchmarks.
+
 Frames come from the episode code itself (plan_shot, assign_emotions, render_frame), so the detector
 learns exactly what episodes show. Deterministic for a seed.
 """
@@ -26,8 +30,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .cast import CAST, EXTRAS, LOOKALIKES
-from .episode import Actor, Shot, assign_emotions, plan_shot, render_frame, sprite_box
+from .cast import CAST, EXTRAS, LOOKALIKES, STARS
+from .episode import Actor, Shot, assign_emotions, plan_episode, plan_shot, render_frame, sprite_box
 
 WIDTH, HEIGHT, FPS = 854, 480, 24
 SHOT_FRAMES = 3 * FPS
@@ -160,3 +164,70 @@ def frame_without(rng: np.random.Generator, character: str) -> np.ndarray:
     shot, k = negative_scene(rng, character)
     frame, _ = render_frame(shot, k, WIDTH, HEIGHT)
     return frame
+
+
+def star_frames(character: str, *, seed: int, count: int, seconds: float = 20.0) -> list[tuple[np.ndarray, list]]:
+    """Up to count random frames (BGR, 854x480) of the episode starring character alone with this seed, on
+    which character is on screen, each with its truth faces (the truth file's entries). The episode is
+    planned and drawn frame by frame, never encoded."""
+    if character not in STARS:
+        raise ValueError(f"unknown star {character!r}; expected one of {', '.join(STARS)}")
+    shots = plan_episode(frames=int(seconds * FPS), seed=seed, width=WIDTH, height=HEIGHT, fps=FPS, cast=(character,))
+    rng = np.random.default_rng([seed, 13, STARS.index(character)])
+    frames = [(shot, k) for shot in shots for k in range(shot.length)]
+    out = []
+    for i in rng.permutation(len(frames)):
+        if len(out) == count:
+            break
+        shot, k = frames[int(i)]
+        if any(t.actor.character == character and t.seen[k] for t in shot.tracks):
+            out.append(render_frame(shot, k, WIDTH, HEIGHT))
+    return out
+
+
+def marked_faces(
+    character: str,
+    count: int,
+    *,
+    seed: int,
+    per_episode: int = 5,
+    seconds: float = 20.0,
+    size: int | None = None,
+) -> list[np.ndarray]:
+    """count BGR crops of character's face as a person would mark them: per_episode faces from each of
+    the episodes starring character alone with seeds seed, seed + 1, ... (star_frames): the face's truth
+    box where the face is scored and the box lies inside the frame. At native size, or resized to
+    size x size."""
+    if count < 1 or per_episode < 1:
+        raise ValueError(f"count and per_episode must be at least 1, got {count} and {per_episode}")
+    crops: list[np.ndarray] = []
+    episode = 0
+    while len(crops) < count:
+        if episode > 10 * count:
+            raise ValueError(f"could not find {count} marked faces of {character}")
+        taken = 0
+        for frame, faces in star_frames(character, seed=seed + episode, count=4 * per_episode, seconds=seconds):
+            if taken == per_episode or len(crops) == count:
+                break
+            crop = marked_crop(frame, faces, character)
+            if crop is None:
+                continue
+            if size is not None:
+                shrink = cv2.INTER_AREA if crop.shape[1] >= size else cv2.INTER_LINEAR
+                crop = cv2.resize(crop, (size, size), interpolation=shrink)
+            crops.append(crop)
+            taken += 1
+        episode += 1
+    return crops
+
+
+def marked_crop(frame: np.ndarray, faces: list, character: str) -> np.ndarray | None:
+    """The crop of character's first scored face on frame whose box lies inside it, or None."""
+    for face in faces:
+        x, y, w, h = face["box"]
+        if face["character"] != character or not face["scored"]:
+            continue
+        if x < 0 or y < 0 or x + w > frame.shape[1] or y + h > frame.shape[0]:
+            continue
+        return frame[y : y + h, x : x + w].copy()
+    return None

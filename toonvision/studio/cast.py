@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .guests import GUEST_DESIGNS
 from .palette import BGR, INK, Palette, contrasting_ink, hsv, luma, mix, shade
 
 EXTRAS = "extras"
@@ -35,7 +36,13 @@ CAST: dict[str, CastMember] = {
     ),
 }
 
-CHARACTERS: tuple[str, ...] = ("marmalade", "pip", EXTRAS)
+CHARACTERS: tuple[str, ...] = ("marmalade", "pip", EXTRAS)  # what the emotion datasets draw
+
+# Guest stars (guests.py): fixed identities no shipped cascade or emotion model was trained on.
+GUESTS: dict[str, CastMember] = {
+    slug: CastMember(slug, d["name"], d["species"], d["description"]) for slug, d in GUEST_DESIGNS.items()
+}
+STARS: tuple[str, ...] = (*CAST, *GUESTS)  # everyone who can star in an episode, in seed order
 
 
 @dataclass
@@ -557,9 +564,11 @@ def sample_identity(rng: np.random.Generator, character: str, species: str | Non
         species = EXTRA_SPECIES[int(rng.integers(len(EXTRA_SPECIES)))]
     elif character in CAST:
         species = _CAST_SPECIES[character]
+    elif character in GUESTS:
+        species = GUESTS[character].species
     else:
-        raise ValueError(f"unknown character {character!r}; expected one of {', '.join(CHARACTERS)}")
-    table = _SPECIES[species]
+        raise ValueError(f"unknown character {character!r}; expected one of {', '.join((*CHARACTERS, *GUESTS))}")
+    table = GUEST_DESIGNS[character]["table"] if character in GUESTS else _SPECIES[species]
     head = HeadShape(*(_pick(rng, v) for v in table["head"]))
     anatomy = Anatomy(
         ears=_pick(rng, table["ears"]),

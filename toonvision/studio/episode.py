@@ -21,12 +21,18 @@ The truth file (`toonvision.truth_metrics.truth_path(video)`, which reads what t
 - `box` is the head's square box, unclipped (it may reach past the frame's edges; clip it where needed):
   side = 2 * max(head.rx, head.ry) * scale, centred on the head centre - the emotion CNN's crop
   convention at factor 1.0.
-- `character` is "marmalade", "pip" or "extras".
+- `character` is "marmalade", "pip" or "extras" - or the guest starring instead (`cast=("bramble",)`: a
+  guest of studio/guests.py, a fixed identity no shipped model has seen).
 - `visible` is the share of the head's pixels inside the frame and not covered by anything drawn in
   front of it (another character, its body, a prop); `scored` is false when the box is under 24 px,
   `visible` is under 0.8 or less than 80% of the box lies inside the frame - the truth metrics neither
   reward nor punish those.
 - `track` numbers one appearance of one character within a shot (unique in the episode).
+
+`cast` names who stars (default the demo cast, marmalade and pip): any of them and of the guests,
+e.g. `cast=("bramble",)` or `cast=("pip", "juniper")`. Each star keeps one identity for the episode
+(seeded by the episode seed and its place in STARS, so the default cast draws what it always drew);
+extras still appear.
 
 `emotion_bias` sets the share of screen time (frames on which the face is in the truth) a cast member
 spends in an emotion, e.g. {"pip": {"happy": 0.6, "sad": 0.25}}: Pip is happy about 60% of the
@@ -52,7 +58,7 @@ from ..emotions import EMOTIONS
 from ..truth_metrics import truth_path
 from ..video import VideoWriter
 from .anatomy import head_outline
-from .cast import CAST, EXTRAS
+from .cast import CAST, EXTRAS, STARS
 from .faces import MAX_YAW, FaceSpec, face_extent, paint_face, sample_face_spec, supersampling, with_emotion
 from .painter import STILL, BoundsPainter, Painter
 from .palette import INK, hsv, mix, shade
@@ -518,8 +524,10 @@ def bias_shares(bias: dict | None) -> dict[str, np.ndarray]:
     split what is left equally). Raises ValueError for unknown names or shares that cannot add up."""
     out = {}
     for character, shares in (bias or {}).items():
-        if character not in CAST:
-            raise ValueError(f"emotion bias for unknown cast member {character!r}; expected one of {', '.join(CAST)}")
+        if character not in STARS:
+            raise ValueError(
+                f"emotion bias for unknown cast member {character!r}; expected one of {', '.join(STARS)}"
+            )
         unknown = sorted(set(shares) - set(EMOTIONS))
         if unknown:
             raise ValueError(
@@ -612,14 +620,33 @@ def sprite_box(height: int) -> float:
     return FACE_SIDES[1] * 1.1 * height / 480.0
 
 
+def episode_cast(cast) -> tuple[str, ...]:
+    """The stars of an episode (None: the demo cast), checked: known names, at least one, no repeats."""
+    names = tuple(CAST) if cast is None else tuple(cast)
+    unknown = [name for name in names if name not in STARS]
+    if unknown or not names:
+        raise ValueError(f"unknown or no cast {unknown}; expected some of {', '.join(STARS)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"each star appears once in a cast, got {', '.join(names)}")
+    return names
+
+
 def plan_episode(
-    *, frames: int, seed: int, width: int, height: int, fps: float, emotion_bias: dict | None = None
+    *,
+    frames: int,
+    seed: int,
+    width: int,
+    height: int,
+    fps: float,
+    emotion_bias: dict | None = None,
+    cast=None,
 ) -> list[Shot]:
     """The shots of an episode, with every track's poses and emotions."""
     shares = bias_shares(emotion_bias)
+    stars = episode_cast(cast)
     rng = np.random.default_rng([seed, 7])
     box = sprite_box(height)
-    cast = {name: Actor(name, [seed, 1, i], box) for i, name in enumerate(CAST)}
+    cast = {name: Actor(name, [seed, 1, STARS.index(name)], box) for name in stars}
     lengths = []
     left = frames
     while left > 0:
@@ -631,9 +658,9 @@ def plan_episode(
     shots, start, next_id, extras = [], 0, 0, 0
     for index, length in enumerate(lengths):
         if index == 0 or rng.random() < 0.55:
-            names = list(CAST)
+            names = list(stars)
         else:
-            names = [list(CAST)[int(rng.integers(len(CAST)))]]
+            names = [stars[int(rng.integers(len(stars)))]]
         actors = [cast[name] for name in names]
         for _ in range(int(rng.choice([0, 1, 2], p=[0.35, 0.4, 0.25]))):
             actors.append(Actor(EXTRAS, [seed, 3, extras], box, body=rng.random() < 0.7))
@@ -644,15 +671,15 @@ def plan_episode(
         start += length
         next_id += len(actors)
     # Emotions come once every shot is placed: a bias needs each cast member's total screen time.
-    on_screen = {name: 0 for name in CAST}
+    on_screen = {name: 0 for name in stars}
     for shot in shots:
         for track in shot.tracks:
             if track.actor.character in on_screen:
                 seen = np.flatnonzero(track.seen)
                 on_screen[track.actor.character] += int(seen[-1] - seen[0] + 1) if len(seen) else 0
     schedules = {
-        name: EmotionSchedule(np.random.default_rng([seed, 2, i]), shares.get(name), on_screen[name])
-        for i, name in enumerate(CAST)
+        name: EmotionSchedule(np.random.default_rng([seed, 2, STARS.index(name)]), shares.get(name), on_screen[name])
+        for name in stars
     }
     extras_rng = np.random.default_rng([seed, 4])
     for shot in shots:
@@ -670,9 +697,10 @@ def write_episode(
     fps: float = 24,
     progress: bool = False,
     emotion_bias: dict | None = None,
+    cast=None,
 ) -> dict:
     """Draw an episode into out_mp4 (H.264) and its truth beside it (see the module's docstring);
-    returns a summary: paths, size, frames, shots, faces, and each character's screen time per emotion."""
+    returns a summary: paths, size, frames, shots, faces, cast, and each character's screen time per emotion."""
     out_mp4 = Path(out_mp4)
     if out_mp4.suffix.lower() != ".mp4":
         raise ValueError(f"an episode is written as .mp4, got {out_mp4.name}")
@@ -683,12 +711,15 @@ def write_episode(
     frames = int(round(seconds * fps))
     if frames < 1:
         raise ValueError(f"{seconds} s at {fps} fps is not a single frame")
-    bias_shares(emotion_bias)  # refuse a bad bias before any file is made
+    bias_shares(emotion_bias)  # refuse a bad bias or cast before any file is made
+    stars = episode_cast(cast)
     truth_frames = []
     screen: dict[str, dict[str, int]] = {}
     with VideoWriter(out_mp4, width=width, height=height, fps=fps) as writer:
         rate = writer.fps
-        shots = plan_episode(frames=frames, seed=seed, width=width, height=height, fps=rate, emotion_bias=emotion_bias)
+        shots = plan_episode(
+            frames=frames, seed=seed, width=width, height=height, fps=rate, emotion_bias=emotion_bias, cast=stars
+        )
         bar = None
         if progress:
             from tqdm import tqdm
@@ -714,6 +745,7 @@ def write_episode(
         "height": height,
         "frame_count": frames,
         "seed": int(seed),
+        "cast": list(stars),
         "shots": [[s.start, s.start + s.length] for s in shots],
         "frames": truth_frames,
     }
@@ -730,6 +762,7 @@ def write_episode(
         "frame_count": frames,
         "seed": int(seed),
         "shots": len(shots),
+        "cast": list(stars),
         "faces": len(faces),
         "scored_faces": sum(f["scored"] for f in faces),
         "screen_time": {

@@ -3,6 +3,7 @@
 import json
 
 from emotions.management.base import ToonCommand
+from toonvision.studio import STARS
 from toonvision.studio.episode import parse_emotion_bias, write_episode
 
 
@@ -26,6 +27,13 @@ class Command(ToonCommand):
             help="share of a cast member's screen time in an emotion, e.g. pip:happy=0.6 pip:sad=0.25 "
             "(the emotions not named share the rest equally)",
         )
+        parser.add_argument(
+            "--cast",
+            nargs="+",
+            choices=STARS,
+            metavar="NAME",
+            help=f"who stars (default marmalade pip); guests no shipped model knows: {', '.join(STARS[2:])}",
+        )
         parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     def handle(self, *args, **options):
@@ -37,6 +45,7 @@ class Command(ToonCommand):
             height=options["height"],
             fps=options["fps"],
             emotion_bias=parse_emotion_bias(options["bias"]),
+            cast=options["cast"],
             progress=True,
         )
         if options["json"]:
