@@ -96,6 +96,15 @@ class TrainResult:
 
 
 @dataclass
+class StartingPoint:
+    """A trained model to fine-tune, with the input statistics it was trained with (kept: its layers expect them)."""
+
+    model: nn.Module
+    mean: list[float]
+    std: list[float]
+
+
+@dataclass
 class FitResult:
     """A trained model with its history and final test metrics (nothing written)."""
 
@@ -204,8 +213,10 @@ class TrainingRun:
     """A model, its optimiser and schedule, and the images (uint8, on the device) it learns from."""
 
     def __init__(self, config: TrainConfig, images: np.ndarray, labels: np.ndarray, num_classes: int,
-                 epoch_steps: int, mean: Sequence[float], std: Sequence[float], device: torch.device):
+                 epoch_steps: int, mean: Sequence[float], std: Sequence[float], device: torch.device,
+                 model: nn.Module | None = None, frozen_batchnorm: bool = False):
         self.config = config
+        self.frozen_batchnorm = frozen_batchnorm
         self.device = device
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed input size: let cuDNN pick its fastest kernels
@@ -213,7 +224,8 @@ class TrainingRun:
         self.labels = torch.from_numpy(labels).to(device)
         self.mean = torch.tensor(mean, dtype=torch.float32, device=device)
         self.std = torch.tensor(std, dtype=torch.float32, device=device)
-        self.model = create_model(config.arch, num_classes).to(device, memory_format=torch.channels_last)
+        model = model if model is not None else create_model(config.arch, num_classes)
+        self.model = model.to(device, memory_format=torch.channels_last)
         self.optimizer = make_optimizer(config.optimizer, self.model, config.lr, config.weight_decay)
         self.schedule = make_schedule(self.optimizer, config.schedule, config.epochs * epoch_steps)
         self.criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
@@ -240,6 +252,10 @@ class TrainingRun:
     def train_epoch(self, indices: np.ndarray, bar: tqdm | None = None) -> dict:
         """One pass over ``indices``; loss and accuracy are averaged over the (augmented) training batches."""
         self.model.train()
+        if self.frozen_batchnorm:  # fine-tuning: keep the statistics the base model measured on thousands of faces
+            for module in self.model.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
         # Running sums stay on the device: reading them every step would stall a GPU once per batch.
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), dtype=torch.int64, device=self.device)
@@ -282,19 +298,23 @@ def steps_per_epoch(n_train: int, batch_size: int) -> int:
 
 def fit(images: np.ndarray, labels: np.ndarray, classes: Sequence[str], train_idx: np.ndarray,
         test_idx: np.ndarray, config: TrainConfig, device: torch.device, progress: bool = True,
-        log: Log = print) -> FitResult:
-    """Train on ``train_idx`` for ``config.epochs``, scoring ``test_idx`` after every epoch; writes nothing."""
+        log: Log = print, start: StartingPoint | None = None) -> FitResult:
+    """Train on ``train_idx`` for ``config.epochs``, scoring ``test_idx`` after every epoch; writes nothing.
+    From scratch, or from ``start`` (fine-tuning: its model, its input statistics, its BatchNorm frozen)."""
     if len(train_idx) == 0 or len(test_idx) == 0:
         raise ValueError(f"need training and test images, got {len(train_idx)} and {len(test_idx)}; add images")
     if len(classes) < 2:
         raise ValueError(f"need at least two emotions to learn, found only {', '.join(classes)}")
     seed_everything(config.seed)
-    if config.normalization == "standardize":
+    if start is not None:
+        mean, std = start.mean, start.std
+    elif config.normalization == "standardize":
         mean, std = channel_stats(images[train_idx])
     else:
         mean, std = [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]
     steps = steps_per_epoch(len(train_idx), config.batch_size)
-    run = TrainingRun(config, images, labels, len(classes), steps, mean, std, device)
+    run = TrainingRun(config, images, labels, len(classes), steps, mean, std, device,
+                      model=start.model if start else None, frozen_batchnorm=start is not None)
     history: list[dict] = []
     for epoch in range(1, config.epochs + 1):
         with tqdm(total=steps, desc=f"{config.arch} epoch {epoch}/{config.epochs}", unit="batch",

@@ -10,13 +10,16 @@ import numpy as np
 from ..emotions import EMOTIONS
 from .cast import CHARACTERS
 from .faces import paint_face, sample_face_spec, supersampling
+from .looks import apply_look
 from .painter import Painter
 from .scenery import background, degrade, draw_body, draw_occluder
 
 
-def draw_face_image(rng: np.random.Generator, character: str, emotion: str, size: int = 64) -> np.ndarray:
+def draw_face_image(rng: np.random.Generator, character: str, emotion: str, size: int = 64,
+                    look: str = "studio") -> np.ndarray:
     """One training sample: a random face of character showing emotion, cropped around the head
-    with jitter, on a background, with props and degradations. uint8 BGR, size x size."""
+    with jitter, on a background, with props and degradations, drawn in ``look`` (looks.LOOKS). uint8 BGR,
+    size x size."""
     if size < 16:
         raise ValueError(f"size must be at least 16 pixels, got {size}")
     spec = sample_face_spec(rng, character, emotion)
@@ -33,7 +36,7 @@ def draw_face_image(rng: np.random.Generator, character: str, emotion: str, size
     paint_face(canvas, spec, centre, scale)
     if rng.random() < 0.2:
         draw_occluder(stage, rng, head.rx, head.ry)
-    img = cv2.resize(canvas, (size, size), interpolation=cv2.INTER_AREA)
+    img = cv2.resize(apply_look(canvas, look), (size, size), interpolation=cv2.INTER_AREA)
     return degrade(rng, img)
 
 
@@ -59,10 +62,11 @@ def _validated(per_class, size, characters, emotions):
 
 
 def write_face_dataset(
-    out, per_class: int, seed: int, size: int = 64, characters=None, emotions=None, progress: bool = False
+    out, per_class: int, seed: int, size: int = 64, characters=None, emotions=None, progress: bool = False,
+    look: str = "studio",
 ) -> dict:
     """Write out/<character>/<emotion>/<character>-<emotion>-<seed>-<index:05d>.png, per_class
-    images for every (character, emotion); returns a summary dict."""
+    images for every (character, emotion), drawn in ``look``; returns a summary dict."""
     characters, emotions = _validated(per_class, size, characters, emotions)
     out = Path(out)
     jobs = [(c, e, i) for c in characters for e in emotions for i in range(per_class)]
@@ -76,7 +80,7 @@ def write_face_dataset(
             folder = out / character / emotion
             folder.mkdir(parents=True, exist_ok=True)
             for i in range(per_class):
-                img = draw_face_image(sample_rng(seed, character, emotion, i), character, emotion, size)
+                img = draw_face_image(sample_rng(seed, character, emotion, i), character, emotion, size, look)
                 path = folder / f"{character}-{emotion}-{seed}-{i:05d}.png"
                 if not cv2.imwrite(str(path), img):
                     raise OSError(f"could not write {path}")
@@ -92,4 +96,5 @@ def write_face_dataset(
         "count": len(jobs),
         "characters": characters,
         "emotions": emotions,
+        "look": look,
     }

@@ -4,6 +4,7 @@ import json
 from emotions.management.base import ToonCommand
 from toonvision.emotions import EMOTIONS
 from toonvision.studio import CHARACTERS, write_face_dataset
+from toonvision.studio.looks import LOOKS
 
 
 class Command(ToonCommand):
@@ -16,6 +17,8 @@ class Command(ToonCommand):
         parser.add_argument("--size", type=int, default=64, help="side of each square image in pixels")
         parser.add_argument("--characters", nargs="+", choices=CHARACTERS, help="only these characters")
         parser.add_argument("--emotions", nargs="+", choices=EMOTIONS, help="only these emotions")
+        parser.add_argument("--look", choices=sorted(LOOKS), default="studio",
+                            help="redraw the faces in another artist's look (line-art, poster): a style to adapt to")
 
     def handle(self, *args, **options):
         summary = write_face_dataset(
@@ -25,6 +28,7 @@ class Command(ToonCommand):
             size=options["size"],
             characters=options["characters"],
             emotions=options["emotions"],
+            look=options["look"],
             progress=True,
         )
         self.stdout.write(json.dumps(summary))

@@ -1,7 +1,12 @@
-"""Train the emotion CNN on a face dataset, or rerun the dissertation's optimiser comparison."""
+"""Train the emotion CNN on a face dataset (from scratch, or fine-tuning existing weights), or rerun the
+dissertation's optimiser comparison."""
 import json
 
+from django.core.management.base import CommandError
+
 from emotions.management.base import ToonCommand
+from toonvision.finetuning import fine_tune
+from toonvision.inference import read_checkpoint
 from toonvision.models import PRESETS
 from toonvision.training import OPTIMIZERS, compare_optimizers, train
 
@@ -17,7 +22,14 @@ class Command(ToonCommand):
         parser.add_argument("--dataset", required=True,
                             help="DIR/<emotion>/*, DIR/<character>/<emotion>/* or the dissertation's layout")
         parser.add_argument("--out", required=True, help="weights file to write (a folder with --compare-optimizers)")
-        parser.add_argument("--arch", choices=sorted(PRESETS), default="toon", help="model preset")
+        parser.add_argument("--arch", choices=sorted(PRESETS), help="model preset (default toon; with --from, the "
+                                                                    "weights' own)")
+        parser.add_argument("--from", dest="from_weights", metavar="WEIGHTS",
+                            help="fine-tune these weights instead of starting from scratch (toonvision.finetuning: "
+                                 "their preset, 60 epochs, BatchNorm statistics frozen)")
+        parser.add_argument("--mix", metavar="DIR",
+                            help="with --from: faces the model already reads (e.g. studio faces), mixed into every "
+                                 "epoch so that learning the new does not forget the old")
         parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), help="default: the preset's")
         parser.add_argument("--epochs", type=int, help="default: the preset's")
         parser.add_argument("--batch-size", type=int, help="default: the preset's")
@@ -28,6 +40,12 @@ class Command(ToonCommand):
         parser.add_argument("--runs", type=int, default=3, help="runs per optimiser with --compare-optimizers")
 
     def handle(self, *args, **options):
+        if options["from_weights"]:
+            self.write_result(self.fine_tune(options))
+            return
+        if options["mix"]:
+            raise CommandError("--mix rehearses what existing weights know: use it with --from WEIGHTS")
+        options["arch"] = options["arch"] or "toon"
         common = dict(arch=options["arch"], epochs=options["epochs"], seed=options["seed"], device=options["device"])
         if options["compare_optimizers"]:
             table = compare_optimizers(options["dataset"], options["out"], runs=options["runs"], **common)
@@ -42,6 +60,20 @@ class Command(ToonCommand):
             log=self.stderr.write,
             **common,
         )
+        self.write_result(result)
+
+    def fine_tune(self, options):
+        if options["compare_optimizers"]:
+            raise CommandError("--compare-optimizers trains from scratch; leave out --from")
+        weights = read_checkpoint(options["from_weights"])  # a clear message for a missing or foreign file
+        if options["arch"] and options["arch"] != weights["arch"]:
+            raise CommandError(f"--arch {options['arch']} does not fit {options['from_weights']}: its preset is "
+                               f"{weights['arch']} (with --from the preset is read from the weights)")
+        return fine_tune(options["dataset"], options["out"], options["from_weights"], rehearsal_dir=options["mix"],
+                         epochs=options["epochs"], optimizer=options["optimizer"], lr=options["lr"],
+                         seed=options["seed"], device=options["device"], log=self.stderr.write)
+
+    def write_result(self, result):
         written = {"weights": result.weights, "report": result.report_path, "curves": result.curves_path,
                    "confusion": result.confusion_path}
         self.stdout.write(json.dumps({"accuracy": result.accuracy, "macro_f1": result.macro_f1,
