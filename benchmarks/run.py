@@ -16,12 +16,13 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import api, cascades, cnn, load, pages, segmentation
+from benchmarks import adapting, api, cascades, cnn, load, pages, segmentation
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
 SECTIONS = {
     "cnn": ("Emotion CNN", cnn),
+    "adapting": ("Adapting to a new style", adapting),
     "cascades": ("Character cascades", cascades),
     "segmentation": ("Video segmentation", segmentation),
     "api": ("REST API and episode processing at scale", api),
