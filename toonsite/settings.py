@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -218,6 +219,11 @@ CAST_DIR = Path(env("CAST_DIR", default=str(BASE_DIR / "cascades")))
 EMOTION_WEIGHTS = Path(env("EMOTION_WEIGHTS", default=str(BASE_DIR / "emotions" / "weights" / "toon.pt")))
 # "cuda", "cpu", or empty to pick CUDA when present.
 TORCH_DEVICE = env("TORCH_DEVICE", default="")
+# Who runs the cascades in range tasks: "opencv" (detectMultiScale on the CPU), "torch" (the same detections
+# from torch on TORCH_DEVICE), or "auto": torch where that device is CUDA, OpenCV elsewhere.
+DETECTOR = env("DETECTOR", default="auto").strip().lower()
+if DETECTOR not in ("opencv", "torch", "auto"):
+    raise ImproperlyConfigured(f"DETECTOR must be opencv, torch or auto, not {DETECTOR!r}")
 
 # --- Celery: Redis when REDIS_URL (or CELERY_BROKER_URL) is set, else kombu's filesystem transport,
 # an embedded broker that needs no server.

@@ -36,6 +36,7 @@ import numpy as np
 
 from .detection import CharacterDetector, DetectionParams
 from .inference import EmotionClassifier
+from .torch_detection import detectors_for
 from .tracking import ClassifiedFace, fill_gaps, iou, link_tracks, run_confidence, smooth_emotions
 from .video import VideoInfo, decode_frames, probe_video
 
@@ -103,6 +104,7 @@ class Segmentation:
     characters: list[str]
     analyzed: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    detector: str = "opencv"  # who ran the cascades: opencv, or torch on a device ("torch (cuda)")
     detections: list[TrackedFace] = field(default_factory=list)
 
     def as_json(self) -> dict:
@@ -118,6 +120,7 @@ class Segmentation:
             "characters": self.characters,
             "analyzed": self.analyzed,
             "seconds": round(self.seconds, 3),
+            "detector": self.detector,
             "detections": [d.as_json() for d in self.detections],
         }
 
@@ -136,13 +139,16 @@ def segment_video(
     options: FastOptions | None = None,
     progress: Progress | None = None,
     info: VideoInfo | None = None,
+    detector: str | None = None,
 ) -> Segmentation:
     """Find and classify every character's faces in frames [start, stop) of a video (`info`: the video's
-    probe, when the caller already made it)."""
+    probe, when the caller already made it; `detector`: opencv, torch, or auto, torch where the CNN runs on
+    CUDA and OpenCV elsewhere)."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     if not detectors:
         raise ValueError("no characters to look for")
+    detectors = detectors_for(detectors, detector, classifier.device)
     began = time.perf_counter()
     info = info or probe_video(path)
     stop = info.frame_count if stop is None else min(stop, info.frame_count)
@@ -151,6 +157,7 @@ def segment_video(
     result = Segmentation(
         str(path), method, info.fps, info.frame_count, info.width, info.height, start, stop, [d.name for d in detectors]
     )
+    result.detector = _detector_name(detectors)
     tick = progress or (lambda n: None)
     if method == "seed":
         _segment_seed(result, path, detectors, classifier, tick)
@@ -158,6 +165,11 @@ def segment_video(
         _segment_fast(result, path, detectors, classifier, options or FastOptions(), tick)
     result.seconds = time.perf_counter() - began
     return result
+
+
+def _detector_name(detectors) -> str:
+    device = getattr(detectors[0], "device", None)
+    return "opencv" if device is None else f"torch ({device.type})"
 
 
 # -- the dissertation's method ---------------------------------------------------------------------

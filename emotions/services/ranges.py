@@ -181,6 +181,7 @@ def _range_segment(frame_range: FrameRange, forward) -> tuple[Segmentation, list
         result = segment_video(
             video, detectors, classifier, method=run.method, start=frame_range.start, stop=frame_range.stop,
             options=FastOptions(**run.options) if run.method == "fast" else None, progress=ticker,
+            detector=settings.DETECTOR,
         )
         ticker.flush()
         characters = {c.slug: c for c in Character.objects.filter(slug__in=[d.name for d in detectors])}
