@@ -10,7 +10,6 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
-from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -223,7 +222,7 @@ TORCH_DEVICE = env("TORCH_DEVICE", default="")
 # from torch on TORCH_DEVICE), or "auto": torch where that device is CUDA, OpenCV elsewhere.
 DETECTOR = env("DETECTOR", default="auto").strip().lower()
 if DETECTOR not in ("opencv", "torch", "auto"):
-    raise ImproperlyConfigured(f"DETECTOR must be opencv, torch or auto, not {DETECTOR!r}")
+    sys.exit(f"ToonSite: DETECTOR must be opencv, torch or auto, not {DETECTOR!r}")
 
 # --- Celery: Redis when REDIS_URL (or CELERY_BROKER_URL) is set, else kombu's filesystem transport,
 # an embedded broker that needs no server.

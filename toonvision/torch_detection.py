@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -130,11 +131,14 @@ def resize_exact(frames: torch.Tensor, width: int, height: int) -> torch.Tensor:
 
 
 def integral(frames: torch.Tensor, square: bool = False) -> torch.Tensor:
-    """B x (H+1) x (W+1) int64 integral images (of the squares when `square`)."""
-    x = frames.to(torch.int64)
+    """B x (H+1) x (W+1) integral images (of the squares when `square`): int32 where every sum fits, as
+    OpenCV's CV_32S sums do, else int64."""
+    fits = not square and frames.shape[1] * frames.shape[2] * 255 < 2**31
+    dtype = torch.int32 if fits else torch.int64
+    x = frames.to(dtype)
     if square:
         x = x * x
-    out = torch.zeros(x.shape[0], x.shape[1] + 1, x.shape[2] + 1, dtype=torch.int64, device=x.device)
+    out = torch.zeros(x.shape[0], x.shape[1] + 1, x.shape[2] + 1, dtype=dtype, device=x.device)
     out[:, 1:, 1:] = x.cumsum(1).cumsum(2)
     return out
 
@@ -153,11 +157,14 @@ class _Stage:
             x, y, w, h = (rects[..., k] for k in range(4))
             dy = np.stack([y, y, y + h, y + h], -1)
             dx = np.stack([x, x + w, x, x + w], -1)  # F x 3 x 4 corners: + - - +
+            self.rects = [[tuple(int(v) for v in r) for r in f] for f in rects]
+            self.rect_weights = features[:, :, 4].astype(np.float32)
             self.weights = torch.tensor(features[:, :, 4], dtype=torch.float32, device=device)
             self.split = torch.tensor([np.float32(s.threshold) for s in stage.stumps], dtype=torch.float32,
                                       device=device)
         else:
             cells = features.astype(np.int64)  # F x (x, y, w, h): a 4 x 4 grid of corners
+            self.rects = [tuple(int(v) for v in f) for f in cells]
             x, y, w, h = (cells[:, k, None, None] for k in range(4))
             grid = np.arange(4)
             dy = np.broadcast_to(y + grid[None, :, None] * h, (len(cells), 4, 4))
@@ -173,6 +180,23 @@ class _Stage:
 _BITS = [LBP_BITS.get(c, 0) for c in range(9)]
 
 
+class _Grid:
+    """A level's window positions (every ystep pixels), read from integral images as whole maps."""
+
+    def __init__(self, level: _Level):
+        self.rows, self.columns, self.step = level.rows, level.columns, level.ystep
+        self.size = self.rows * self.columns
+
+    def at(self, table: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+        """B x rows x columns: table[b, y + dy, x + dx] for every window's corner (x, y)."""
+        s = self.step
+        return table[:, dy:dy + s * (self.rows - 1) + 1:s, dx:dx + s * (self.columns - 1) + 1:s]
+
+    def rect(self, table: torch.Tensor, x: int, y: int, w: int, h: int) -> torch.Tensor:
+        """Every window's sum over its rectangle (x, y, w, h)."""
+        return self.at(table, y, x) - self.at(table, y, x + w) - self.at(table, y + h, x) + self.at(table, y + h, x + w)
+
+
 class TorchCascade:
     """A cascade's stages on a device, run over every window of a level of a batch of frames."""
 
@@ -184,65 +208,93 @@ class TorchCascade:
 
     def accepted(self, frames: torch.Tensor, level: _Level) -> torch.Tensor:
         """(frame, y, x) of every window of this level that passes every stage, in OpenCV's scan order."""
-        small = resize_exact(frames, level.width, level.height)
+        small = self._resize(frames, level)
         sums = integral(small)
         batch, rows1, row = sums.shape
-        flat_sums = sums.reshape(-1)
-        ys = torch.arange(level.rows, device=self.device) * level.ystep
-        xs = torch.arange(level.columns, device=self.device) * level.ystep
-        base = (torch.arange(batch, device=self.device)[:, None, None] * (rows1 * row)
-                + ys[None, :, None] * row + xs[None, None, :]).reshape(-1)
+        grid = _Grid(level)
         norm = flat = None
         if self.haar:
-            norm, flat = self._variance(flat_sums, integral(small, square=True).reshape(-1), base, row)
-        alive = torch.arange(len(base), device=self.device)
+            norm, flat = self._variance(sums, integral(small, square=True), grid)
         if not self.stages:
-            return self._positions(alive, level)
-        # stage 0 on every window of the grid; a non-flat window it rejects makes the row skip the next one
+            return self._positions(torch.arange(batch * grid.size, device=self.device), level)
+        # stage 0 on every window of the grid, as whole maps; a non-flat window it rejects makes the row skip
+        # the next one. The stages after it gather what they read for the windows still alive.
+        passed0 = self._dense_passes(self.stages[0], sums, grid, norm)
+        skipping = ~passed0
         if self.haar:
-            alive = alive[~flat]
-        passed0 = torch.zeros(len(base), dtype=torch.bool, device=self.device)
-        passed0[alive] = self._passes(self.stages[0], flat_sums, base, alive, norm, row)
-        skipping = ~passed0 if not self.haar else (~passed0 & ~flat)
-        visited = _visited(skipping.view(batch * level.rows, level.columns)).reshape(-1)
-        alive = torch.nonzero(visited & passed0).reshape(-1)
+            passed0, skipping = passed0 & ~flat, skipping & ~flat
+        visited = _visited(skipping.reshape(batch * level.rows, level.columns)).reshape(-1)
+        alive = torch.nonzero(visited & passed0.reshape(-1)).reshape(-1)
+        if len(alive) == 0 or len(self.stages) == 1:
+            return self._positions(alive, level)
+        frame, rest = alive // grid.size, alive % grid.size
+        y, x = (rest // level.columns) * level.ystep, (rest % level.columns) * level.ystep
+        base = frame * (rows1 * row) + y * row + x
+        flat_sums, flat_norm = sums.reshape(-1), norm.reshape(-1) if norm is not None else None
+        keep = torch.arange(len(alive), device=self.device)
         for stage in self.stages[1:]:
-            if len(alive) == 0:
+            if len(keep) == 0:
                 break
-            alive = alive[self._passes(stage, flat_sums, base, alive, norm, row)]
-        return self._positions(alive, level)
+            keep = keep[self._passes(stage, flat_sums, base, keep, alive, flat_norm, row)]
+        return self._positions(alive[keep], level)
+
+    def _resize(self, frames: torch.Tensor, level: _Level) -> torch.Tensor:
+        if self.device.type == "cpu":  # OpenCV's own INTER_LINEAR_EXACT, which resize_exact equals bit for bit
+            size = (level.width, level.height)
+            return torch.from_numpy(np.stack([cv2.resize(f, size, interpolation=cv2.INTER_LINEAR_EXACT)
+                                              for f in frames.numpy()]))
+        return resize_exact(frames, level.width, level.height)
 
     def _positions(self, alive: torch.Tensor, level: _Level) -> torch.Tensor:
         per_frame = level.rows * level.columns
         frame, rest = alive // per_frame, alive % per_frame
         return torch.stack([frame, (rest // level.columns) * level.ystep, (rest % level.columns) * level.ystep], 1)
 
-    def _variance(self, sums, squares, base, row):
-        """HaarEvaluator::setWindow: the window inset by a pixel, its norm factor and whether it is flat."""
+    def _variance(self, sums, squares, grid: _Grid):
+        """HaarEvaluator::setWindow on every window: the window inset by a pixel, its norm factor, and
+        whether it is flat."""
         w, h = self.cascade.width - 2, self.cascade.height - 2
-        corners = torch.tensor([row + 1, row + 1 + w, (1 + h) * row + 1, (1 + h) * row + 1 + w], device=self.device)
-        sign = torch.tensor([1, -1, -1, 1], dtype=torch.int64, device=self.device)
-        index = base[:, None] + corners
-        total = (sums[index] * sign).sum(1).double()
-        sq = (squares[index] * sign).sum(1).double()
+        total = grid.rect(sums, 1, 1, w, h).double()
+        sq = grid.rect(squares, 1, 1, w, h).double()
         area = float(w * h)
         nf = area * sq - total * total
         norm = torch.where(nf > 0, 1.0 / torch.sqrt(nf.clamp(min=1e-300)), torch.ones_like(nf)).float()
         flat = (nf <= 0) | (area * norm.double() >= STD_REJECT)
         return norm, flat
 
-    def _passes(self, stage: _Stage, sums, base, alive, norm, row) -> torch.Tensor:
-        """bool per alive window: does its stage sum reach the stage's threshold?"""
+    def _dense_passes(self, stage: _Stage, sums, grid: _Grid, norm) -> torch.Tensor:
+        """B x rows x columns bool: the stage's verdict on every window of the grid, leaves summed in order."""
+        score = None
+        for k in range(len(stage.left)):
+            if self.haar:
+                value = None
+                for (x, y, w, h), weight in zip(stage.rects[k], stage.rect_weights[k]):
+                    if weight == 0:
+                        continue
+                    term = grid.rect(sums, x, y, w, h).float() * np.float32(weight)
+                    value = term if value is None else value + term
+                go_left = value * norm < stage.split[k]
+            else:
+                x, y, w, h = stage.rects[k]
+                cells = [grid.rect(sums, x + j * w, y + i * h, w, h) for i in range(3) for j in range(3)]
+                code = sum((cells[c] >= cells[4]).long() * bit for c, bit in enumerate(_BITS) if bit)
+                go_left = stage.table[k][code]
+            leaf = torch.where(go_left, stage.left[k], stage.right[k])
+            score = leaf if score is None else score + leaf
+        return score >= stage.threshold
+
+    def _passes(self, stage: _Stage, sums, base, keep, alive, norm, row) -> torch.Tensor:
+        """bool per kept window (an index into alive): does its stage sum reach the stage's threshold?"""
         offsets = stage.offsets(row)  # F x corners
         chunk = max(1, GATHER_BUDGET // offsets.numel())
         out = []
-        for start in range(0, len(alive), chunk):
-            part = alive[start:start + chunk]
+        for start in range(0, len(keep), chunk):
+            part = keep[start:start + chunk]
             reads = sums[base[part][:, None, None] + offsets[None]]  # N x F x corners
             if self.haar:
                 rect = reads.view(len(part), len(offsets), 3, 4)
                 rect = rect[..., 0] - rect[..., 1] - rect[..., 2] + rect[..., 3]  # N x F x 3, exact ints
-                values = (rect.float() * stage.weights).sum(2) * norm[part][:, None]  # float32, as OpenCV
+                values = (rect.float() * stage.weights).sum(2) * norm[alive[part]][:, None]  # float32, as OpenCV
                 go_left = values < stage.split
             else:
                 g = reads.view(len(part), len(offsets), 4, 4)
@@ -306,13 +358,15 @@ def _partition(rects: np.ndarray, eps: float) -> np.ndarray:
         & (np.abs(x[:, None] + w[:, None] - x[None] - w[None]) <= delta)
         & (np.abs(y[:, None] + h[:, None] - y[None] - h[None]) <= delta)
     )
+    i, j = np.nonzero(np.triu(similar, 1))
     labels = np.arange(len(rects))
-    while True:  # every rectangle takes the smallest label among its similar ones until nothing changes
-        merged = np.where(similar, labels[None, :], len(rects)).min(1)
-        merged = merged[merged]
-        if np.array_equal(merged, labels):
+    while True:  # hook every pair's larger root onto the smaller, then flatten, until no pair spans two roots
+        a, b = labels[i], labels[j]
+        if np.array_equal(a, b):
             break
-        labels = merged
+        np.minimum.at(labels, np.maximum(a, b), np.minimum(a, b))
+        while not np.array_equal(labels, labels[labels]):
+            labels = labels[labels]
     _, first = np.unique(labels, return_index=True)
     order = np.argsort(first)  # classes numbered in the order their first member appears
     rank = np.empty(len(order), np.int64)
