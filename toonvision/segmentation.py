@@ -6,14 +6,17 @@ Two methods, side by side:
   detectMultiScale(scaleFactor=1.10, minNeighbors=<the character's>, minSize=24x24), no tracking, one
   face at a time into the CNN.
 - `fast` is ours: every frame is decoded but only its luma is touched; a frame is analysed every
-  `stride` frames and on every shot cut (a jump in a thumbnail of every 16th pixel); analysed frames are shrunk and
-  searched on a coarser pyramid by a pool of threads (OpenCV releases the GIL), with a low minNeighbors so
+  `stride` frames (frames 0, stride, 2 stride, ... of the episode, so ranges analyse what one range would)
+  and on every shot cut (a jump in a thumbnail of every 16th pixel); analysed frames are shrunk and
+  searched on a coarser pyramid by a pool of threads (OpenCV releases the GIL; or by the torch detector),
+  with a low minNeighbors so
   faces are rarely missed; faces are cropped from colour only where found and classified in batches; faces
   are linked into tracks, gaps are filled, and a track is kept only when it was seen twice and one of its
   sightings was confident (hysteresis: weak detections extend confirmed tracks but never start one), then
   emotions are smoothed along each track.
 
-Works on a frame range [start, stop) so an episode can be split across workers; track ids are unique
+Works on a frame range [start, stop) so an episode can be split across workers (the frame before `start` is
+decoded too, so a cut on the range's first frame is seen); track ids are unique
 within one result.
 
 A face has one name per stage: a `FoundFace` is a cascade's hit, a `ClassifiedFace` (tracking.py) carries
@@ -238,10 +241,15 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, options: Fa
         return _detect_frame(frame, gray, local.detectors, options, classifier.input_size)
 
     with ThreadPoolExecutor(options.threads) as pool:
-        for frame in decode_frames(path, start=result.start, stop=result.stop):
+        # From the frame before the range, so a cut on its first frame is seen as an unsplit run sees it.
+        for frame in decode_frames(path, start=max(0, result.start - 1), stop=result.stop):
             gray = frame.gray()
             cut = shots.is_cut(gray)
-            if cut or last is None or frame.index - last >= options.stride:
+            if frame.index < result.start:
+                continue
+            # Every frame on the stride's grid (counted from the episode's first frame, so ranges that start on
+            # it analyse what one range would), every shot start, and the range's first frame.
+            if cut or last is None or frame.index % options.stride == 0:
                 last = frame.index
                 result.analyzed.append(frame.index)
                 if cut:
