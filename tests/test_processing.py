@@ -324,10 +324,10 @@ def test_staff_add_a_character_in_the_admin_only_with_a_cascade_that_loads(clien
 
 
 def tracks_of(run) -> dict:
-    """A run's tracks as {track id: the (frame, character, box) of each of its faces}."""
+    """A run's tracks as {track id: the (frame, character, box, emotion) of each of its faces}."""
     tracks: dict = {}
     for d in Detection.objects.filter(run=run).select_related("character"):
-        tracks.setdefault(d.track, set()).add((d.frame, d.character.slug, d.x, d.y, d.w, d.h))
+        tracks.setdefault(d.track, set()).add((d.frame, d.character.slug, d.x, d.y, d.w, d.h, d.emotion))
     return tracks
 
 
