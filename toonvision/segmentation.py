@@ -46,6 +46,7 @@ from .video import VideoInfo, decode_frames, probe_video
 METHODS = ("fast", "seed")
 SEED_SCALE_FACTOR = 1.10
 SEED_MIN_SIZE = 24
+DETECT_BATCH = 16  # analysed frames the torch detector takes at once
 
 
 @dataclass(frozen=True)
@@ -235,10 +236,14 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, options: Fa
     last = None
     local = threading.local()
 
-    def detect(frame, gray):  # each thread gets its own cascades
+    def detect(batch):  # each thread gets its own cascades
         if not hasattr(local, "detectors"):
             local.detectors = [d.copy() for d in detectors]
-        return _detect_frame(frame, gray, local.detectors, options, classifier.input_size)
+        return _detect_frames(batch, local.detectors, options, classifier.input_size)
+
+    # OpenCV's detector takes a frame at a time; torch's takes a batch of frames at once (one pass per scale).
+    batch_size = DETECT_BATCH if all(hasattr(d, "detect_batch") for d in detectors) else 1
+    batch: list = []
 
     with ThreadPoolExecutor(options.threads) as pool:
         # From the frame before the range, so a cut on its first frame is seen as an unsplit run sees it.
@@ -254,23 +259,30 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, options: Fa
                 result.analyzed.append(frame.index)
                 if cut:
                     cuts.add(frame.index)
-                pending.append(pool.submit(detect, frame, gray))
+                batch.append((frame, gray))
+                if len(batch) >= batch_size:
+                    pending.append(pool.submit(detect, batch))
+                    batch = []
             while pending and (pending[0].done() or len(pending) > 4 * options.threads):
-                faces.add(pending.popleft().result())
+                faces.add_all(pending.popleft().result())
             tick(1)
+        if batch:
+            pending.append(pool.submit(detect, batch))
         while pending:
-            faces.add(pending.popleft().result())
+            faces.add_all(pending.popleft().result())
     result.detections = _tracked_detections(faces.finish(), result, cuts, classifier.classes, options)
 
 
-def _detect_frame(frame, gray, detectors, options: FastOptions, crop_size: int) -> _FrameFaces:
-    """One analysed frame: each character's faces and their crops (colour is decoded only if there are faces)."""
-    found = detect_characters(gray, detectors, options)
-    crops = []
-    if found:
-        bgr = frame.bgr()
-        crops = [crop_face(bgr, f.box, margin=options.crop_margin, size=crop_size) for f in found]
-    return _FrameFaces(frame.index, found, crops)
+def _detect_frames(batch, detectors, options: FastOptions, crop_size: int) -> list[_FrameFaces]:
+    """Analysed frames: each character's faces and their crops (colour is decoded only if there are faces)."""
+    out = []
+    for (frame, _), found in zip(batch, detect_characters_batch([gray for _, gray in batch], detectors, options)):
+        crops = []
+        if found:
+            bgr = frame.bgr()
+            crops = [crop_face(bgr, f.box, margin=options.crop_margin, size=crop_size) for f in found]
+        out.append(_FrameFaces(frame.index, found, crops))
+    return out
 
 
 def detect_characters(gray: np.ndarray, detectors, options: FastOptions) -> list[FoundFace]:
@@ -278,16 +290,26 @@ def detect_characters(gray: np.ndarray, detectors, options: FastOptions) -> list
     `detect_width`, a pyramid step of `scale_factor`, `min_neighbors`; boxes in full-resolution pixels, one
     character per face. (A character's own minNeighbors is tuned for the dissertation's full-resolution
     1.10 pyramid, which `seed` runs; fast's coarser pyramid groups fewer windows per face.)"""
-    scale = min(1.0, options.detect_width / gray.shape[1])
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1.0 else gray
-    candidates = []
+    return detect_characters_batch([gray], detectors, options)[0]
+
+
+def detect_characters_batch(grays: list[np.ndarray], detectors, options: FastOptions) -> list[list[FoundFace]]:
+    """detect_characters for frames of one size, each detector given them all at once where it can take a batch."""
+    scale = min(1.0, options.detect_width / grays[0].shape[1])
+    smalls = [cv2.resize(g, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1.0 else g
+              for g in grays]
+    candidates: list[list[FoundFace]] = [[] for _ in grays]
     for detector in detectors:
         largest = int(detector.params.max_size * scale)  # the character's own largest face, if it has one
         params = DetectionParams(options.scale_factor, options.min_neighbors, max(detector.window), largest)
-        boxes, counts = detector.detect_with_counts(small, params)
-        for box, count in zip(boxes, counts):
-            candidates.append(FoundFace(detector.name, tuple(int(round(v / scale)) for v in box), int(count)))
-    return _one_character_per_face(candidates)
+        if hasattr(detector, "detect_batch"):
+            results = detector.detect_batch(smalls, params)
+        else:
+            results = [detector.detect_with_counts(small, params) for small in smalls]
+        for found, (boxes, counts) in zip(candidates, results):
+            for box, count in zip(boxes, counts):
+                found.append(FoundFace(detector.name, tuple(int(round(v / scale)) for v in box), int(count)))
+    return [_one_character_per_face(found) for found in candidates]
 
 
 def _one_character_per_face(candidates: list[FoundFace]) -> list[FoundFace]:
@@ -307,6 +329,10 @@ class _FaceBatcher:
         self.batch_size = batch_size
         self.points: dict[int, list[ClassifiedFace]] = {}
         self._waiting: list[tuple[ClassifiedFace, np.ndarray]] = []
+
+    def add_all(self, frames: list[_FrameFaces]) -> None:
+        for faces in frames:
+            self.add(faces)
 
     def add(self, faces: _FrameFaces) -> None:
         points = self.points.setdefault(faces.index, [])

@@ -43,7 +43,8 @@ from toonvision.video import VideoError, decode_frames
 
 logger = logging.getLogger(__name__)
 
-# Track ids are unique within one range's result; a run's ids are range index * this + the range's own id.
+# Track ids are unique within one range's result; a run's ids are range index * this + the range's own id, and a
+# track crossing into later ranges keeps the id it started with (services/tracks.py joins them when the run ends).
 TRACK_STRIDE = 100_000
 # A range whose task was lost this many times (a worker that dies on it every time) fails instead.
 MAX_RANGE_ATTEMPTS = 5
