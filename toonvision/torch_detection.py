@@ -15,13 +15,14 @@ cascades ``read_cascade`` reads (new-format HAAR or LBP stumps), step for step:
   minNeighbors dropped, the rest averaged, and small groups inside bigger ones dropped.
 
 Frames of one batch share a size; their integral images live on the device, and every window of every
-scale is evaluated there. Only the grouping, a few hundred rectangles a frame, runs on the CPU.
+scale is evaluated there. Only the grouping, a few hundred rectangles a frame, runs on the CPU (and, when the
+device is the CPU, the resizing is OpenCV's own, which ``resize_exact`` equals bit for bit).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,7 +50,6 @@ class _Level:
     height: int
     window: tuple[int, int]
     ystep: int
-
     cascade_window: tuple[int, int]
 
     @property
@@ -468,6 +468,3 @@ def detectors_for(detectors: list, choice: str | None, device=None) -> list:
     return [d if isinstance(d, TorchCharacterDetector) else TorchCharacterDetector.from_detector(d, device)
             for d in detectors]
 
-
-def with_device(detector: TorchCharacterDetector, device) -> TorchCharacterDetector:
-    return replace(detector, device=pick_device(device), _torch=None)
