@@ -172,8 +172,10 @@ def segment_video(
 
 
 def _detector_name(detectors) -> str:
-    device = getattr(detectors[0], "device", None)
-    return "opencv" if device is None else f"torch ({device.type})"
+    """opencv, torch (cpu|cuda), or both where auto left a cascade torch cannot run with OpenCV."""
+    names = sorted({f"torch ({d.device.type})" if hasattr(d, "device") else "opencv" for d in detectors},
+                   reverse=True)
+    return " and ".join(names)
 
 
 # -- the dissertation's method ---------------------------------------------------------------------

@@ -465,6 +465,18 @@ def detectors_for(detectors: list, choice: str | None, device=None) -> list:
     """The characters' detectors as the chosen backend runs them (OpenCV's are returned as they are)."""
     if choose_detector(choice, device) == "opencv":
         return detectors
-    return [d if isinstance(d, TorchCharacterDetector) else TorchCharacterDetector.from_detector(d, device)
-            for d in detectors]
+    return torch_detectors(detectors, device, strict=(choice or "auto").strip().lower() != "auto")
 
+
+def torch_detectors(detectors: list, device=None, strict: bool = True) -> list:
+    """Each detector run by torch on `device`; a cascade torch cannot run is refused, or (not strict, as under
+    auto) stays with OpenCV."""
+    out = []
+    for d in detectors:
+        try:
+            out.append(d if isinstance(d, TorchCharacterDetector) else TorchCharacterDetector.from_detector(d, device))
+        except CascadeError:
+            if strict:
+                raise
+            out.append(d)
+    return out

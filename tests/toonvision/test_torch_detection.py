@@ -198,3 +198,18 @@ def test_an_lbp_cascade_finds_opencvs_faces(frames, tmp_path):
     assert CharacterDetector.load("lbp", path).feature_type == "LBP"
     assert_agrees(path, "lbp", small, DetectionParams(1.2, 0, 24), at_least=100)
     assert_agrees(path, "lbp", small, DetectionParams(1.2, 3, 30), at_least=5)
+
+
+def test_auto_leaves_a_cascade_torch_cannot_run_with_opencv(tmp_path):
+    from toonvision.segmentation import _detector_name
+    from toonvision.torch_detection import detectors_for, torch_detectors
+
+    tilted = tmp_path / "tilted.xml"
+    tilted.write_text((SHIPPED_CASCADES / "pip.xml").read_text().replace("<tilted>0</tilted>", "<tilted>1</tilted>", 1))
+    cast = [CharacterDetector.load("pip", SHIPPED_CASCADES / "pip.xml"), CharacterDetector.load("odd", tilted)]
+    assert detectors_for(cast, "opencv", "cpu") == cast == detectors_for(cast, "auto", "cpu")  # auto: no CUDA here
+    with pytest.raises(CascadeError, match="use the opencv detector"):
+        detectors_for(cast, "torch", "cpu")
+    mixed = torch_detectors(cast, "cpu", strict=False)  # what auto does on CUDA
+    assert isinstance(mixed[0], TorchCharacterDetector) and mixed[1] is cast[1]
+    assert _detector_name(mixed) == "torch (cpu) and opencv"
