@@ -30,6 +30,8 @@ def add_arguments(parser) -> None:
     group.add_argument("--seg-seconds", type=float, default=180, help="length of the timed episode")
     group.add_argument("--seg-repeats", type=int, default=3, help="timed runs of fast and of decoding (median)")
     group.add_argument("--seg-seed-repeats", type=int, default=1, help="timed runs of seed (slow; median)")
+    group.add_argument("--seg-torch-repeats", type=int, default=1,
+                       help="timed runs of fast with --detector torch on the CPU (slower than OpenCV there; median)")
     group.add_argument("--quality-seconds", type=float, default=60, help="length of each quality episode")
     group.add_argument("--quality-episodes", type=int, default=len(QUALITY_SEEDS))
 
@@ -45,24 +47,27 @@ def decode_fps(video: Path, frames: int, repeats: int) -> float:
     return frames / statistics.median(times)
 
 
-def run_segment(video: Path, out: Path, method: str, data_dir: Path, device: str = "cpu") -> tuple[float, dict]:
+def run_segment(video: Path, out: Path, method: str, data_dir: Path, device: str = "cpu",
+                detector: str = "opencv") -> tuple[float, dict]:
     """Wall seconds of one `manage.py segment` process, and its JSON."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "toonsite.settings", "TOONSITE_DATA_DIR": str(data_dir)}
     command = [sys.executable, "manage.py", "segment", str(video), "--json", str(out), "--method", method,
-               "--device", device, "--no-progress"]
+               "--device", device, "--detector", detector, "--no-progress"]
     began = time.perf_counter()
     subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
     return time.perf_counter() - began, json.loads(out.read_text())
 
 
-def timed_method(video: Path, tmp: Path, method: str, repeats: int, device: str) -> dict:
+def timed_method(video: Path, tmp: Path, method: str, repeats: int, device: str, detector: str = "opencv") -> dict:
     walls, result = [], None
     for i in range(repeats):
-        wall, result = run_segment(video, tmp / f"{method}-{device}-{i}.json", method, tmp / "data", device)
+        out = tmp / f"{method}-{device}-{detector}-{i}.json"
+        wall, result = run_segment(video, out, method, tmp / "data", device, detector)
         walls.append(wall)
     frames = result["frame_count"]
     metrics = evaluate_segmentation(result, load_truth(truth_path(video)))
-    return {"method": method, "device": device, "runs": repeats, "wall_seconds": statistics.median(walls),
+    return {"method": method, "device": device, "detector": result["detector"], "runs": repeats,
+            "detections": result["detections"], "wall_seconds": statistics.median(walls),
             "frames_per_second": frames / statistics.median(walls),
             "in_process_frames_per_second": frames / result["seconds"], "analysed": len(result["analyzed"]),
             "score": metrics.as_json()}
@@ -80,8 +85,13 @@ def measure(args) -> dict:
             "decode_fps": decode_fps(video, frames, args.seg_repeats),
             "decode_runs": args.seg_repeats,
             "runs": [timed_method(video, tmp, "fast", args.seg_repeats, d) for d in devices]
+            + [timed_method(video, tmp, "fast", args.seg_torch_repeats, d, "torch") for d in devices]
             + [timed_method(video, tmp, "seed", args.seg_seed_repeats, "cpu")],
         }
+        opencv = speed["runs"][0]["detections"]
+        for row in speed["runs"]:  # the torch detector must find exactly what OpenCV's finds
+            found = row.pop("detections")
+            row["same_detections_as_opencv"] = found == opencv if row["method"] == "fast" else None
         quality = []
         for seed in QUALITY_SEEDS[: args.quality_episodes]:
             clip = tmp / f"quality-{seed}.mp4"
@@ -100,8 +110,8 @@ def _metrics_cells(metrics: dict) -> str:
 def render(figures: dict) -> list[str]:
     speed, quality = figures["speed"], figures["quality"]
     ep = speed["episode"]
-    runs = {(r["method"], r["device"]): r for r in speed["runs"]}
-    fast, seed = runs[("fast", "cpu")], runs[("seed", "cpu")]
+    runs = {(r["method"], r["device"], r.get("detector", "opencv")): r for r in speed["runs"]}
+    fast, seed = runs[("fast", "cpu", "opencv")], runs[("seed", "cpu", "opencv")]
     real_time = ep["fps"]
     lines = [
         f"### Speed: `fast` beside `seed` on one {ep['width']}x{ep['height']} episode",
@@ -110,13 +120,14 @@ def render(figures: dict) -> list[str]:
         f"shots, seed {ep['seed']}). Each run is a fresh `manage.py segment` process timed from start to exit, so "
         "start-up (Python, Django, torch, the CNN, the cascades) is included; median of the runs shown.",
         "",
-        "| method @ device | runs | wall s | frames/s | x real time | frames/s without start-up | analysed frames "
-        "| precision | recall | emotion acc. | event recall |",
+        "| method @ device, detector | runs | wall s | frames/s | x real time | frames/s without start-up "
+        "| analysed frames | precision | recall | emotion acc. | event recall |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in speed["runs"]:
         lines.append(
-            f"| `{row['method']}` @ {row['device']} | {row['runs']} | {row['wall_seconds']:.1f} | "
+            f"| `{row['method']}` @ {row['device']}, {row.get('detector', 'opencv')} | {row['runs']} | "
+            f"{row['wall_seconds']:.1f} | "
             f"{row['frames_per_second']:.0f} | {row['frames_per_second'] / real_time:.1f} | "
             f"{row['in_process_frames_per_second']:.0f} | {row['analysed']} | {_metrics_cells(row['score'])} |"
         )
@@ -129,6 +140,17 @@ def render(figures: dict) -> list[str]:
         f"`fast` runs at {fast['frames_per_second'] / real_time:.1f}x real time on this machine, start-up included.",
         "",
     ]
+    torch_cpu = runs.get(("fast", "cpu", "torch (cpu)"))
+    if torch_cpu:
+        same = "the very same detections as" if torch_cpu["same_detections_as_opencv"] else "other detections than"
+        ratio = torch_cpu["in_process_frames_per_second"] / fast["in_process_frames_per_second"]
+        lines += [
+            f"`fast` with `--detector torch` on the CPU (`toonvision/torch_detection.py`, detectMultiScale in torch) "
+            f"gave {same} `--detector opencv`, at {ratio:.2f}x its processing speed: on a CPU OpenCV's detector "
+            "is faster, so `auto` keeps it there; the torch detector "
+            "is for CUDA workers.",
+            "",
+        ]
     if not any(r["device"] == "cuda" for r in speed["runs"]):
         lines += ["No GPU on the measuring machine, so no GPU row.", ""]
     lines += [

@@ -321,3 +321,25 @@ def test_staff_add_a_character_in_the_admin_only_with_a_cascade_that_loads(clien
     assert added.status_code == 302
     frog = Character.objects.get(slug="frog")
     assert len(frog.cascade_sha256) == 64 and default_storage.open(frog.cascade.name).read() == xml
+
+
+def tracks_of(run) -> dict:
+    """A run's tracks as {track id: the (frame, character, box, emotion) of each of its faces}."""
+    tracks: dict = {}
+    for d in Detection.objects.filter(run=run).select_related("character"):
+        tracks.setdefault(d.track, set()).add((d.frame, d.character.slug, d.x, d.y, d.w, d.h, d.emotion))
+    return tracks
+
+
+def test_a_face_track_keeps_one_id_across_range_boundaries_as_in_an_unsplit_run(characters, settings, studio_episode):
+    settings.EPISODE_RANGE_FRAMES = 10_000  # one range
+    episode = upload(studio_episode)
+    whole = tracks_of(episode_process_here(episode=episode))
+    settings.EPISODE_RANGE_FRAMES = 24  # three ranges, segmented apart
+    run = episode_process_here(episode=episode, force=True)
+    split = tracks_of(run)
+    crossing = [faces for faces in whole.values() if len({frame // 24 for frame, *_ in faces}) > 1]
+    assert crossing, "no track of this episode crosses a range boundary: the test proves nothing"
+    assert sorted(map(sorted, split.values())) == sorted(map(sorted, whole.values()))
+    assert len(split) == len(whole) and run.ranges.count() == 3
+    check_processed(episode)

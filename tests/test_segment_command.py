@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.checks import HAKO, needs_hako
-from tests.processes import command_output, command_refusal, manage_py
+from tests.processes import assert_clean_failure, command_output, command_refusal, manage_py
 from toonvision.studio.episode import write_episode
 from toonvision.truth_metrics import evaluate_segmentation
 
@@ -100,3 +100,33 @@ def test_bad_cascades_and_arguments_are_refused_cleanly(episode, tmp_path):
     assert "frame range" in segment_refusal(episode, out, "--start", "900")
     assert not out.exists()
     assert Path(episode).exists()
+
+
+@pytest.mark.slow
+def test_the_torch_detector_finds_what_opencv_finds(episode, tmp_path):
+    """--detector torch runs the cascades in torch (here on the CPU) and gives the same faces, tracks and
+    emotions as --detector opencv; auto picks OpenCV where there is no CUDA."""
+    runs = {}
+    for choice in ("opencv", "torch", "auto"):
+        out = tmp_path / f"{choice}.json"
+        result = segment(episode, out, "--detector", choice, "--stop", "96", "--device", "cpu")
+        assert result.returncode == 0, result.stderr
+        runs[choice] = json.loads(out.read_text())
+        assert f"detector {runs[choice]['detector']}" in result.stdout
+    assert runs["opencv"]["detector"] == runs["auto"]["detector"] == "opencv"
+    assert runs["torch"]["detector"] == "torch (cpu)"
+    assert runs["torch"]["detections"] and runs["torch"]["detections"] == runs["opencv"]["detections"]
+    assert runs["torch"]["analyzed"] == runs["opencv"]["analyzed"]
+
+
+def test_an_unknown_detector_is_refused_with_the_choices(episode, tmp_path):
+    out = tmp_path / "out.json"
+    result = segment(episode, out, "--detector", "gpu")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "invalid choice: 'gpu' (choose from 'opencv', 'torch', 'auto')" in result.stderr
+    assert not out.exists()
+
+
+def test_workers_refuse_an_unknown_detector_setting():
+    result = manage_py("check", env={"DETECTOR": "gpu"})
+    assert_clean_failure(result, "DETECTOR must be opencv, torch or auto, not 'gpu'")

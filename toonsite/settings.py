@@ -238,6 +238,11 @@ MAX_EXAMPLE_UNPACKED_BYTES = env.int("MAX_EXAMPLE_UNPACKED_BYTES", default=200 *
 EMOTION_WEIGHTS = Path(env("EMOTION_WEIGHTS", default=str(BASE_DIR / "emotions" / "weights" / "toon.pt")))
 # "cuda", "cpu", or empty to pick CUDA when present.
 TORCH_DEVICE = env("TORCH_DEVICE", default="")
+# Who runs the cascades in range tasks: "opencv" (detectMultiScale on the CPU), "torch" (the same detections
+# from torch on TORCH_DEVICE), or "auto": torch where that device is CUDA, OpenCV elsewhere.
+DETECTOR = env("DETECTOR", default="auto").strip().lower()
+if DETECTOR not in ("opencv", "torch", "auto"):
+    sys.exit(f"ToonSite: DETECTOR must be opencv, torch or auto, not {DETECTOR!r}")
 
 # --- Celery: Redis when REDIS_URL (or CELERY_BROKER_URL) is set, else kombu's filesystem transport,
 # an embedded broker that needs no server.

@@ -6,14 +6,17 @@ Two methods, side by side:
   detectMultiScale(scaleFactor=1.10, minNeighbors=<the character's>, minSize=24x24), no tracking, one
   face at a time into the CNN.
 - `fast` is ours: every frame is decoded but only its luma is touched; a frame is analysed every
-  `stride` frames and on every shot cut (a jump in a thumbnail of every 16th pixel); analysed frames are shrunk and
-  searched on a coarser pyramid by a pool of threads (OpenCV releases the GIL), with a low minNeighbors so
+  `stride` frames (frames 0, stride, 2 stride, ... of the episode, so ranges analyse what one range would)
+  and on every shot cut (a jump in a thumbnail of every 16th pixel); analysed frames are shrunk and
+  searched on a coarser pyramid by a pool of threads (OpenCV releases the GIL; or by the torch detector),
+  with a low minNeighbors so
   faces are rarely missed; faces are cropped from colour only where found and classified in batches; faces
   are linked into tracks, gaps are filled, and a track is kept only when it was seen twice and one of its
   sightings was confident (hysteresis: weak detections extend confirmed tracks but never start one), then
   emotions are smoothed along each track.
 
-Works on a frame range [start, stop) so an episode can be split across workers; track ids are unique
+Works on a frame range [start, stop) so an episode can be split across workers (the frame before `start` is
+decoded too, so a cut on the range's first frame is seen); track ids are unique
 within one result.
 
 A face has one name per stage: a `FoundFace` is a cascade's hit, a `ClassifiedFace` (tracking.py) carries
@@ -36,12 +39,14 @@ import numpy as np
 
 from .detection import CharacterDetector, DetectionParams
 from .inference import EmotionClassifier
+from .torch_detection import detectors_for
 from .tracking import ClassifiedFace, fill_gaps, iou, link_tracks, run_confidence, smooth_emotions
 from .video import VideoInfo, decode_frames, probe_video
 
 METHODS = ("fast", "seed")
 SEED_SCALE_FACTOR = 1.10
 SEED_MIN_SIZE = 24
+DETECT_BATCH = 16  # analysed frames the torch detector takes at once
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ class Segmentation:
     characters: list[str]
     analyzed: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    detector: str = "opencv"  # who ran the cascades: opencv, or torch on a device ("torch (cuda)")
     detections: list[TrackedFace] = field(default_factory=list)
 
     def as_json(self) -> dict:
@@ -118,6 +124,7 @@ class Segmentation:
             "characters": self.characters,
             "analyzed": self.analyzed,
             "seconds": round(self.seconds, 3),
+            "detector": self.detector,
             "detections": [d.as_json() for d in self.detections],
         }
 
@@ -136,13 +143,16 @@ def segment_video(
     options: FastOptions | None = None,
     progress: Progress | None = None,
     info: VideoInfo | None = None,
+    detector: str | None = None,
 ) -> Segmentation:
     """Find and classify every character's faces in frames [start, stop) of a video (`info`: the video's
-    probe, when the caller already made it)."""
+    probe, when the caller already made it; `detector`: opencv, torch, or auto, torch where the CNN runs on
+    CUDA and OpenCV elsewhere)."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     if not detectors:
         raise ValueError("no characters to look for")
+    detectors = detectors_for(detectors, detector, classifier.device)
     began = time.perf_counter()
     info = info or probe_video(path)
     stop = info.frame_count if stop is None else min(stop, info.frame_count)
@@ -151,6 +161,7 @@ def segment_video(
     result = Segmentation(
         str(path), method, info.fps, info.frame_count, info.width, info.height, start, stop, [d.name for d in detectors]
     )
+    result.detector = _detector_name(detectors)
     tick = progress or (lambda n: None)
     if method == "seed":
         _segment_seed(result, path, detectors, classifier, tick)
@@ -158,6 +169,13 @@ def segment_video(
         _segment_fast(result, path, detectors, classifier, options or FastOptions(), tick)
     result.seconds = time.perf_counter() - began
     return result
+
+
+def _detector_name(detectors) -> str:
+    """opencv, torch (cpu|cuda), or both where auto left a cascade torch cannot run with OpenCV."""
+    names = sorted({f"torch ({d.device.type})" if hasattr(d, "device") else "opencv" for d in detectors},
+                   reverse=True)
+    return " and ".join(names)
 
 
 # -- the dissertation's method ---------------------------------------------------------------------
@@ -220,37 +238,53 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, options: Fa
     last = None
     local = threading.local()
 
-    def detect(frame, gray):  # each thread gets its own cascades
+    def detect(batch):  # each thread gets its own cascades
         if not hasattr(local, "detectors"):
             local.detectors = [d.copy() for d in detectors]
-        return _detect_frame(frame, gray, local.detectors, options, classifier.input_size)
+        return _detect_frames(batch, local.detectors, options, classifier.input_size)
+
+    # OpenCV's detector takes a frame at a time; torch's takes a batch of frames at once (one pass per scale).
+    batch_size = DETECT_BATCH if all(hasattr(d, "detect_batch") for d in detectors) else 1
+    batch: list = []
 
     with ThreadPoolExecutor(options.threads) as pool:
-        for frame in decode_frames(path, start=result.start, stop=result.stop):
+        # From the frame before the range, so a cut on its first frame is seen as an unsplit run sees it.
+        for frame in decode_frames(path, start=max(0, result.start - 1), stop=result.stop):
             gray = frame.gray()
             cut = shots.is_cut(gray)
-            if cut or last is None or frame.index - last >= options.stride:
+            if frame.index < result.start:
+                continue
+            # Every frame on the stride's grid (counted from the episode's first frame, so ranges that start on
+            # it analyse what one range would), every shot start, and the range's first frame.
+            if cut or last is None or frame.index % options.stride == 0:
                 last = frame.index
                 result.analyzed.append(frame.index)
                 if cut:
                     cuts.add(frame.index)
-                pending.append(pool.submit(detect, frame, gray))
+                batch.append((frame, gray))
+                if len(batch) >= batch_size:
+                    pending.append(pool.submit(detect, batch))
+                    batch = []
             while pending and (pending[0].done() or len(pending) > 4 * options.threads):
-                faces.add(pending.popleft().result())
+                faces.add_all(pending.popleft().result())
             tick(1)
+        if batch:
+            pending.append(pool.submit(detect, batch))
         while pending:
-            faces.add(pending.popleft().result())
+            faces.add_all(pending.popleft().result())
     result.detections = _tracked_detections(faces.finish(), result, cuts, classifier.classes, options)
 
 
-def _detect_frame(frame, gray, detectors, options: FastOptions, crop_size: int) -> _FrameFaces:
-    """One analysed frame: each character's faces and their crops (colour is decoded only if there are faces)."""
-    found = detect_characters(gray, detectors, options)
-    crops = []
-    if found:
-        bgr = frame.bgr()
-        crops = [crop_face(bgr, f.box, margin=options.crop_margin, size=crop_size) for f in found]
-    return _FrameFaces(frame.index, found, crops)
+def _detect_frames(batch, detectors, options: FastOptions, crop_size: int) -> list[_FrameFaces]:
+    """Analysed frames: each character's faces and their crops (colour is decoded only if there are faces)."""
+    out = []
+    for (frame, _), found in zip(batch, detect_characters_batch([gray for _, gray in batch], detectors, options)):
+        crops = []
+        if found:
+            bgr = frame.bgr()
+            crops = [crop_face(bgr, f.box, margin=options.crop_margin, size=crop_size) for f in found]
+        out.append(_FrameFaces(frame.index, found, crops))
+    return out
 
 
 def detect_characters(gray: np.ndarray, detectors, options: FastOptions) -> list[FoundFace]:
@@ -259,17 +293,27 @@ def detect_characters(gray: np.ndarray, detectors, options: FastOptions) -> list
     (min_size and max_size, scaled with the frame; never below the window); boxes in full-resolution
     pixels, one character per face. (A character's own minNeighbors is tuned for the dissertation's full-resolution
     1.10 pyramid, which `seed` runs; fast's coarser pyramid groups fewer windows per face.)"""
-    scale = min(1.0, options.detect_width / gray.shape[1])
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1.0 else gray
-    candidates = []
+    return detect_characters_batch([gray], detectors, options)[0]
+
+
+def detect_characters_batch(grays: list[np.ndarray], detectors, options: FastOptions) -> list[list[FoundFace]]:
+    """detect_characters for frames of one size, each detector given them all at once where it can take a batch."""
+    scale = min(1.0, options.detect_width / grays[0].shape[1])
+    smalls = [cv2.resize(g, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1.0 else g
+              for g in grays]
+    candidates: list[list[FoundFace]] = [[] for _ in grays]
     for detector in detectors:
         largest = int(detector.params.max_size * scale)  # the character's own largest face, if it has one
         smallest = max(*detector.window, int(detector.params.min_size * scale))  # and its smallest
         params = DetectionParams(options.scale_factor, options.min_neighbors, smallest, largest)
-        boxes, counts = detector.detect_with_counts(small, params)
-        for box, count in zip(boxes, counts):
-            candidates.append(FoundFace(detector.name, tuple(int(round(v / scale)) for v in box), int(count)))
-    return _one_character_per_face(candidates)
+        if hasattr(detector, "detect_batch"):
+            results = detector.detect_batch(smalls, params)
+        else:
+            results = [detector.detect_with_counts(small, params) for small in smalls]
+        for found, (boxes, counts) in zip(candidates, results):
+            for box, count in zip(boxes, counts):
+                found.append(FoundFace(detector.name, tuple(int(round(v / scale)) for v in box), int(count)))
+    return [_one_character_per_face(found) for found in candidates]
 
 
 def _one_character_per_face(candidates: list[FoundFace]) -> list[FoundFace]:
@@ -289,6 +333,10 @@ class _FaceBatcher:
         self.batch_size = batch_size
         self.points: dict[int, list[ClassifiedFace]] = {}
         self._waiting: list[tuple[ClassifiedFace, np.ndarray]] = []
+
+    def add_all(self, frames: list[_FrameFaces]) -> None:
+        for faces in frames:
+            self.add(faces)
 
     def add(self, faces: _FrameFaces) -> None:
         points = self.points.setdefault(faces.index, [])

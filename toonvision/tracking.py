@@ -147,3 +147,39 @@ def run_confidence(probabilities: np.ndarray, path: np.ndarray, radius: int = 2)
         same = path[lo:hi] == path[t]
         out[t] = float(chosen[lo:hi][same].mean())
     return out
+
+
+@dataclass(frozen=True)
+class TrackEnd:
+    """Where a piece of a track ends (its last face before a boundary) or starts (its first face after it)."""
+
+    track: int
+    character: str
+    frame: int
+    box: tuple[int, int, int, int]
+
+
+def join_tracks(tails: list[TrackEnd], heads: list[TrackEnd], cuts: set[int], *, reach: int,
+                max_shift: float = 0.8) -> dict[int, int]:
+    """Which piece after a boundary (a head) continues which piece before it (a tail), by link_tracks' rule: in
+    the order of the heads' frames, nearest first, the same character, moved at most `max_shift`, seen again
+    within `reach` frames and no shot cut in between. Returns {head track: tail track}."""
+    joined: dict[int, int] = {}
+    free = list(tails)
+    for frame in sorted({h.frame for h in heads}):
+        pairs = sorted(
+            (shift(t.box, h.box), ti, hi)
+            for ti, t in enumerate(free)
+            for hi, h in enumerate(heads)
+            if h.frame == frame and h.character == t.character and 0 < h.frame - t.frame <= reach
+            and not any(t.frame < cut <= h.frame for cut in cuts)
+        )
+        used_tails, used_heads = set(), set()
+        for distance, ti, hi in pairs:
+            if distance > max_shift or ti in used_tails or hi in used_heads:
+                continue
+            used_tails.add(ti)
+            used_heads.add(hi)
+            joined[heads[hi].track] = free[ti].track
+        free = [t for ti, t in enumerate(free) if ti not in used_tails]
+    return joined

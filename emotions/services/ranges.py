@@ -43,7 +43,8 @@ from toonvision.video import VideoError, decode_frames
 
 logger = logging.getLogger(__name__)
 
-# Track ids are unique within one range's result; a run's ids are range index * this + the range's own id.
+# Track ids are unique within one range's result; a run's ids are range index * this + the range's own id, and a
+# track crossing into later ranges keeps the id it started with (services/tracks.py joins them when the run ends).
 TRACK_STRIDE = 100_000
 # A range whose task was lost this many times (a worker that dies on it every time) fails instead.
 MAX_RANGE_ATTEMPTS = 5
@@ -181,6 +182,7 @@ def _range_segment(frame_range: FrameRange, forward) -> tuple[Segmentation, list
         result = segment_video(
             video, detectors, classifier, method=run.method, start=frame_range.start, stop=frame_range.stop,
             options=FastOptions(**run.options) if run.method == "fast" else None, progress=ticker,
+            detector=settings.DETECTOR,
         )
         ticker.flush()
         characters = {c.slug: c for c in Character.objects.filter(slug__in=[d.name for d in detectors])}

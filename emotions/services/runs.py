@@ -29,6 +29,7 @@ from emotions.services.storage import (
     storage_delete,
 )
 from emotions.services.summaries import episode_emotions_build
+from emotions.services.tracks import run_join_tracks
 from toonvision.detection import CAST_FILE
 from toonvision.segmentation import FastOptions
 
@@ -163,6 +164,7 @@ def run_finish_if_complete(*, run_id: int) -> bool:
             run.status, run.error, run.finished = Status.FAILED, "abandoned for a newer run", now
             run.save(update_fields=["status", "error", "finished"])
             return False
+        run_join_tracks(run=run)  # a face crossing range boundaries keeps one track id
         superseded = Detection.objects.filter(episode=episode).exclude(run=run)
         old_names = detection_file_names(superseded)
         superseded.delete()

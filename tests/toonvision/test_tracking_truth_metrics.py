@@ -110,3 +110,15 @@ def test_events_are_runs_of_half_a_second_and_need_the_right_emotion():
     ]}
     metrics = evaluate_segmentation(result, truth)
     assert (metrics.events, metrics.events_recalled) == (2, 1)
+
+
+def test_track_pieces_join_across_a_boundary_by_the_linking_rule():
+    from toonvision.tracking import TrackEnd, join_tracks
+
+    tails = [TrackEnd(1, "pip", 236, (100, 100, 40, 40)), TrackEnd(2, "pip", 236, (300, 100, 40, 40)),
+             TrackEnd(3, "marmalade", 232, (500, 100, 40, 40))]
+    heads = [TrackEnd(10, "pip", 240, (305, 102, 40, 40)), TrackEnd(11, "pip", 240, (104, 98, 40, 40)),
+             TrackEnd(12, "marmalade", 244, (500, 100, 40, 40)), TrackEnd(13, "pip", 244, (700, 100, 40, 40))]
+    assert join_tracks(tails, heads, set(), reach=12) == {10: 2, 11: 1, 12: 3}  # 13 moved too far: a new face
+    assert join_tracks(tails, heads, {240}, reach=12) == {}  # a shot cut ends every track
+    assert join_tracks(tails, heads, set(), reach=8) == {10: 2, 11: 1}  # marmalade was unseen for too long

@@ -10,6 +10,7 @@ from emotions.services.classifier import classifier_load
 from toonvision.detection import load_detectors
 from toonvision.outputs import atomic_outputs
 from toonvision.segmentation import METHODS, FastOptions, segment_video
+from toonvision.torch_detection import DETECTORS
 from toonvision.truth_metrics import evaluate_segmentation, load_truth, truth_path
 from toonvision.video import probe_video
 
@@ -30,6 +31,11 @@ class Command(ToonCommand):
         parser.add_argument(
             "--cascade", action="append", metavar="NAME=FILE.xml",
             help="a character to look for and its cascade; repeat for more (default: the shipped cast)",
+        )
+        parser.add_argument(
+            "--detector", choices=DETECTORS, default="auto",
+            help="who runs the cascades: opencv (detectMultiScale on the CPU), torch (the same detections from torch, "
+                 "on the CNN's device), or auto: torch on CUDA, opencv on a CPU",
         )
         parser.add_argument("--weights", help="emotion CNN weights (default: EMOTION_WEIGHTS, the shipped toon.pt)")
         parser.add_argument("--device", help="torch device for the CNN: cpu, cuda, cuda:1 (default: TORCH_DEVICE/auto)")
@@ -56,7 +62,7 @@ class Command(ToonCommand):
         ) as bar:
             result = segment_video(
                 video, detectors, classifier, method=options["method"], start=options["start"],
-                stop=options["stop"], options=fast, progress=bar.update, info=info,
+                stop=options["stop"], options=fast, progress=bar.update, info=info, detector=options["detector"],
             )
         out = result.as_json()
         out_path = Path(options["json"])
@@ -66,7 +72,7 @@ class Command(ToonCommand):
         self.stdout.write(
             f"{video}: {frames} frames, {len(result.analyzed)} analysed, {len(result.detections)} faces of "
             f"{', '.join(result.characters)} in {result.seconds:.2f} s ({frames / result.seconds:.0f} frames/s, "
-            f"method {result.method}) -> {options['json']}"
+            f"method {result.method}, detector {result.detector}) -> {options['json']}"
         )
         if options["truth"]:
             self._report_metrics(out, Path(options["truth"]) if options["truth"] != "auto" else truth_path(video))
