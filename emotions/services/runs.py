@@ -136,8 +136,9 @@ def _busy(episode: Episode) -> ProcessingRefused:
 
 
 def _characters_for_run() -> list[Character]:
+    """The active characters that have a cascade: a taught character with no accepted version is never looked for."""
     character_sync_cast()
-    return list(Character.objects.filter(active=True).order_by("slug"))
+    return list(Character.objects.filter(active=True).exclude(cascade="").order_by("slug"))
 
 
 def episode_fail(episode_id: int, message: str) -> None:

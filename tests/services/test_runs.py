@@ -67,3 +67,13 @@ def test_finishing_a_run_is_idempotent(episode):
     episode.refresh_from_db()
     assert run.status == Status.DONE and (episode.status, episode.progress) == (Status.DONE, 1.0)
     assert run_finish_if_complete(run_id=10**9) is False  # a run that is gone
+
+
+def test_a_character_being_taught_has_no_cascade_and_is_never_looked_for(episode):
+    """An active character with no cascade (taught, no accepted version yet) stays out of a run's snapshot."""
+    from emotions.models import Character
+
+    Character.objects.create(name="Bramble", slug="bramble", active=True)  # no cascade
+    run = episode_process(episode=episode, enqueue=False)
+    slugs = [entry["slug"] for entry in run.cascades]
+    assert "bramble" not in slugs and slugs

@@ -1,4 +1,4 @@
-"""Characters, episodes, their processing runs and the faces (with emotions) found in them.
+"""Episodes, their processing runs and frame ranges, and the faces (with emotions) found in them.
 
 An episode is processed by a run: the run snapshots the cascades and weights it uses and splits the
 episode into frame ranges, each processed by one task. A run's detections become the episode's when
@@ -6,61 +6,12 @@ the run is done; a newer run that finishes replaces them (the older runs stay as
 step sums them into per-episode summaries (EpisodeEmotion), which the pages, the API and the recommender read.
 """
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from toonvision.detection import CascadeError, check_character_name
+from emotions.models.characters import EMOTION_CHOICES, Character
 from toonvision.emotions import EMOTIONS
-
-EMOTION_CHOICES = [(name, name) for name in EMOTIONS]
-
-
-def validate_character_slug(value: str) -> None:
-    """A slug the vision core accepts as a detector's name."""
-    try:
-        check_character_name(value)
-    except CascadeError as error:
-        raise ValidationError(str(error), code="invalid_slug") from None
-
-
-class Character(models.Model):
-    """A character the site looks for: its face cascade (in media storage) and how to run it."""
-
-    name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=50, unique=True, validators=[validate_character_slug])
-    cascade = models.FileField(upload_to="cascades/", max_length=255, help_text="an OpenCV cascade XML file")
-    cascade_sha256 = models.CharField(max_length=64, editable=False, blank=True)
-    # detectMultiScale's parameters (see toonvision.detection.DetectionParams).
-    scale_factor = models.FloatField(default=1.1, validators=[MinValueValidator(1.001)])
-    min_neighbors = models.PositiveSmallIntegerField(default=3)
-    min_size = models.PositiveIntegerField(default=24, validators=[MinValueValidator(1)])
-    max_size = models.PositiveIntegerField(default=0, help_text="pixels; 0 means no limit")
-    shipped = models.BooleanField(default=False, help_text="part of the shipped cast (cascades/cast.json)")
-    active = models.BooleanField(default=True, help_text="looked for when an episode is processed")
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.CheckConstraint(condition=Q(scale_factor__gt=1.0), name="character_scale_factor_above_1"),
-            models.CheckConstraint(
-                condition=Q(max_size=0) | Q(max_size__gte=models.F("min_size")),
-                name="character_max_size_0_or_above_min",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def detection_params(self) -> dict:
-        return {
-            "scale_factor": self.scale_factor,
-            "min_neighbors": self.min_neighbors,
-            "min_size": self.min_size,
-            "max_size": self.max_size,
-        }
 
 
 class Status(models.TextChoices):

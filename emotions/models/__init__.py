@@ -1,0 +1,36 @@
+"""The emotions app's models, one module per part of the domain; import them from here
+(`from emotions.models import Character`).
+
+- characters: Character (the faces the site looks for)
+- episodes: Episode, ProcessingRun, FrameRange, Detection, EpisodeEmotion (videos and what was found in them)
+- teaching: CharacterExample, CharacterVersion (teaching the site a character and training its cascade)
+"""
+from emotions.models.characters import EMOTION_CHOICES, Character, validate_character_slug
+from emotions.models.episodes import (
+    Detection,
+    DetectionQuerySet,
+    Episode,
+    EpisodeEmotion,
+    FrameRange,
+    ProcessingRun,
+    Status,
+    episode_upload_to,
+)
+from emotions.models.teaching import CharacterExample, CharacterVersion, example_upload_to
+
+__all__ = [
+    "EMOTION_CHOICES",
+    "Character",
+    "CharacterExample",
+    "CharacterVersion",
+    "Detection",
+    "DetectionQuerySet",
+    "Episode",
+    "EpisodeEmotion",
+    "FrameRange",
+    "ProcessingRun",
+    "Status",
+    "episode_upload_to",
+    "example_upload_to",
+    "validate_character_slug",
+]
