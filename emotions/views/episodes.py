@@ -46,6 +46,7 @@ from emotions.services.runs import episode_process
 from emotions.throttles import page_throttle_refusal
 from emotions.validation import page_key, sentence, upload_declared_oversize
 from emotions.views.access import read_page
+from emotions.views.teaching import marking_context
 from recommender.selectors import episode_similar
 
 EPISODES_PER_PAGE = 20
@@ -145,6 +146,9 @@ def episode_detail(request, pk: int):
         "next_after": page_key(following) if following else None,
         "similar": _similar(episode, names),
         "can_change": can_change_episode(request.user, episode),
+        "looked_for": [entry.get("name") or entry.get("slug") for entry in
+                       (episode.current_run.cascades if episode.current_run else [])],
+        "marking": marking_context(request.user, episode),
     }
     return render(request, "emotions/episode_detail.html", context)
 
