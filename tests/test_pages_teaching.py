@@ -1,7 +1,7 @@
 """The teaching pages through Django's client: the "New character" page (login, its form, bad input refused with a
 reason and nothing kept), a taught character's page (examples, the Train button below the minimum, the report, the
 preview's hits, the versions) and its actions (who may, bad input as a 4xx that says why), the episode page's
-"Mark faces" panel and its suggested frames, an episode with no faces, and the pictures these pages show."""
+"Mark faces" panel and its suggested frames, and an episode with no faces."""
 import html as entities
 import re
 
@@ -140,15 +140,6 @@ def test_examples_are_added_and_deleted_from_the_page(logged_in, taught):
     assert response.status_code == 302
     assert taught.examples.count() == 4 and not CharacterExample.objects.filter(pk=first.pk).exists()
     assert "Example deleted." in logged_in.get("/characters/bramble/").content.decode()
-
-
-def test_an_example_picture_is_served_behind_the_read_rule(logged_in, taught):
-    example = taught.examples.first()
-    response = logged_in.get(f"/characters/bramble/examples/{example.pk}.png")
-    assert response.status_code == 200 and response["Content-Type"] == "image/png"
-    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
-    assert logged_in.get("/characters/bramble/examples/999999.png").status_code == 404
-    assert Client().get(f"/characters/bramble/examples/{example.pk}.png").status_code == 302  # not public
 
 
 @pytest.fixture

@@ -1,12 +1,11 @@
-"""Teaching the site a character, the pages' side: the "New character" page, the actions on a taught character's
+"""Teaching the site a character, the pages' side: the "New character" page; the actions on a taught character's
 page (add or delete examples, train, cancel, accept, make a version active, mark preview hits wrong, add missed
-faces, find it in all episodes), the pictures those pages show, and what the episode page's "Mark faces" panel and
-a character's page need to read. Thin: forms check the input, services do the work and refuse with a reason."""
+faces, find it in all episodes); the frames worth marking on an episode; and what the episode page's "Mark faces"
+panel and a character's page read. The pictures come from the API. Thin: forms check the input, services do the
+work and refuse with a reason."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -181,42 +180,6 @@ ACTIONS = {"add-examples": _add_examples, "delete-example": _delete_example, "tr
            "mark-wrong": _mark_wrong, "add-missed": _add_missed}
 
 
-# -- pictures ------------------------------------------------------------------------------------------------------
-@read_page
-def character_example_image(request, slug: str, pk: int):
-    """One example's crop (PNG), behind the site's read rule."""
-    character = get_object_or_404(character_list(), slug=slug)
-    try:
-        example = _example(character, pk)
-    except CharacterExample.DoesNotExist:
-        return _plain(f"{character.name} has no example {pk}.", 404)
-    return _picture(example.image.name, "image/png")
-
-
-@read_page
-def character_preview_image(request, slug: str, number: int, index: int):
-    """One preview frame of a version (the picture its hits are drawn over)."""
-    character = get_object_or_404(character_list(), slug=slug)
-    try:
-        frame = _version(character, number).preview[index]
-    except (CharacterVersion.DoesNotExist, IndexError):
-        return _plain(f"{character.name} has no preview frame {index} in version {number}.", 404)
-    name = frame.get("image", "")
-    return _picture(name, "image/png" if name.endswith(".png") else "image/jpeg")
-
-
-def _picture(name: str, content_type: str):
-    if not name or not default_storage.exists(name):
-        return _plain("That picture is no longer stored.", 404)
-    response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
-def _plain(text: str, status: int) -> HttpResponse:
-    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
-
-
 @read_page
 def episode_marking_frames(request, pk: int):
     """The frames worth marking on an episode (the first of each shot, frames where nothing was found), as the
@@ -250,9 +213,9 @@ def teaching_context(user, character) -> dict | None:
     an administrator gave a cascade): examples, the training under way, the latest report, the preview to check,
     the versions."""
     examples = list(character_examples(character=character).select_related("episode"))
-    versions = list(character_versions(character=character).select_related("created_by"))
-    if character.creator_id is None and not examples and not versions:
+    if character.creator_id is None and not examples:  # a version needs examples: none without them (one query)
         return None
+    versions = list(character_versions(character=character).select_related("created_by"))
     examples.sort(key=lambda e: e.kind != CharacterExample.Kind.POSITIVE)  # faces first, then what is not it
     positives = sum(e.kind == CharacterExample.Kind.POSITIVE for e in examples)
     running = next((v for v in versions if v.status in RUNNING), None)

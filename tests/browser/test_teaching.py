@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from emotions.models import Character, CharacterExample, Detection, Episode
-from tests.browser.pages import log_in, shoot
+from tests.browser.pages import SCREENSHOTS, log_in, shoot
 from toonvision.studio.cascade_data import marked_faces
 from toonvision.studio.episode import write_episode
 
@@ -127,17 +127,23 @@ def test_a_new_character_is_marked_trained_accepted_and_found_everywhere(
             home = page.evaluate(TO_SCREEN, [x + w * 0.5, y + h * 0.5, 0, 0])[:2]
             drag(page, inside, home)
             expect(page.locator("#marking-message")).to_have_text(f"Moved: Bramble's box on frame {frame}.")
-            # A stray box, deleted with the Delete key.
-            draw_box(page, (10, 10, 60, 50))
+            # By keyboard: "Add a box" puts one in the middle, arrows move it, Shift+arrows resize it, Enter names
+            # it; it is not a face, so the Delete key removes it again.
+            page.get_by_role("button", name="Add a box").click()
+            expect(page.locator("#marking-canvas")).to_be_focused()
+            for key in ("ArrowLeft", "ArrowLeft", "Shift+ArrowDown"):
+                page.keyboard.press(key)
+            page.keyboard.press("Enter")
             name_and_save(page, "Bramble", frame)
-            page.locator("#marking-canvas").focus()
+            expect(page.locator(".box-choice")).to_have_count(2)
             page.keyboard.press("Delete")
             expect(page.locator("#marking-message")).to_have_text("Deleted Bramble's box.")
+            expect(page.locator(".box-choice")).to_have_count(1)
         else:
             draw_box(page, box)
             name_and_save(page, "Bramble", frame)
         if number == MARKS // 2:
-            shoot(page, "teaching-marking")
+            page.locator("#player").screenshot(path=str(SCREENSHOTS / "teaching-marking.png"))
 
     bramble = Character.objects.get(slug="bramble")
     assert bramble.creator == user and not bramble.active
@@ -189,7 +195,8 @@ def test_a_new_character_is_marked_trained_accepted_and_found_everywhere(
 
     page.goto("/frames/?character=bramble")
     expect(page.locator(".frame-result").first).to_be_visible()
-    shoot(page, "teaching-frames")
+    page.wait_for_function("() => Array.from(document.images).filter(i => i.loading !== 'lazy').every(i => i.complete)")
+    shoot(page, "teaching-frames", full_page=False)
 
 
 def test_the_new_character_page_takes_a_name_and_example_images(logged_in_page, cast, tmp_path):

@@ -257,6 +257,7 @@
       return;
     }
     saveButton.disabled = true;
+    clearTimeout(box.pending); // what the arrow keys moved is saved with it
     try {
       const character = await characterFor(name);
       if (box.id != null && box.slug === character.slug) {
@@ -269,7 +270,10 @@
         await call(`${examplesUrl(box.slug)}${box.id}/`, "DELETE");
         count(box.slug, box.name, -1);
       }
-      Object.assign(box, { id: made.id, slug: character.slug, name: character.name });
+      const example = made.examples ? made.examples[0] : made; // the API answers {"examples": [the one added]}
+      if (!example || example.id == null) throw new Error("the server did not say which example it kept");
+      Object.assign(box, { id: example.id, slug: character.slug, name: character.name });
+      if (Array.isArray(example.box)) [box.x, box.y, box.w, box.h] = example.box;
       count(character.slug, character.name, +1);
       say(`Saved: ${character.name} on frame ${box.frame}.`);
       canvas.focus();
@@ -282,7 +286,8 @@
   }
 
   async function persistBox(box) {
-    if (box.id == null) return;
+    clearTimeout(box.pending);
+    if (box.id == null || !boxes.includes(box)) return; // not saved yet (its save sends the box), or deleted
     try {
       await call(`${examplesUrl(box.slug)}${box.id}/`, "PATCH", { box: [box.x, box.y, box.w, box.h] });
       say(`Moved: ${box.name}'s box on frame ${box.frame}.`);
@@ -293,6 +298,7 @@
   }
 
   async function remove(box) {
+    clearTimeout(box.pending);
     try {
       if (box.id != null) {
         await call(`${examplesUrl(box.slug)}${box.id}/`, "DELETE");
