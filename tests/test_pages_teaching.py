@@ -237,9 +237,9 @@ def test_an_episode_with_no_faces_says_who_was_looked_for_and_how_to_teach_someo
     episode.current_run.cascades = [{"slug": "pip", "name": "Pip"}, {"slug": "marmalade", "name": "Marmalade"}]
     episode.current_run.save()
     html = logged_in.get(f"/episodes/{episode.pk}/").content.decode()
-    assert "No face was found in this episode." in html and "Looked for Pip, Marmalade." in html
+    assert "No face was found in this episode." in html and "Looked for Pip and Marmalade." in html
     assert 'href="?mark=1#marking" id="no-faces-mark"' in html
     anonymous = Client().get(f"/episodes/{episode.pk}/").content.decode()
     assert f'href="/accounts/login/?next=/episodes/{episode.pk}/%3Fmark%3D1">Log in</a> to mark' in anonymous
     listed = logged_in.get("/episodes/").content.decode()
-    assert "No face found; looked for Pip, Marmalade." in listed
+    assert "No face found; looked for Pip and Marmalade." in listed

@@ -37,3 +37,10 @@ def initials(name) -> str:
 def emotions() -> tuple[str, ...]:
     """The emotion vocabulary in its canonical order (which is also the order of the colours in site.css)."""
     return EMOTIONS
+
+
+@register.filter
+def listing(items) -> str:
+    """Names as a sentence lists them: "Pip", "Pip and Marmalade", "Pip, Marmalade and Rex"."""
+    names = [str(item) for item in items or []]
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
