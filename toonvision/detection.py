@@ -3,6 +3,10 @@
 Any file that `cv2.CascadeClassifier` loads is accepted (opencv_traincascade output, HAAR or LBP, the
 old <opencv_haar_classifier> format or the new <cascade> one); anything else is refused with a
 message that says what is wrong, before OpenCV prints its own parser errors.
+
+A cascade trained by `train_character` has a JSON sidecar beside it (FILE.json for FILE.xml) holding
+`{"character", "detection": {"scale_factor", "min_neighbors", "min_size", "max_size"}, "report"}`;
+`load_detectors` runs such a cascade with those parameters.
 """
 
 from __future__ import annotations
@@ -204,11 +208,49 @@ def load_cast(folder: Path | str) -> list[CharacterDetector]:
     return [CharacterDetector.load(slug, e.cascade_path, e.params) for slug, e in read_cast(folder).items()]
 
 
+def read_character_json(xml_path: Path | str) -> dict | None:
+    """The sidecar JSON of a trained character's cascade (FILE.json beside FILE.xml), or None when there
+    is none or it holds no "detection" (train_cascade's report sits there too); CascadeError when it is
+    not JSON, not an object, or its detection parameters are missing or bad."""
+    path = Path(xml_path).with_suffix(".json")
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CascadeError(f"{path} (beside the cascade) is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise CascadeError(f"{path} (beside the cascade) is not a JSON object")
+    if "detection" not in data:
+        return None
+    detection = data["detection"]
+    keys = list(asdict(DetectionParams()))
+    if not isinstance(detection, dict) or any(k not in detection for k in keys):
+        raise CascadeError(f"{path}: \"detection\" must hold {', '.join(keys)}")
+    try:
+        params = DetectionParams(
+            scale_factor=float(detection["scale_factor"]),
+            min_neighbors=_whole(detection["min_neighbors"]),
+            min_size=_whole(detection["min_size"]),
+            max_size=_whole(detection["max_size"]),
+        )
+    except (TypeError, ValueError) as error:
+        raise CascadeError(f"{path}: bad detection parameters: {error}") from None
+    return {**data, "detection": asdict(params)}
+
+
+def _whole(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(value)
+
+
 def load_detectors(
     cascade_args: list[str] | None, cast_folder: Path | str, default_params: DetectionParams | None = None
 ):
     """The characters named on a command line (NAME=FILE.xml ...), else the cast of cast_folder/cast.json.
-    A name given twice is an error; a name of that cast keeps its tuned parameters."""
+    A name given twice is an error. Each runs with the parameters of its cascade's JSON sidecar
+    (train_character's), else, for a name of that cast, the cast's tuned ones, else default_params."""
     if not cascade_args:
         return load_cast(cast_folder)
     shipped = {}
@@ -221,7 +263,11 @@ def load_detectors(
         if name in seen:
             raise CascadeError(f"character {name!r} is named twice")
         seen.add(name)
-        params = shipped.get(name) or default_params or DetectionParams()
+        sidecar = read_character_json(path)
+        if sidecar is not None:
+            params = DetectionParams(**sidecar["detection"])
+        else:
+            params = shipped.get(name) or default_params or DetectionParams()
         detectors.append(CharacterDetector.load(name, path, params))
     return detectors
 

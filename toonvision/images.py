@@ -22,15 +22,17 @@ def is_image_path(path: Path | str) -> bool:
     return not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES
 
 
-def read_image(path: Path | str) -> np.ndarray:
-    """Decode an image file into a uint8 H x W x 3 BGR array; raise ImageError naming the file otherwise."""
+def read_image(path: Path | str, alpha: bool = False) -> np.ndarray:
+    """Decode an image file into a uint8 H x W x 3 BGR array (H x W x 4 BGRA when alpha and it has
+    transparency); raise ImageError naming the file otherwise."""
     path = Path(path)
     # np.fromfile + imdecode instead of cv2.imread: imread silently fails on non-ASCII paths on Windows.
-    return decode_image(_read_bytes(path), source=path)
+    return decode_image(_read_bytes(path), source=path, alpha=alpha)
 
 
-def decode_image(data: bytes | np.ndarray, source: Path | str = "image") -> np.ndarray:
-    """Decode an encoded image (a file's contents) into uint8 H x W x 3 BGR, judging the content, not a name."""
+def decode_image(data: bytes | np.ndarray, source: Path | str = "image", alpha: bool = False) -> np.ndarray:
+    """Decode an encoded image (a file's contents) into uint8 H x W x 3 BGR, judging the content, not a name;
+    with alpha, an image with an alpha channel stays uint8 H x W x 4 BGRA."""
     buffer = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes | bytearray | memoryview) else data
     if buffer.size == 0:
         raise ImageError(f"{source}: empty file")
@@ -41,6 +43,8 @@ def decode_image(data: bytes | np.ndarray, source: Path | str = "image") -> np.n
         raise ImageError(f"{source}: not a readable image (the decoder failed: corrupt or truncated)") from exc
     if image is None or image.size == 0:
         raise ImageError(f"{source}: not a readable image (corrupt, truncated or an unsupported format)")
+    if alpha and image.ndim == 3 and image.shape[2] == 4:
+        return np.ascontiguousarray(_to_uint8(image, f"{source}: "))
     return to_bgr(image, source=source)
 
 

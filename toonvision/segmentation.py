@@ -255,15 +255,17 @@ def _detect_frame(frame, gray, detectors, options: FastOptions, crop_size: int) 
 
 def detect_characters(gray: np.ndarray, detectors, options: FastOptions) -> list[FoundFace]:
     """Every character's faces in a full-resolution gray frame as `fast` finds them: the frame shrunk to
-    `detect_width`, a pyramid step of `scale_factor`, `min_neighbors`; boxes in full-resolution pixels, one
-    character per face. (A character's own minNeighbors is tuned for the dissertation's full-resolution
+    `detect_width`, a pyramid step of `scale_factor`, `min_neighbors`, the character's own size limits
+    (min_size and max_size, scaled with the frame; never below the window); boxes in full-resolution
+    pixels, one character per face. (A character's own minNeighbors is tuned for the dissertation's full-resolution
     1.10 pyramid, which `seed` runs; fast's coarser pyramid groups fewer windows per face.)"""
     scale = min(1.0, options.detect_width / gray.shape[1])
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1.0 else gray
     candidates = []
     for detector in detectors:
         largest = int(detector.params.max_size * scale)  # the character's own largest face, if it has one
-        params = DetectionParams(options.scale_factor, options.min_neighbors, max(detector.window), largest)
+        smallest = max(*detector.window, int(detector.params.min_size * scale))  # and its smallest
+        params = DetectionParams(options.scale_factor, options.min_neighbors, smallest, largest)
         boxes, counts = detector.detect_with_counts(small, params)
         for box, count in zip(boxes, counts):
             candidates.append(FoundFace(detector.name, tuple(int(round(v / scale)) for v in box), int(count)))

@@ -13,7 +13,7 @@ Django-free: plain numpy, OpenCV and torch.
 """
 
 from .cascade import Cascade, CascadeEvaluator, Stage, Stump, cascade_xml, read_cascade
-from .params import FEATURE_TYPES, CascadeParams, CascadeTrainingError
+from .params import FEATURE_TYPES, CascadeParams, CascadeTrainingError, TrainingCancelled
 from .trainer import train_cascade
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "CascadeTrainingError",
     "Stage",
     "Stump",
+    "TrainingCancelled",
     "cascade_xml",
     "read_cascade",
     "train_cascade",

@@ -15,6 +15,10 @@ class CascadeTrainingError(ValueError):
     """A cascade cannot be trained from these inputs: bad options, folders or images."""
 
 
+class TrainingCancelled(Exception):
+    """The caller's should_stop() said to stop; nothing was written."""
+
+
 @dataclass(frozen=True)
 class CascadeParams:
     """Everything that shapes a cascade; the defaults follow opencv_traincascade's where it has one.

@@ -40,6 +40,18 @@ def read_gray_images(folder: Path | str, role: str) -> tuple[list[np.ndarray], l
     return images, used, skipped
 
 
+def read_colour_images(folder: Path | str, role: str, alpha: bool = False) -> list[np.ndarray]:
+    """Every image in ``folder`` as uint8 BGR (BGRA when alpha and the file has transparency); a clear
+    error naming the file when any cannot be read, and when there are none."""
+    images = []
+    for path in image_files(folder, role):
+        try:
+            images.append(read_image(path, alpha=alpha))
+        except ImageError as error:
+            raise CascadeTrainingError(f"{role}: {error}") from None
+    return images
+
+
 def to_window(gray: np.ndarray, width: int, height: int) -> np.ndarray:
     """Resize a crop to the window: INTER_AREA when shrinking (no aliasing), INTER_LINEAR when enlarging."""
     shrinking = gray.shape[1] > width or gray.shape[0] > height

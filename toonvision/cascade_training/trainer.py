@@ -5,6 +5,9 @@ negative images (windows every earlier stage accepts). Training stops early, wit
 report, when too few positives survive or when mining finds fewer than a tenth of the negatives wanted
 (the cascade already rejects nearly every negative window). Both files are written only at the end,
 atomically.
+
+`train_stages` is that stage loop on its own, over decoded windows and images (`training_data`): the
+folder trainer here and the character trainer (character.py, a few examples augmented) share it.
 """
 
 from __future__ import annotations
@@ -28,13 +31,16 @@ from .boosting import train_stage
 from .cascade import Cascade, CascadeEvaluator, cascade_xml
 from .features import WindowBatch, feature_family
 from .mining import acceptance_ratio, mine_negatives, scan_tasks
-from .params import CascadeParams, CascadeTrainingError
+from .params import CascadeParams, CascadeTrainingError, TrainingCancelled
 from .samples import positive_patches, read_gray_images
 
 MIN_POSITIVES = 10
 MIN_NEGATIVE_FRACTION = 0.1
 
 Log = Callable[[str], None]
+Status = Callable[[str], None]
+StageCallback = Callable[[dict], None]
+StopCheck = Callable[[], bool]
 
 
 @dataclass
@@ -60,21 +66,19 @@ def train_cascade(positives_dir: Path | str, negatives_dir: Path | str, out_xml:
     data = load_training_data(positives_dir, negatives_dir, params, device)
     log(f"training a {params.stages}-stage {family.kind} cascade ({params.window}x{params.window}) on "
         f"{len(data.positives)} positive windows and {len(data.negatives)} negative images, on {device}")
-    stage_params = {"minHitRate": params.min_hit_rate, "maxFalseAlarm": params.max_false_alarm,
-                    "weightTrimRate": params.weight_trim_rate, "maxWeakCount": params.max_weak_per_stage}
-    cascade = Cascade.empty(family.kind, params.window, params.window, stage_params)
-    rows, stop_reason = [], None
+    cascade = empty_cascade(family, params)
     with tqdm(total=params.stages, desc="cascade", unit="stage", disable=not progress) as bar:
-        for index in range(params.stages):
-            row, stop_reason = train_next_stage(index, cascade, family, data, params, rng, device, bar)
+
+        def stage_done(row: dict) -> None:
             with tqdm.external_write_mode():  # lift the bar off the terminal while the line is written
-                log(_stage_line(row, params.stages) if row else f"stopping early: {stop_reason}")
-            if row is None:
-                break
-            rows.append(row)
+                log(_stage_line(row, params.stages))
             bar.update(1)
-    if not cascade.stages:
-        raise CascadeTrainingError(f"no stage could be trained: {stop_reason}")
+
+        rows, stop_reason = train_stages(cascade, family, data, params, rng, device, status=bar.set_postfix_str,
+                                         on_stage=stage_done)
+        if stop_reason is not None:
+            with tqdm.external_write_mode():
+                log(f"stopping early: {stop_reason}")
     report = build_report(cascade, rows, stop_reason, data, params, device, rng, out_xml)
     report["seconds"] = time.perf_counter() - started
     with atomic_outputs([out_xml, report_path]) as temp:
@@ -96,30 +100,79 @@ def output_paths(out_xml: Path | str) -> tuple[Path, Path]:
 def load_training_data(positives_dir: Path | str, negatives_dir: Path | str, params: CascadeParams,
                        device: torch.device) -> TrainingData:
     """Decode both folders; positives become window patches (and their mirror images when params.flip)."""
-    size = params.window
     pos_images, pos_files, pos_skipped = read_gray_images(positives_dir, "positives")
     neg_images, neg_files, neg_skipped = read_gray_images(negatives_dir, "negatives")
-    if not scan_tasks(neg_images, size, size, params.scale_step, np.random.default_rng(0)):
+    data = training_data(pos_images, neg_images, params, device, where=f"in {positives_dir}")
+    data.summary["positives"] = {"folder": str(positives_dir), "images": len(pos_files), "skipped": pos_skipped,
+                                 **data.summary["positives"]}
+    data.summary["negatives"] = {"folder": str(negatives_dir), "images": len(neg_files), "skipped": neg_skipped}
+    return data
+
+
+def training_data(positives: list[np.ndarray], negatives: list[np.ndarray], params: CascadeParams,
+                  device: torch.device, where: str = "") -> TrainingData:
+    """Gray positive crops (any size) as window patches (and their mirror images when params.flip), flat
+    ones dropped for Haar, and gray negative images, checked for use."""
+    size = params.window
+    if not scan_tasks(negatives, size, size, params.scale_step, np.random.default_rng(0)):
         raise CascadeTrainingError(f"every negative image is smaller than the {size}x{size} window plus one "
                                    f"pixel; use larger negatives or a smaller window")
-    patches = positive_patches(pos_images, size, size, params.flip)
+    patches = positive_patches(positives, size, size, params.flip)
     batch = WindowBatch.from_patches(patches, device)
     flat = batch.flat if params.feature == "haar" else torch.zeros_like(batch.flat)
     if bool(flat.all()):
-        raise CascadeTrainingError(f"every positive in {positives_dir} is flat (std of at most 10 gray levels), "
+        raise CascadeTrainingError(f"every positive {where or 'example'} is flat (std of at most 10 gray levels), "
                                    "and OpenCV's Haar detector rejects such windows before any stage")
-    summary = {
-        "positives": {"folder": str(positives_dir), "images": len(pos_files), "skipped": pos_skipped,
-                      "samples": len(patches), "flipped": params.flip, "flat_dropped": int(flat.sum())},
-        "negatives": {"folder": str(negatives_dir), "images": len(neg_files), "skipped": neg_skipped},
-    }
+    summary = {"positives": {"samples": len(patches), "flipped": params.flip, "flat_dropped": int(flat.sum())}}
     keep = torch.nonzero(~flat).squeeze(1)
-    return TrainingData(batch.subset(keep), len(patches), neg_images, summary)
+    return TrainingData(batch.subset(keep), len(patches), negatives, summary)
+
+
+def empty_cascade(family, params: CascadeParams) -> Cascade:
+    """A cascade with no stage yet, carrying the stage options OpenCV's XML records."""
+    stage_params = {"minHitRate": params.min_hit_rate, "maxFalseAlarm": params.max_false_alarm,
+                    "weightTrimRate": params.weight_trim_rate, "maxWeakCount": params.max_weak_per_stage}
+    return Cascade.empty(family.kind, params.window, params.window, stage_params)
+
+
+def train_stages(cascade: Cascade, family, data: TrainingData, params: CascadeParams, rng: np.random.Generator,
+                 device: torch.device, *, status: Status | None = None, on_stage: StageCallback | None = None,
+                 should_stop: StopCheck | None = None,
+                 max_seconds: float | None = None) -> tuple[list[dict], str | None]:
+    """Train up to params.stages stages onto cascade: the report rows and why it stopped early (None when
+    every stage was trained). status gets a line of live state per boosting round, on_stage each finished
+    stage's row; should_stop is asked before every stage and round and raises TrainingCancelled when it
+    says so; no stage after the first starts once max_seconds have passed. Raises CascadeTrainingError
+    when not even the first stage could be trained."""
+    started = time.perf_counter()
+    rows, stop_reason = [], None
+    for index in range(params.stages):
+        _check_stop(should_stop)
+        if max_seconds is not None and index > 0 and time.perf_counter() - started >= max_seconds:
+            stop_reason = f"the time budget of {max_seconds:g} s was spent after {index} stages"
+            break
+        row, stop_reason = train_next_stage(index, cascade, family, data, params, rng, device,
+                                            status=status, should_stop=should_stop)
+        if row is None:
+            break
+        rows.append(row)
+        if on_stage is not None:
+            on_stage(row)
+    if not cascade.stages:
+        raise CascadeTrainingError(f"no stage could be trained: {stop_reason}")
+    return rows, stop_reason
+
+
+def _check_stop(should_stop: StopCheck | None) -> None:
+    if should_stop is not None and should_stop():
+        raise TrainingCancelled("training was cancelled")
 
 
 def train_next_stage(index: int, cascade: Cascade, family, data: TrainingData, params: CascadeParams,
-                     rng: np.random.Generator, device: torch.device, bar: tqdm) -> tuple[dict | None, str | None]:
+                     rng: np.random.Generator, device: torch.device, status: Status | None = None,
+                     should_stop: StopCheck | None = None) -> tuple[dict | None, str | None]:
     """Mine, boost and append one stage; (report row, None), or (None, why training must stop)."""
+    status = status or (lambda text: None)
     started = time.perf_counter()
     evaluator = CascadeEvaluator(cascade, device)
     accepted = torch.from_numpy(evaluator.accepts(data.positives)).to(device)
@@ -131,7 +184,7 @@ def train_next_stage(index: int, cascade: Cascade, family, data: TrainingData, p
         return None, (f"stage {index + 1}: only {len(positives)} positive windows are left for it "
                       f"(at least {MIN_POSITIVES} are needed)")
     wanted = params.num_neg or 2 * len(positives)
-    bar.set_postfix_str(f"stage {index + 1}: mining {wanted} negatives")
+    status(f"stage {index + 1}: mining {wanted} negatives")
     mined = mine_negatives(cascade, evaluator, data.negatives, wanted, params.scale_step, rng)
     mining_seconds = time.perf_counter() - started
     if len(mined.patches) < max(1, math.ceil(MIN_NEGATIVE_FRACTION * wanted)):
@@ -141,7 +194,8 @@ def train_next_stage(index: int, cascade: Cascade, family, data: TrainingData, p
     negatives = WindowBatch.from_patches(mined.patches, device)
 
     def show(weak: int, hit_rate: float, false_alarm: float) -> None:
-        bar.set_postfix_str(f"stage {index + 1}: {weak} weak, HR {hit_rate:.4f}, FA {false_alarm:.4f}")
+        _check_stop(should_stop)
+        status(f"stage {index + 1}: {weak} weak, HR {hit_rate:.4f}, FA {false_alarm:.4f}")
 
     result = train_stage(family, positives, negatives, params, rng, on_round=show)
     cascade.add_stage(result.stage, family.pool)

@@ -166,6 +166,25 @@ def frame_without(rng: np.random.Generator, character: str) -> np.ndarray:
     return frame
 
 
+def star_frames(character: str, *, seed: int, count: int, seconds: float = 20.0) -> list[tuple[np.ndarray, list]]:
+    """Up to count random frames (BGR, 854x480) of the episode starring character alone with this seed, on
+    which character is on screen, each with its truth faces (the truth file's entries). The episode is
+    planned and drawn frame by frame, never encoded."""
+    if character not in STARS:
+        raise ValueError(f"unknown star {character!r}; expected one of {', '.join(STARS)}")
+    shots = plan_episode(frames=int(seconds * FPS), seed=seed, width=WIDTH, height=HEIGHT, fps=FPS, cast=(character,))
+    rng = np.random.default_rng([seed, 13, STARS.index(character)])
+    frames = [(shot, k) for shot in shots for k in range(shot.length)]
+    out = []
+    for i in rng.permutation(len(frames)):
+        if len(out) == count:
+            break
+        shot, k = frames[int(i)]
+        if any(t.actor.character == character and t.seen[k] for t in shot.tracks):
+            out.append(render_frame(shot, k, WIDTH, HEIGHT))
+    return out
+
+
 def marked_faces(
     character: str,
     count: int,
@@ -176,11 +195,9 @@ def marked_faces(
     size: int | None = None,
 ) -> list[np.ndarray]:
     """count BGR crops of character's face as a person would mark them: per_episode faces from each of
-    the episodes (854x480, 24 fps) starring character alone with seeds seed, seed + 1, ...; on random
-    frames, the face's truth box when the face is scored and the box lies inside the frame. At native
-    size, or resized to size x size. The episodes are planned and drawn frame by frame, never encoded."""
-    if character not in STARS:
-        raise ValueError(f"unknown star {character!r}; expected one of {', '.join(STARS)}")
+    the episodes starring character alone with seeds seed, seed + 1, ... (star_frames): the face's truth
+    box where the face is scored and the box lies inside the frame. At native size, or resized to
+    size x size."""
     if count < 1 or per_episode < 1:
         raise ValueError(f"count and per_episode must be at least 1, got {count} and {per_episode}")
     crops: list[np.ndarray] = []
@@ -188,31 +205,29 @@ def marked_faces(
     while len(crops) < count:
         if episode > 10 * count:
             raise ValueError(f"could not find {count} marked faces of {character}")
-        shots = plan_episode(
-            frames=int(seconds * FPS), seed=seed + episode, width=WIDTH, height=HEIGHT, fps=FPS, cast=(character,)
-        )
-        rng = np.random.default_rng([seed, 13, STARS.index(character), episode])
-        frames = [(shot, k) for shot in shots for k in range(shot.length)]
         taken = 0
-        for i in rng.permutation(len(frames)):
+        for frame, faces in star_frames(character, seed=seed + episode, count=4 * per_episode, seconds=seconds):
             if taken == per_episode or len(crops) == count:
                 break
-            shot, k = frames[int(i)]
-            if not any(t.actor.character == character and t.seen[k] for t in shot.tracks):
+            crop = marked_crop(frame, faces, character)
+            if crop is None:
                 continue
-            frame, faces = render_frame(shot, k, WIDTH, HEIGHT)
-            for face in faces:
-                x, y, w, h = face["box"]
-                if face["character"] != character or not face["scored"]:
-                    continue
-                if x < 0 or y < 0 or x + w > WIDTH or y + h > HEIGHT:
-                    continue
-                crop = frame[y : y + h, x : x + w].copy()
-                if size is not None:
-                    shrink = cv2.INTER_AREA if w >= size else cv2.INTER_LINEAR
-                    crop = cv2.resize(crop, (size, size), interpolation=shrink)
-                crops.append(crop)
-                taken += 1
-                break
+            if size is not None:
+                shrink = cv2.INTER_AREA if crop.shape[1] >= size else cv2.INTER_LINEAR
+                crop = cv2.resize(crop, (size, size), interpolation=shrink)
+            crops.append(crop)
+            taken += 1
         episode += 1
     return crops
+
+
+def marked_crop(frame: np.ndarray, faces: list, character: str) -> np.ndarray | None:
+    """The crop of character's first scored face on frame whose box lies inside it, or None."""
+    for face in faces:
+        x, y, w, h = face["box"]
+        if face["character"] != character or not face["scored"]:
+            continue
+        if x < 0 or y < 0 or x + w > frame.shape[1] or y + h > frame.shape[0]:
+            continue
+        return frame[y : y + h, x : x + w].copy()
+    return None
