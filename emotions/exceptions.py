@@ -8,7 +8,7 @@ import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 
 class EpisodeRejected(ValidationError):
@@ -34,6 +34,24 @@ class ProcessingRefused(ValidationError):
     def __str__(self) -> str:
         return "; ".join(self.messages)
 
+class TeachingRefused(ValidationError):
+    """A request about teaching a character that cannot be done: bad input (a box outside the frame, an image that
+    is not one, too few examples to train) is a 400; a conflict with what is under way (code in CONFLICTS) a 409."""
+
+    CONFLICTS = frozenset({"busy", "duplicate", "not_done", "not_running"})
+
+    def __str__(self) -> str:
+        return "; ".join(self.messages)
+
+    @property
+    def conflict(self) -> bool:
+        return self.code in self.CONFLICTS
+
+
+class TeachingNotAllowed(PermissionDenied):
+    """This user may not change this character (emotions.access.can_teach): a 403 with the reason."""
+
+    code = "not_allowed"
 
 
 class ModelUnavailable(Exception):

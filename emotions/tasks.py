@@ -6,9 +6,10 @@ from celery.signals import worker_ready
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from emotions.services.dispatch import PROCESS_FRAME_RANGE, RECOVER_RUNS
+from emotions.services.dispatch import PROCESS_FRAME_RANGE, RECOVER_RUNS, TRAIN_CHARACTER_VERSION
 from emotions.services.ranges import frame_range_process
 from emotions.services.recovery import runs_recover
+from emotions.services.teaching import training_run
 from emotions.watchdog import watchdog_start
 
 
@@ -37,6 +38,19 @@ def process_frame_range(self, frame_range_id: int) -> None:
 def recover_runs() -> None:
     """One watchdog sweep (for `celery beat`; every worker also sweeps by itself: emotions/watchdog.py)."""
     runs_recover()
+
+
+@shared_task(
+    name=TRAIN_CHARACTER_VERSION,
+    acks_late=True,  # a worker killed mid-training leaves the version to be trained again
+    reject_on_worker_lost=True,
+    ignore_result=True,  # the outcome lives in the version row
+    soft_time_limit=settings.CHARACTER_TRAINING_SOFT_TIME_LIMIT,
+    time_limit=settings.CHARACTER_TRAINING_TIME_LIMIT,
+)
+def train_character_version(version_id: int) -> None:
+    """Train one version of a character's cascade, with its preview; failures are written to the version."""
+    training_run(version_id)
 
 
 @worker_ready.connect

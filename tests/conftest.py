@@ -187,3 +187,14 @@ def queue_env(postgres_url, redis_url, settings, media):
         "CELERY_RESULT_BACKEND": None,
         **WATCHDOG_ENV,
     }
+
+
+@pytest.fixture(scope="session")
+def guest_episode(tmp_path_factory):
+    """An 8 s studio episode starring the guest Bramble (two shots), whom no shipped cascade knows."""
+    from tests.teaching import remember_truth
+    from toonvision.studio.episode import write_episode
+
+    out = tmp_path_factory.mktemp("guest-episode") / "bramble.mp4"
+    write_episode(out, seconds=8, seed=5, cast=("bramble",))
+    return remember_truth(out)

@@ -13,6 +13,8 @@ from emotions.exceptions import (
     EpisodeRejected,
     ModelUnavailable,
     ProcessingRefused,
+    TeachingNotAllowed,
+    TeachingRefused,
     storage_full_of,
 )
 from emotions.validation import locked_out_message, throttled_message
@@ -43,9 +45,10 @@ LOG_IN = "Log in to use the API: a session, or an `Authorization: Token <key>` h
 def exception_handler(exc, context):
     """DRF's handler, plus: Django's ValidationError (what services raise) -> 400 with its messages and code;
     a duplicate upload -> 409 naming the episode that has those bytes; an oversize upload -> 413; an episode
-    that cannot be (re)processed now -> 409; an unreadable image -> 400; the broker out of reach, or the emotion
-    model unreadable -> 503; no room on the disk (storing it, or spooling the request) -> 507; too many requests,
-    or a login locked out -> 429."""
+    that cannot be (re)processed now -> 409; a teaching refusal -> 400 (409 when it conflicts with what is under
+    way, 413 when too large); a user who may not teach that character -> 403 saying who may; an unreadable image
+    -> 400; the broker out of reach, or the emotion model unreadable -> 503; no room on the disk (storing it, or
+    spooling the request) -> 507; too many requests, or a login locked out -> 429."""
     full = storage_full_of(exc)  # also a full disk met while DRF read the request's upload into the spool
     if full is not None:
         return Response({"detail": str(full), "code": full.code}, status=status.HTTP_507_INSUFFICIENT_STORAGE)
@@ -59,6 +62,14 @@ def exception_handler(exc, context):
              "episode_url": request.build_absolute_uri(url) if request else url},
             status=status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, TeachingNotAllowed):
+        return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, TeachingRefused):
+        code = exc.code or "refused"
+        answer = status.HTTP_409_CONFLICT if exc.conflict else status.HTTP_400_BAD_REQUEST
+        if code == "too_large":
+            answer = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        return Response({"detail": str(exc), "code": code}, status=answer)
     if isinstance(exc, ProcessingRefused):
         return Response({"detail": str(exc), "code": exc.code or "refused"}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, EpisodeRejected) and exc.code == "too_large":

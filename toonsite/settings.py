@@ -214,6 +214,19 @@ RECOVERY_INTERVAL_SECONDS = env.int("RECOVERY_INTERVAL_SECONDS", default=60)
 # The folder holding the shipped cast (cast.json and its cascades), synced into Character rows.
 CAST_DIR = Path(env("CAST_DIR", default=str(BASE_DIR / "cascades")))
 
+# --- Teaching characters (emotions/services/teaching.py, training.py): a training task runs on EPISODE_QUEUE
+# like every task, on CUDA when the worker has it (auto), else on its CPUs.
+CHARACTER_TRAINING_DEVICE = env("CHARACTER_TRAINING_DEVICE", default="auto")
+# Past the soft limit a training fails with a readable reason (nothing kept); the hard limit kills one ignoring it.
+CHARACTER_TRAINING_SOFT_TIME_LIMIT = env.int("CHARACTER_TRAINING_SOFT_TIME_LIMIT", default=15 * 60)
+CHARACTER_TRAINING_TIME_LIMIT = env.int("CHARACTER_TRAINING_TIME_LIMIT", default=16 * 60)
+# Frames of the site's episodes sampled as negatives (the character's faces blanked), and frames in a preview.
+CHARACTER_NEGATIVE_FRAMES = env.int("CHARACTER_NEGATIVE_FRAMES", default=24)
+CHARACTER_PREVIEW_FRAMES = env.int("CHARACTER_PREVIEW_FRAMES", default=8)
+# Uploaded examples: a ZIP may hold this many images, this many bytes once unpacked in all.
+MAX_EXAMPLE_FILES = env.int("MAX_EXAMPLE_FILES", default=500)
+MAX_EXAMPLE_UNPACKED_BYTES = env.int("MAX_EXAMPLE_UNPACKED_BYTES", default=200 * 1024 * 1024)
+
 # --- Emotion model: the shipped weights unless EMOTION_WEIGHTS names others.
 EMOTION_WEIGHTS = Path(env("EMOTION_WEIGHTS", default=str(BASE_DIR / "emotions" / "weights" / "toon.pt")))
 # "cuda", "cpu", or empty to pick CUDA when present.

@@ -4,9 +4,11 @@ when complete, so a write that fails (the disk full) leaves nothing behind and n
 file. Likewise an upload that cannot be spooled leaves no partial copy."""
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 
 PARTIAL_PREFIX = ".partial-"
@@ -60,3 +62,21 @@ class SpoolUploadHandler(TemporaryFileUploadHandler):
             except OSError:
                 pass
             raise
+
+
+@contextmanager
+def stored_file_local_path(name: str) -> Iterator[Path]:
+    """A stored file as a local path: itself on a local filesystem storage, else a temporary copy."""
+    try:
+        local = default_storage.path(name)
+    except NotImplementedError:
+        local = None
+    if local is not None:
+        yield Path(local)
+        return
+    with tempfile.TemporaryDirectory(prefix="toonsite-media-") as folder:
+        path = Path(folder) / Path(name).name
+        with default_storage.open(name, "rb") as source, open(path, "wb") as out:
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                out.write(chunk)
+        yield path

@@ -1,4 +1,4 @@
-"""Renderers for the API's non-JSON answers: WebVTT subtitles and JPEG pictures."""
+"""Renderers for the API's non-JSON answers: WebVTT subtitles and JPEG and PNG pictures."""
 import json
 
 from rest_framework.renderers import BaseRenderer
@@ -53,3 +53,10 @@ class JPEGRenderer(BaseRenderer):
         if isinstance(data, bytes):
             return data
         return json.dumps(data).encode()
+
+
+class PNGRenderer(JPEGRenderer):
+    """Lets a client ask for image/png (an example's crop); the view streams it, errors are JSON."""
+
+    media_type = "image/png"
+    format = "png"

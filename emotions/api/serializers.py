@@ -156,11 +156,20 @@ class EpisodeCharacterOutputSerializer(serializers.Serializer):
     emotions = serializers.DictField(child=EmotionFiguresOutputSerializer(), help_text="by emotion")
 
 
+class LookedForOutputSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    faces = serializers.IntegerField(help_text="faces found (0 until the run is done)")
+
+
 class EpisodeDetailOutputSerializer(EpisodeOutputSerializer):
     sha256 = serializers.CharField()
     current_run = RunOutputSerializer(allow_null=True)
     characters = EpisodeCharacterOutputSerializer(
         source="character_emotions", many=True, help_text="per character: emotion seconds and shares"
+    )
+    looked_for = LookedForOutputSerializer(
+        many=True, help_text="the characters the latest run looked for, and the faces it found of each"
     )
     timeline_url = serializers.SerializerMethodField()
     subtitles_url = serializers.SerializerMethodField()

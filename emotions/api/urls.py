@@ -1,7 +1,7 @@
 """The emotions app's API routes (mounted under /api/ by toonsite.urls, in the `api` namespace)."""
 from django.urls import path
 
-from emotions.api.views import auth, characters, detections, episodes, images, root
+from emotions.api.views import auth, characters, detections, episodes, examples, images, root, versions
 
 urlpatterns = [
     path("", root.ApiRootApi.as_view(), name="root"),
@@ -12,6 +12,29 @@ urlpatterns = [
     path("episodes/<int:pk>/subtitles.vtt", episodes.EpisodeSubtitlesApi.as_view(), name="episode-subtitles"),
     path("characters/", characters.CharacterListApi.as_view(), name="character-list"),
     path("characters/<slug:slug>/", characters.CharacterDetailApi.as_view(), name="character-detail"),
+    path("characters/<slug:slug>/examples/", examples.ExampleListApi.as_view(), name="character-examples"),
+    path("characters/<slug:slug>/examples/<int:pk>/", examples.ExampleDetailApi.as_view(),
+         name="character-example-detail"),
+    path("characters/<slug:slug>/examples/<int:pk>/image.png", examples.ExampleImageApi.as_view(),
+         name="character-example-image"),
+    path("characters/<slug:slug>/train/", versions.TrainApi.as_view(), name="character-train"),
+    path("characters/<slug:slug>/versions/", versions.VersionListApi.as_view(), name="character-versions"),
+    path("characters/<slug:slug>/versions/<int:number>/", versions.VersionDetailApi.as_view(),
+         name="character-version-detail"),
+    path("characters/<slug:slug>/versions/<int:number>/cancel/", versions.VersionCancelApi.as_view(),
+         name="character-version-cancel"),
+    path("characters/<slug:slug>/versions/<int:number>/accept/", versions.VersionAcceptApi.as_view(),
+         name="character-version-accept"),
+    path("characters/<slug:slug>/versions/<int:number>/activate/", versions.VersionActivateApi.as_view(),
+         name="character-version-activate"),
+    path("characters/<slug:slug>/versions/<int:number>/preview/<int:index>.jpg",
+         versions.VersionPreviewImageApi.as_view(), name="character-version-preview"),
+    path("characters/<slug:slug>/versions/<int:number>/preview/wrong/", versions.PreviewWrongApi.as_view(),
+         name="character-version-preview-wrong"),
+    path("characters/<slug:slug>/versions/<int:number>/preview/missed/", versions.PreviewMissedApi.as_view(),
+         name="character-version-preview-missed"),
+    path("characters/<slug:slug>/find-everywhere/", characters.CharacterFindEverywhereApi.as_view(),
+         name="character-find-everywhere"),
     path("detections/", detections.DetectionListApi.as_view(), name="detection-list"),
     path("detections/<int:pk>/crop.jpg", detections.DetectionCropApi.as_view(), name="detection-crop"),
     path("detections/<int:pk>/frame.jpg", detections.DetectionFrameApi.as_view(), name="detection-frame"),

@@ -227,3 +227,17 @@ def episode_video_file(*, pk: int) -> dict:
     """The episode's video: its storage name (`file`) and what the probe found of it (`container`, `codec`);
     DoesNotExist when there is no such episode."""
     return Episode.objects.values("file", "container", "codec").get(pk=pk)
+
+
+def episode_looked_for(*, episode: Episode) -> list[dict]:
+    """Who the episode's latest run looked for (its cascades snapshot) and how many faces of each it found:
+    [{"slug", "name", "faces"}] in the run's order; the faces counted once the run is done (0 before)."""
+    run = episode.current_run
+    if run is None:
+        return []
+    counts = {}
+    if run.status == Status.DONE:
+        counts = dict(Detection.objects.filter(run=run).values_list("character__slug").annotate(n=Count("pk"))
+                      .order_by())
+    return [{"slug": entry["slug"], "name": entry.get("name") or entry["slug"], "faces": counts.get(entry["slug"], 0)}
+            for entry in run.cascades]

@@ -8,6 +8,9 @@
 - classifier: the emotion CNN loaded once per process, classifying images
 - similar: stored faces alike a drawing
 - references: ZIPs of chosen frames and crops for animators
+- teaching: characters taught on the site, training their versions, accepting one, finding it everywhere
+- examples: a taught character's example faces (cut from frames, or uploaded images and ZIPs)
+- training: one training of a character's cascade, with its preview (the task's service)
 - dispatch: queueing work for the workers (by task name: services never import tasks)
 - storage: media storage and checksums shared by the others
 """

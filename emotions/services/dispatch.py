@@ -9,6 +9,7 @@ from django.conf import settings
 
 PROCESS_FRAME_RANGE = "emotions.tasks.process_frame_range"
 RECOVER_RUNS = "emotions.tasks.recover_runs"
+TRAIN_CHARACTER_VERSION = "emotions.tasks.train_character_version"
 
 
 def frame_ranges_enqueue(*, range_ids: list[int]) -> None:
@@ -16,3 +17,8 @@ def frame_ranges_enqueue(*, range_ids: list[int]) -> None:
     for range_id in range_ids:
         current_app.send_task(PROCESS_FRAME_RANGE, args=(range_id,), queue=settings.EPISODE_QUEUE)
 
+
+
+def character_version_enqueue(*, version_id: int) -> None:
+    """Train one character version, on EPISODE_QUEUE (its workers have the GPU, when there is one)."""
+    current_app.send_task(TRAIN_CHARACTER_VERSION, args=(version_id,), queue=settings.EPISODE_QUEUE)

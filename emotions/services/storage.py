@@ -5,10 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,28 +13,9 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from toonsite.storage import PARTIAL_PREFIX
+from toonsite.storage import PARTIAL_PREFIX, stored_file_local_path  # noqa: F401 (re-exported for the services)
 
 logger = logging.getLogger(__name__)
-
-
-@contextmanager
-def stored_file_local_path(name: str) -> Iterator[Path]:
-    """A stored file as a local path: itself on a local filesystem storage, else a temporary copy."""
-    try:
-        local = default_storage.path(name)
-    except NotImplementedError:
-        local = None
-    if local is not None:
-        yield Path(local)
-        return
-    with tempfile.TemporaryDirectory(prefix="toonsite-media-") as folder:
-        path = Path(folder) / Path(name).name
-        with default_storage.open(name, "rb") as source, open(path, "wb") as out:
-            for chunk in iter(lambda: source.read(1 << 20), b""):
-                out.write(chunk)
-        yield path
-
 
 
 def portable_path(path: Path) -> str:

@@ -23,6 +23,7 @@ from emotions.selectors.episodes import (
     episode_detail,
     episode_emotion_cues,
     episode_list,
+    episode_looked_for,
     episode_timeline,
 )
 from emotions.services.episodes import episode_delete, episode_upload
@@ -74,9 +75,16 @@ class EpisodeListApi(ThrottledPostMixin, generics.ListAPIView):
             owner=request.user, file=data.validated_data["file"], title=data.validated_data["title"]
         )
         episode = episode_detail(pk=episode.pk)
-        episode.character_emotions = episode_character_emotions(episode=episode)
+        _with_figures(episode)
         body = s.EpisodeDetailOutputSerializer(episode, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
+
+
+def _with_figures(episode: Episode) -> Episode:
+    """The episode with what its detail shows beside the row: emotions per character, who was looked for."""
+    episode.character_emotions = episode_character_emotions(episode=episode)
+    episode.looked_for = episode_looked_for(episode=episode)
+    return episode
 
 
 def _episode_or_404(pk: int) -> Episode:
@@ -92,7 +100,7 @@ class EpisodeDetailApi(APIView):
     @extend_schema(summary="An episode", responses={200: s.EpisodeDetailOutputSerializer, **error_responses(401, 404)})
     def get(self, request, pk: int):
         episode = _episode_or_404(pk)
-        episode.character_emotions = episode_character_emotions(episode=episode)
+        _with_figures(episode)
         return Response(s.EpisodeDetailOutputSerializer(episode, context={"request": request}).data)
 
     @extend_schema(summary="Delete an episode (its owner or staff)",
@@ -125,7 +133,7 @@ class EpisodeReprocessApi(APIView):
         data.is_valid(raise_exception=True)
         episode_process(episode=episode, force=data.validated_data["force"])
         episode = episode_detail(pk=pk)
-        episode.character_emotions = episode_character_emotions(episode=episode)
+        _with_figures(episode)
         return Response(s.EpisodeDetailOutputSerializer(episode, context={"request": request}).data,
                         status=status.HTTP_202_ACCEPTED)
 
