@@ -164,6 +164,8 @@ def test_a_new_character_is_marked_trained_accepted_and_found_everywhere(
     expect(page.locator("#train-help")).to_contain_text(f"Ready with {MARKS} examples; 20 or more")
     train.click()
     expect(page.locator("#training-text")).to_be_visible()
+    page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })")
+    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
     shoot(page, "teaching-training")
     expect(page.locator("#report-hit-rate")).to_be_visible(timeout=TRAINING_TIMEOUT)
     expect(page.locator("#report-hit-rate")).to_have_text(re.compile(r"^\d+%$"))
