@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import adapting, api, cascades, cnn, load, pages, segmentation
+from benchmarks import adapting, api, cascades, cnn, load, newchars, pages, segmentation
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -25,6 +25,7 @@ SECTIONS = {
     "adapting": ("Adapting to a new style", adapting),
     "cascades": ("Character cascades", cascades),
     "segmentation": ("Video segmentation", segmentation),
+    "newchars": ("New characters", newchars),
     "api": ("REST API and episode processing at scale", api),
     "pages": ("Browser pages at scale", pages),
     "load": ("Under load", load),

@@ -113,3 +113,71 @@ class FrameDownloadForm(forms.Form):
             )
         self.cleaned_data["detections"] = detections
         return ids
+
+
+# -- teaching a character ------------------------------------------------------------------------------------------
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Any number of files under one name (images, or ZIPs of images); their content is judged by the service."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if not files and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+        return [super(MultipleFileField, self).clean(file, initial) for file in files]
+
+
+class CharacterNewForm(forms.Form):
+    """A character to teach: its name, whether its face may be mirrored, and any example images to start with."""
+
+    name = forms.CharField(label="Name", max_length=100, strip=True,
+                           error_messages={"required": "Give the character a name."})
+    mirror = forms.BooleanField(label="Its face looks the same mirrored", required=False, initial=True,
+                                help_text="Untick for a face that is not symmetric (an eye patch, a parting): "
+                                          "training then never adds mirrored examples.")
+    examples = MultipleFileField(label="Example faces (optional)", required=False,
+                                 help_text="Crops of its face: PNG or JPEG images (any size, transparency welcome), "
+                                           "or ZIP files of them. You can also mark faces on episodes later.")
+
+
+class ExamplesAddForm(forms.Form):
+    """More example images (or ZIPs of them) for a character."""
+
+    examples = MultipleFileField(label="Add example images",
+                                 error_messages={"required": "Choose at least one image or ZIP."})
+
+
+TEACH_ACTIONS = ("add-examples", "delete-example", "train", "cancel", "accept", "activate", "find-everywhere",
+                 "mark-wrong", "add-missed")
+
+
+class TeachActionForm(forms.Form):
+    """One action on the character's page; each names only the fields it needs (checked in clean)."""
+
+    NEEDS = {"delete-example": ("example",), "cancel": ("version",), "accept": ("version",),
+             "activate": ("version",), "mark-wrong": ("version", "hit"),
+             "add-missed": ("version", "preview", "x", "y", "w", "h")}
+
+    action = forms.ChoiceField(choices=[(a, a) for a in TEACH_ACTIONS], error_messages={
+        "required": "Say what to do (action).",
+        "invalid_choice": f"Unknown action “%(value)s”: use one of {', '.join(TEACH_ACTIONS)}."})
+    example = forms.IntegerField(required=False, min_value=1)
+    version = forms.IntegerField(required=False, min_value=1)
+    hit = forms.IntegerField(required=False, min_value=0)
+    preview = forms.IntegerField(required=False, min_value=0)
+    x = forms.IntegerField(required=False, min_value=0)
+    y = forms.IntegerField(required=False, min_value=0)
+    w = forms.IntegerField(required=False, min_value=1)
+    h = forms.IntegerField(required=False, min_value=1)
+
+    def clean(self):
+        data = super().clean()
+        for field in self.NEEDS.get(data.get("action"), ()):
+            if data.get(field) is None and field not in self.errors:
+                self.add_error(field, f"{data['action']} needs {field}.")
+        return data

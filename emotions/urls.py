@@ -1,7 +1,7 @@
 """The site's pages (the REST API's routes are in emotions.api.urls)."""
 from django.urls import path
 
-from emotions.views import characters, episodes, frames, home
+from emotions.views import characters, episodes, frames, home, teaching
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -11,8 +11,11 @@ urlpatterns = [
     path("episodes/upload/", episodes.episode_upload, name="episode-upload"),
     path("episodes/<int:pk>/", episodes.episode_detail, name="episode-detail"),
     path("episodes/<int:pk>/video", episodes.episode_video, name="episode-video"),
+    path("episodes/<int:pk>/marking/frames", teaching.episode_marking_frames, name="episode-marking-frames"),
     path("characters/", characters.character_list, name="character-list"),
+    path("characters/new/", teaching.character_new, name="character-new"),
     path("characters/<slug:slug>/", characters.character_detail, name="character-detail"),
+    path("characters/<slug:slug>/teach/", teaching.character_teach, name="character-teach"),
     path("frames/", frames.frame_search, name="frame-search"),
     path("frames/drawing/", frames.frame_drawing_search, name="frame-drawing"),
     path("frames/download.zip", frames.frame_download, name="frame-download"),

@@ -2,6 +2,7 @@
 # Reproduce the shipped cast's cascades: draw each character's training samples from studio episodes
 # (seed 7 for pip, 8 for marmalade: the only seeds used for cascade data; tests and benchmarks draw
 # other seeds), then train a Haar cascade per character. Arguments name the characters (default: both).
+# The studio's guests (toonvision/studio/guests.py) never appear: cascade data draws the cast and extras only.
 # Detection parameters live in cascades/cast.json.
 #
 # Per character: positives, negative frames, most stages. Pip's cascade gained precision from 1,600

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the shipped emotion weights: draw studio faces with seed 1, then train both presets on them.
 # Seeds 1 (faces) and 0 (training) are the only ones used in training; tests and benchmarks draw other seeds.
+# synth_faces draws marmalade, pip and extras only: the studio's guests (toonvision/studio/guests.py) never.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python

@@ -53,3 +53,10 @@ def unsure_mark(confidence) -> str:
         return ""
     return format_html('<span class="unsure" title="{}">unsure</span>',
                        f"the model gives this emotion less than {settings.LOW_CONFIDENCE:.0%}: check it by eye")
+
+
+@register.filter
+def listing(items) -> str:
+    """Names as a sentence lists them: "Pip", "Pip and Marmalade", "Pip, Marmalade and Rex"."""
+    names = [str(item) for item in items or []]
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)

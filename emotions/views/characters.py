@@ -16,6 +16,7 @@ from emotions.selectors.characters import (
 from emotions.selectors.characters import character_list as character_list_read
 from emotions.validation import page_key
 from emotions.views.access import read_page
+from emotions.views.teaching import teaching_context
 
 GALLERY_FRAGMENT = "emotions/includes/character_gallery.html"
 
@@ -46,6 +47,7 @@ def character_detail(request, slug: str):
                    next_query=urlencode({"emotion": emotion, "after": page_key(following)}) if following else "")
     if form.cleaned_data["fragment"]:
         return render(request, GALLERY_FRAGMENT, context)
+    context["teach"] = teaching_context(request.user, character)  # None unless it is a taught character
     return render(request, "emotions/character_detail.html", {**context, **_picture(character)})
 
 

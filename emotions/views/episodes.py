@@ -46,6 +46,7 @@ from emotions.services.runs import episode_process
 from emotions.throttles import page_throttle_refusal
 from emotions.validation import page_key, sentence, upload_declared_oversize
 from emotions.views.access import read_page
+from emotions.views.teaching import marking_context
 from recommender.selectors import episode_similar
 
 EPISODES_PER_PAGE = 20
@@ -69,6 +70,7 @@ def episode_list(request):
     mains = episode_main_emotions(episode_ids=[e.pk for e in page])
     for episode in page:
         episode.main_emotions = mains.get(episode.pk, [])
+        episode.looked_for = _looked_for(episode)
     return render(request, "emotions/episode_list.html", _list_context(filterset, page))
 
 
@@ -146,8 +148,16 @@ def episode_detail(request, pk: int):
         "next_after": page_key(following) if following else None,
         "similar": _similar(episode, names),
         "can_change": can_change_episode(request.user, episode),
+        "looked_for": _looked_for(episode),
+        "marking": marking_context(request.user, episode),
     }
     return render(request, "emotions/episode_detail.html", context)
+
+
+def _looked_for(episode) -> list[str]:
+    """The names of the characters the episode's latest run looked for."""
+    run = episode.current_run
+    return [entry.get("name") or entry.get("slug", "") for entry in (run.cascades if run else [])]
 
 
 def _with_bars(characters: list[dict]) -> list[dict]:

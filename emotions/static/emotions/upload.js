@@ -150,9 +150,10 @@
         return;
       }
       parts.progress.value = body.progress;
+      const outcome = body.status === "done" ? await found(body) : "";
       setState(parts, body.status, body.status);
       if (body.status === "done") {
-        say(parts, "Processed.", page);
+        say(parts, outcome, page);
       } else if (body.status === "failed") {
         parts.message.classList.add("error");
         say(parts, sentence(`Processing failed: ${body.error || "no reason given"}`), page);
@@ -164,6 +165,42 @@
       }
     };
     poll();
+  }
+
+  // What a finished episode holds: which characters were looked for, and how many faces of each were found.
+  let names = null;
+  async function characterNames() {
+    if (names) return names;
+    const known = new Map();
+    let url = form.dataset.characters;
+    try {
+      while (url) {
+        const response = await fetch(url, { headers: { Accept: "application/json" } });
+        if (!response.ok) break;
+        const page = await response.json();
+        for (const c of page.results || page) known.set(c.slug, c.name);
+        url = page.next || null;
+      }
+    } catch {
+      // the slugs stand in for names
+    }
+    names = known;
+    return names;
+  }
+
+  const listed = (items) => (items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`);
+
+  async function found(body) {
+    const run = body.current_run || {};
+    const known = await characterNames();
+    const sought = (run.characters || []).map((slug) => known.get(slug) || slug);
+    const faces = (body.characters || []).filter((c) => c.detections > 0);
+    const looked = sought.length ? `looked for ${listed(sought)}` : "no character was looked for";
+    if (!faces.length) {
+      return `Processed: no face found (${looked}). Open the episode to mark faces and teach the site a new character.`;
+    }
+    const counts = faces.map((c) => `${c.name} (${c.detections} face${c.detections === 1 ? "" : "s"})`);
+    return `Processed: found ${listed(counts)}; ${looked}.`;
   }
 
   input.addEventListener("change", () => {
