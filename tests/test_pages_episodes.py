@@ -53,7 +53,7 @@ def test_the_list_shows_episodes_newest_first_with_their_characters_main_emotion
 def test_the_list_filters_by_status_and_title_and_explains_a_bad_status(logged_in, episodes):
     Episode.objects.filter(pk=episodes["picnic"].pk).update(status=Status.PROCESSING, progress=0.4)
     processing = text(logged_in.get("/episodes/?status=processing"))
-    assert "Picnic" in processing and "Sunny day" not in processing and "40% processed" in processing
+    assert "Picnic" in processing and "Sunny day" not in processing and "Processing: 40% done" in processing
     found = text(logged_in.get("/episodes/?search=nap"))
     assert "Cat nap" in found and "Picnic" not in found
 

@@ -16,8 +16,11 @@ VIDEO = "document.getElementById('episode-video')"
 # Record every state each upload row goes through, so the test sees the whole journey, not just its end.
 WATCH_ROWS = """() => {
   window.rowStates = [];
+  window.rowMessages = [];
   new MutationObserver((changes) => {
     for (const change of changes) {
+      const message = change.target.closest && change.target.closest('.upload-message');
+      if (message) window.rowMessages.push(message.textContent);
       if (change.attributeName === 'data-state') window.rowStates.push(change.target.dataset.state);
       if (change.type !== 'childList') continue;
       for (const row of change.addedNodes) if (row.dataset) window.rowStates.push(row.dataset.state);
@@ -54,6 +57,10 @@ def test_an_upload_is_followed_to_the_end_and_its_page_seeks_and_shows_emotions(
     states = page.evaluate("window.rowStates")
     assert states.index("uploading") < states.index("done")
     assert {"queued", "processing"} & set(states), states  # the worker's progress was shown on the way
+    messages = page.evaluate("window.rowMessages")
+    progress = [m for m in messages if re.match(r"(Waiting for a worker|Processing: \d+% done)", m)]
+    assert progress, messages  # one wording while it is processed
+    assert not [m for m in messages if "parts)" in m or "% processed" in m], messages
     shoot(page, "upload")
 
     row.get_by_role("link", name="Open the episode").click()

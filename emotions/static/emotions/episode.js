@@ -77,6 +77,7 @@
     const bar = document.getElementById("processing-progress");
     const text = document.getElementById("processing-text");
     const badge = document.getElementById("episode-status");
+    const pace = window.ToonProgress.clock();
     const poll = async () => {
       try {
         const response = await fetch(processing.dataset.poll, { headers: { Accept: "application/json" } });
@@ -89,9 +90,7 @@
         bar.value = body.progress;
         badge.textContent = body.status;
         badge.className = `badge status-${body.status}`;
-        const run = body.current_run;
-        const parts = run && run.ranges ? `: ${run.ranges_done} of ${run.ranges} parts` : "";
-        text.textContent = `${Math.round(body.progress * 100)}% processed${parts}. The page reloads when it is done.`;
+        text.textContent = `${window.ToonProgress.words(body, pace)} The page reloads when it is done.`;
       } catch (error) {
         text.textContent = `Could not read the progress (${error.message}); trying again.`;
       }

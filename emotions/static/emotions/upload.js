@@ -138,6 +138,7 @@
     const page = { href: `${episodes}${id}/`, text: "Open the episode" };
     parts.phase.textContent = "Processing";
     parts.progress.value = 0;
+    const pace = window.ToonProgress.clock();
     const poll = async () => {
       let body;
       try {
@@ -158,9 +159,7 @@
         parts.message.classList.add("error");
         say(parts, sentence(`Processing failed: ${body.error || "no reason given"}`), page);
       } else {
-        const run = body.current_run;
-        const ranges = run && run.ranges ? ` (${run.ranges_done} of ${run.ranges} parts)` : "";
-        say(parts, `${Math.round(body.progress * 100)}% processed${ranges}.`, page);
+        say(parts, window.ToonProgress.words(body, pace), page);
         setTimeout(poll, POLL_MS);
       }
     };
