@@ -140,3 +140,18 @@ def test_files_that_are_not_videos_or_too_large_get_their_reason_in_their_row(
     dropped = rows.filter(has_text="dropped.mp4")
     expect(dropped.locator(".upload-message")).to_contain_text("not a video: dropped.mp4")
     assert not Episode.objects.exists()
+
+
+def test_the_skip_link_lands_on_the_video_not_on_the_owners_buttons(logged_in_page, processed_episode, user):
+    episode = processed_episode("Skippy", seconds=2, seed=41)
+    page = logged_in_page
+    page.goto(f"/episodes/{episode.pk}/")
+    expect(page.get_by_role("button", name="Process again")).to_be_visible()  # the owner's buttons come first
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("region", name="Video and emotion timeline")).to_be_focused()
+    page.keyboard.press("Tab")  # the next stop is inside the player, past Process again and Delete
+    assert page.evaluate("document.getElementById('player').contains(document.activeElement)")
