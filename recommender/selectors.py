@@ -1,7 +1,8 @@
 """Selectors of the recommender: episodes ranked by a character's emotion, alike episodes, the leaderboard.
 
-Every ranking reads the per-episode summaries (EpisodeEmotion), never the detections, so it costs the same
-whatever the number of faces.
+Every ranking reads the per-episode summaries (EpisodeEmotion), so it costs the same whatever the number of faces;
+only each ranked row's best face (its thumbnail and "jump to the moment") is looked up among the detections, one
+index probe per row.
 
 The score is a smoothed, confidence-weighted share of screen time:
 
@@ -24,10 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, Sum, Value
+from django.db.models import Count, ExpressionWrapper, F, FloatField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from emotions.models import Character, Episode, EpisodeEmotion
+from emotions.models import Character, Detection, Episode, EpisodeEmotion
 from toonvision.emotions import EMOTIONS
 
 PRIOR_SHARE = 1.0 / len(EMOTIONS)
@@ -60,6 +61,8 @@ class EpisodeScore:
     character_seconds: float
     share: float
     detections: int
+    best_face: int | None = None  # the character's most confident face in the emotion there: the thumbnail
+    best_time: float | None = None  # and where it is, for "jump to the moment"
 
 
 def episode_ranking(*, character: Character, emotion: str, limit: int = 20) -> list[EpisodeScore]:
@@ -78,12 +81,16 @@ def episode_ranking(*, character: Character, emotion: str, limit: int = 20) -> l
         .annotate(score=_score("weighted", "screen", k))
         .order_by("-score", "-screen", "episode_id")[:limit]
     )
-    episodes = Episode.objects.select_related("owner").in_bulk([row["episode_id"] for row in rows])
+    best = _best_faces(character=character, emotion=emotion, within="episode")
+    episodes = (Episode.objects.select_related("owner")
+                .annotate(best_face=Subquery(best.values("pk")[:1]), best_time=Subquery(best.values("time")[:1]))
+                .in_bulk([row["episode_id"] for row in rows]))
     return [
         EpisodeScore(
             episode=episodes[row["episode_id"]], score=row["score"], emotion_seconds=row["seconds_in"],
             weighted_seconds=row["weighted"], character_seconds=row["screen"],
             share=row["seconds_in"] / row["screen"] if row["screen"] else 0.0, detections=row["n"],
+            best_face=episodes[row["episode_id"]].best_face, best_time=episodes[row["episode_id"]].best_time,
         )
         for row in rows
         if row["episode_id"] in episodes
@@ -101,6 +108,19 @@ class CharacterScore:
     screen_seconds: float
     share: float
     episodes: int
+    best_face: int | None = None  # the character's most confident face in the emotion: its portrait here
+    best_episode: int | None = None
+    best_time: float | None = None
+
+
+def _best_faces(*, emotion: str, within: str, character: Character | None = None):
+    """Published faces in `emotion`, most confident first, of the outer row's episode or character (a Subquery's
+    inner query; the (episode, character, emotion, confidence) and (character, emotion, confidence) indexes
+    answer it with one probe per row)."""
+    faces = Detection.objects.published().filter(emotion=emotion, **{within: OuterRef("pk")})
+    if character is not None:
+        faces = faces.filter(character=character)
+    return faces.order_by("-confidence", "time", "id")
 
 
 def character_leaderboard(*, emotion: str, limit: int = 20) -> list[CharacterScore]:
@@ -118,12 +138,19 @@ def character_leaderboard(*, emotion: str, limit: int = 20) -> list[CharacterSco
         .annotate(score=_score("weighted", "screen", k))
         .order_by("-score", "-screen", "character_id")[:limit]
     )
-    characters = Character.objects.in_bulk([row["character_id"] for row in rows])
+    best = _best_faces(emotion=emotion, within="character")
+    characters = (Character.objects.annotate(best_face=Subquery(best.values("pk")[:1]),
+                                             best_episode=Subquery(best.values("episode_id")[:1]),
+                                             best_time=Subquery(best.values("time")[:1]))
+                  .in_bulk([row["character_id"] for row in rows]))
     return [
         CharacterScore(
             character=characters[row["character_id"]], score=row["score"], emotion_seconds=row["seconds_in"],
             weighted_seconds=row["weighted"], screen_seconds=row["screen"],
             share=row["seconds_in"] / row["screen"] if row["screen"] else 0.0, episodes=row["episodes"],
+            best_face=characters[row["character_id"]].best_face,
+            best_episode=characters[row["character_id"]].best_episode,
+            best_time=characters[row["character_id"]].best_time,
         )
         for row in rows
         if row["character_id"] in characters

@@ -4,6 +4,7 @@ The views only validate the query (recommender.forms) and call recommender.selec
 per-episode summaries, never the detections."""
 from django.shortcuts import render
 
+from emotions.portraits import STUDIO_PORTRAITS
 from emotions.views.access import read_page
 from recommender import selectors
 from recommender.forms import LeaderboardForm, RecommendationForm
@@ -48,7 +49,7 @@ def recommendations(request):
     ranking = selectors.episode_ranking(character=character, emotion=emotion, limit=RANKING_LIMIT)
     return render(request, "recommender/recommendations.html", {
         **context, "form": form, "character": character, "emotion": emotion, "rows": _rows(ranking),
-        "superlative": SUPERLATIVES[emotion], "searched": True,
+        "superlative": SUPERLATIVES[emotion], "searched": True, "studio_portrait": character.slug in STUDIO_PORTRAITS,
     })
 
 
@@ -65,4 +66,5 @@ def leaderboard(request):
     board = selectors.character_leaderboard(emotion=emotion, limit=RANKING_LIMIT)
     return render(request, "recommender/leaderboard.html", {
         **context, "emotion": emotion, "rows": _rows(board), "superlative": SUPERLATIVES[emotion],
+        "studio_portraits": STUDIO_PORTRAITS,
     })

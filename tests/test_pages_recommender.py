@@ -152,3 +152,26 @@ def test_the_ranking_is_explained_in_plain_words_behind_a_disclosure(reader, moo
     assert "a character seen only for a moment is treated as if it had also spent 30 more seconds" in words
     assert "one happy frame does not make the happiest episode" in words
     assert "k/7" not in page and "k = " not in page
+
+
+def test_each_ranked_episode_shows_its_best_face_and_jumps_to_that_moment(reader, moods):
+    page = reader.get("/recommendations/?character=pip&emotion=happy").content.decode()
+    sunny = moods["sunny"]
+    best = sunny.detections.filter(character=moods["pip"], emotion="happy").order_by("-confidence", "time", "id")[0]
+
+    assert f'<img src="/api/detections/{best.pk}/crop.jpg"' in page
+    assert f'href="/episodes/{sunny.pk}/?t={best.time:.2f}">Jump to Pip\'s happy moment at 0:00</a>' in page
+    assert '<img class="portrait" src="/cast/pip.png"' in page
+
+
+def test_the_leaderboard_shows_portraits_and_each_characters_best_moment(reader, moods):
+    page = reader.get("/leaderboard/?emotion=angry").content.decode()
+    assert '<img src="/cast/marmalade.png"' in page
+    assert "Jump to Marmalade's angriest moment" in page
+
+
+def test_thumbnails_cost_no_query_per_ranked_row(reader, moods, django_assert_max_num_queries):
+    for n in range(15):
+        crafted_episode(f"More {n}", held(moods["pip"], "happy", 0, 2))
+    with django_assert_max_num_queries(12):
+        assert reader.get("/recommendations/?character=pip&emotion=happy").status_code == 200

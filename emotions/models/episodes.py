@@ -172,6 +172,8 @@ class Detection(models.Model):
         indexes = [
             models.Index(fields=["character", "emotion", "-confidence"], name="detection_char_emotion_conf"),
             models.Index(fields=["episode", "time"], name="detection_episode_time"),
+            # A ranked episode's best face of a character in an emotion (the recommendations' thumbnails).
+            models.Index(fields=["episode", "character", "emotion", "-confidence"], name="detection_ep_char_emo_conf"),
             models.Index(fields=["run", "frame"], name="detection_run_frame"),
             models.Index(fields=["emotion", "-confidence"], name="detection_emotion_conf"),
             # The API's face search pages by (confidence, id) or (time, id), filtered by character or not at all;

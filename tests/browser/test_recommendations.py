@@ -1,5 +1,7 @@
 """Recommendations and the leaderboard in Chromium: picking a character and an emotion in the form ranks the
 episode where Pip is happier first, with its figures, and its link opens it; the leaderboard ranks the cast."""
+import re
+
 import pytest
 from django.template.defaultfilters import floatformat
 from playwright.sync_api import expect
@@ -40,7 +42,12 @@ def test_picking_pip_and_happy_ranks_the_happier_episode_first_with_its_figures(
                         ("Faces", str(best.detections))]:
         expect(first.locator("dt", has_text=term).locator("xpath=following-sibling::dd")).to_have_text(value)
     expect(first.locator(".score-value")).to_have_text(f"score {best.score:.3f}")
-    expect(page.get_by_text("How the score is made")).to_be_visible()
+    expect(first.locator(".thumb img")).to_have_js_property("complete", True)
+    expect(first.get_by_role("link", name=re.compile(r"Jump to Pip's happy moment at \d:\d\d"))).to_be_visible()
+    how = page.locator("details.formula")
+    expect(how.get_by_text("one happy frame does not make the happiest episode")).to_be_hidden()
+    how.get_by_text("How is this ranked?").click()
+    expect(how.get_by_text("one happy frame does not make the happiest episode")).to_be_visible()
     shoot(page, "recommendations")
 
     first.get_by_role("link", name="A sunny day").click()
