@@ -24,16 +24,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def ana(db):
-    return user_make("ana")
-
-
-@pytest.fixture
-def bob(db):
-    return user_make("bob")
-
-
-@pytest.fixture
 def bramble(ana, media):
     return Character.objects.create(name="Bramble", slug="bramble", creator=ana, active=False)
 

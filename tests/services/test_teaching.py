@@ -24,20 +24,10 @@ from emotions.services.teaching import (
     version_accept,
     version_activate,
 )
-from tests.factories import studio_face_png, upload, user_make
+from tests.factories import studio_face_png, upload
 from tests.teaching import marked_boxes
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ana(db):
-    return user_make("ana")
-
-
-@pytest.fixture
-def bob(db):
-    return user_make("bob")
 
 
 @pytest.fixture
