@@ -27,7 +27,7 @@ from toonvision.detection import CascadeError, load_detectors
 from toonvision.studio import render_face, sample_face_spec
 from toonvision.studio.cascade_data import marked_crop, star_frames
 
-QUICK = CharacterTrainingOptions(stages=8, augment_per_example=12, max_seconds=20, device="cpu")
+QUICK = CharacterTrainingOptions(stages=8, positive_windows=200, max_seconds=20, device="cpu")
 
 
 def guest_examples(guest: str, count: int, seed: int) -> CharacterExamples:
@@ -141,7 +141,7 @@ def test_bad_input_is_refused_with_a_sentence_and_nothing_is_written(tmp_path, n
 @pytest.mark.parametrize(
     ("options", "message"),
     [({"holdout": 0.6}, "holdout"), ({"device": "tpu"}, "unknown device"), ({"stages": 0}, "stages"),
-     ({"max_seconds": 0}, "max_seconds"), ({"window": 4}, "window")],
+     ({"max_seconds": 0}, "max_seconds"), ({"window": 4}, "window"), ({"positive_windows": 0}, "positive_windows")],
 )
 def test_bad_options_are_refused(options, message):
     with pytest.raises(CharacterTrainingError, match=message):

@@ -7,7 +7,8 @@
 How (every number below is a CharacterTrainingOptions field):
 
 1. A seeded share of the examples (holdout, at least 2) is held out; the rest train.
-2. Each training example becomes `augment_per_example` jittered windows plus itself (augmentation.py:
+2. The training examples become about `positive_windows` windows: each one itself and as many jittered
+   copies as that takes (augmentation.py:
    small rotations, scale and shift, brightness and contrast, blur, noise, JPEG; mirrored when the
    character allows it; BGRA crops composited on patches of the negatives).
 3. Negatives: the images given, or, when none are, generic clutter (clutter.py, never the studio). A
@@ -86,7 +87,9 @@ class CharacterTrainingOptions:
     """How a character is trained.
 
     stages: most cascade stages; window: the cascade's window (the smallest face it finds);
-    augment_per_example: jittered copies of each training example; negatives_per_stage: hard negatives
+    positive_windows: about how many windows the training examples become (each itself, mirrored when
+    allowed, and jittered copies), whatever their number, so a stage costs the same from 10 examples
+    as from 40 and more examples buy variety, not time; negatives_per_stage: hard negatives
     mined per stage (None: as many as there are positive windows); max_seconds: no stage starts after
     this long (the report says so); features_per_stage, min_hit_rate, max_false_alarm: as CascadeParams.
     """
@@ -97,7 +100,7 @@ class CharacterTrainingOptions:
     holdout: float = 0.25
     stages: int = 16
     window: int = 24
-    augment_per_example: int = 20
+    positive_windows: int = 320
     negatives_per_stage: int | None = None
     features_per_stage: int = 600
     min_hit_rate: float = 0.995
@@ -109,7 +112,7 @@ class CharacterTrainingOptions:
             (self.device in ("auto", "cpu", "cuda") or str(self.device).startswith("cuda:"),
              f"unknown device {self.device!r}; use auto, cpu or cuda"),
             (0.0 < self.holdout < 0.5, f"holdout must be a share between 0 and 0.5, got {self.holdout}"),
-            (self.augment_per_example >= 0, f"augment_per_example must be 0 or more, got {self.augment_per_example}"),
+            (self.positive_windows >= 1, f"positive_windows must be at least 1, got {self.positive_windows}"),
             (self.max_seconds > 0, f"max_seconds must be above 0, got {self.max_seconds}"),
         ]
         for ok, message in checks:
@@ -172,8 +175,9 @@ def train_character(name: str, examples: CharacterExamples, out_xml: Path | str,
 
     train, held = _split(len(positives), options.holdout, rng)
     mining, checking, negatives_source = _negative_sets(negatives, options.seed)
-    patches = augment_examples([positives[i] for i in train], options.augment_per_example, options.window, rng,
-                               mining, options.mirror)
+    per_example = max(0, math.ceil(options.positive_windows / len(train)) - (2 if options.mirror else 1))
+    patches = augment_examples([positives[i] for i in train], per_example, options.window, rng, mining,
+                               options.mirror)
     _stop(should_stop)
     gray_mining = [cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) for image in mining]
     data = training_data(list(patches), gray_mining, params, device, where="example")
