@@ -5,9 +5,10 @@
 
 A user's corrections give a few faces per emotion; trained from scratch on those a CNN learns them by heart and
 reads nothing else. So fine-tuning starts from existing weights (their preset, classes and input statistics are
-read from the checkpoint). The defaults, measured in BENCHMARKS.md ("Adapting to a new style"; on 10 line-art faces
-per emotion: 0.69 before, 0.84 with a third of the rate, 30 epochs and the stem frozen, 0.89 with the stem free
-and 60 epochs, 0.91 with the preset's own rate too, the studio test staying at 0.998 throughout), are:
+read from the checkpoint). The defaults were chosen in a trial on 10 line-art faces per emotion (0.69 before;
+0.84 with a third of the rate, 30 epochs and the stem frozen; 0.89 with the stem free and 60 epochs; 0.91 with
+the preset's own rate too; the studio test at 0.998 throughout), and BENCHMARKS.md ("Adapting to a new style")
+measures them:
 
 - **BatchNorm statistics frozen**: a handful of new faces would re-estimate them badly, and the base model's
   were measured on thousands;
