@@ -31,7 +31,8 @@ def test_a_wrong_password_is_refused_in_plain_words(page, user):
 def test_logging_out_ends_the_session(page, user):
     log_in(page, user.username)
     page.get_by_role("button", name=f"Log out {user.username}").click()
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.get_by_role("banner").get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("finds the characters' faces")  # the landing page
     page.goto("/episodes/")
     assert "/accounts/login/" in page.url
 
