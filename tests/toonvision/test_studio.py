@@ -147,6 +147,7 @@ def test_write_face_dataset_layout_count_and_determinism(tmp_path):
         "count": 8,
         "characters": ["pip", "extras"],
         "emotions": ["sad", "happy"],
+        "look": "studio",
     }
     files = sorted(p.relative_to(tmp_path / "faces").as_posix() for p in (tmp_path / "faces").rglob("*.png"))
     assert files == sorted(
