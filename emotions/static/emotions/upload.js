@@ -112,14 +112,6 @@
     });
   }
 
-  function parseJSON(text) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return {};
-    }
-  }
-
   function answered(parts, status, body) {
     if (status === 201) {
       parts.progress.value = 1;
