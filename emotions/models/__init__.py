@@ -4,6 +4,7 @@
 - characters: Character (the faces the site looks for)
 - episodes: Episode, ProcessingRun, FrameRange, Detection, EpisodeEmotion (videos and what was found in them)
 - teaching: CharacterExample, CharacterVersion (teaching the site a character and training its cascade)
+- learning: FaceLabel, DatasetFace, EmotionModel (people's labels, imported datasets, the emotion model registry)
 """
 from emotions.models.characters import EMOTION_CHOICES, Character, validate_character_slug
 from emotions.models.episodes import (
@@ -16,6 +17,7 @@ from emotions.models.episodes import (
     Status,
     episode_upload_to,
 )
+from emotions.models.learning import DatasetFace, EmotionModel, FaceLabel, dataset_face_upload_to
 from emotions.models.teaching import CharacterExample, CharacterVersion, example_upload_to
 
 __all__ = [
@@ -23,13 +25,17 @@ __all__ = [
     "Character",
     "CharacterExample",
     "CharacterVersion",
+    "DatasetFace",
     "Detection",
     "DetectionQuerySet",
+    "EmotionModel",
     "Episode",
     "EpisodeEmotion",
+    "FaceLabel",
     "FrameRange",
     "ProcessingRun",
     "Status",
+    "dataset_face_upload_to",
     "episode_upload_to",
     "example_upload_to",
     "validate_character_slug",

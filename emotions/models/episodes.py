@@ -136,8 +136,9 @@ class FrameRange(models.Model):
 
 class DetectionQuerySet(models.QuerySet):
     def published(self):
-        """The detections shown for episodes: those of finished runs (an episode has one at a time)."""
-        return self.filter(run__status=Status.DONE)
+        """The detections shown for episodes: those of finished runs (an episode has one at a time) that no one
+        has rejected as not a face or not the character."""
+        return self.filter(run__status=Status.DONE, rejected=False)
 
 
 class Detection(models.Model):
@@ -162,6 +163,12 @@ class Detection(models.Model):
         null=True, blank=True, help_text="a face followed across frames; ids are unique within a run"
     )
     interpolated = models.BooleanField(default=False, help_text="filled in along a track, not seen by the detector")
+    labelled = models.BooleanField(
+        default=False, help_text="a person's label decides its emotion (re-classifying leaves it alone)"
+    )
+    rejected = models.BooleanField(
+        default=False, help_text="a person said it is not a face, or not this character: left out of the results"
+    )
     crop = models.FileField(upload_to="detections/", max_length=255, blank=True, help_text="the face, JPEG")
     frame_image = models.FileField(upload_to="detections/", max_length=255, blank=True, help_text="the frame, JPEG")
 
