@@ -4,7 +4,6 @@ import cv2
 import numpy as np
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from emotions.exceptions import LabelNotAllowed, LabelRefused
@@ -12,7 +11,7 @@ from emotions.models import CharacterExample, Detection, EpisodeEmotion, FaceLab
 from emotions.selectors.detections import detection_list
 from emotions.selectors.review import review_faces
 from emotions.services.labels import face_label_apply, face_label_undo, faces_label_bulk
-from tests.factories import character, crafted_episode, held, user_make
+from tests.factories import character, crafted_episode, frame_at_video_size, held, user_make
 
 pytestmark = pytest.mark.django_db
 
@@ -74,22 +73,11 @@ def test_undo_goes_back_to_the_label_before_then_to_the_model_exactly(episode, a
     assert refused.value.code == "nothing_to_undo"
 
 
-def _frame_at_video_size(face: Detection) -> np.ndarray:
-    """Give the face a stored frame as large as the video, with a pattern, so its negative crop can be checked."""
-    episode = face.episode
-    image = np.zeros((episode.height, episode.width, 3), np.uint8)
-    image[face.y:face.y + face.h, face.x:face.x + face.w] = (0, 0, 255)
-    name = default_storage.save(f"detections/t/frame-{face.pk}.png", ContentFile(cv2.imencode(".png", image)[1]))
-    Detection.objects.filter(pk=face.pk).update(frame_image=name)
-    return image
-
-
 @pytest.mark.parametrize("verdict", ["not_face", "not_character"])
 def test_a_rejected_face_leaves_the_results_and_becomes_a_negative_example_until_undone(
         episode, ana, verdict, django_capture_on_commit_callbacks):
     face = _a_sad_face(episode)
-    _frame_at_video_size(face)
-    face.refresh_from_db()
+    frame_at_video_size(face)
 
     face_label_apply(detection=face, user=ana, verdict=verdict)
 
