@@ -45,6 +45,8 @@ class BulkLabelOutputSerializer(serializers.Serializer):
 
 class ReviewFaceOutputSerializer(DetectionOutputSerializer):
     margin = serializers.FloatField(help_text="the top probability minus the runner-up: low is unsure")
+    frame_width = serializers.IntegerField(source="episode.width", help_text="the frame's size, video pixels")
+    frame_height = serializers.IntegerField(source="episode.height")
 
 
 class ReviewInputSerializer(serializers.Serializer):

@@ -1,0 +1,92 @@
+"""The Review page in Chromium: faces corrected by keyboard alone (an emotion, not a face, accept, undo) with a
+running count; the corrections then show on the episode page (its faces and shares) and in the recommendations'
+figures, which are rebuilt from them."""
+import pytest
+from django.db.models import Sum
+from django.template.defaultfilters import floatformat
+from playwright.sync_api import expect
+
+from emotions.models import Detection, FaceLabel
+from tests.browser.pages import shoot
+from toonvision.emotions import EMOTIONS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def _other_emotion(model_says: str) -> str:
+    return "surprise" if model_says != "surprise" else "angry"
+
+
+def _key(emotion: str) -> str:
+    return str(EMOTIONS.index(emotion) + 1)
+
+
+def test_faces_corrected_by_keyboard_show_everywhere_and_in_the_rankings(logged_in_page, processed_episode, user):
+    episode = processed_episode("Corrected", seconds=3, seed=301)
+    assert Detection.objects.filter(episode=episode).count() >= 4, "the studio episode should show a few faces"
+    page = logged_in_page
+    page.goto("/")
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="Review").click()
+    page.wait_for_url("**/review/")
+    review = page.locator("#review")
+    counter = review.locator("[data-session-count]")
+    who = review.locator("[data-who]")
+    model_says = review.locator("[data-model-emotion]")
+    expect(who).not_to_be_empty()
+    expect(review.locator("[data-crop]")).to_have_js_property("complete", True)
+    expect(counter).to_have_text("0")
+
+    # 1. the first face: another emotion than the model's, by its number key
+    first_says = model_says.text_content()
+    first_label = _other_emotion(first_says)
+    page.keyboard.press(_key(first_label))
+    expect(counter).to_have_text("1")
+    expect(review.get_by_role("status")).to_contain_text(first_label)
+    # 2. the second: not a face
+    page.keyboard.press("x")
+    expect(counter).to_have_text("2")
+    # 3. the third: accepted as the model said, then undone (the same face comes back), then corrected
+    third_says = model_says.text_content()
+    third_crop = review.locator("[data-crop]").get_attribute("src")
+    page.keyboard.press("Enter")
+    expect(counter).to_have_text("3")
+    page.keyboard.press("u")
+    expect(counter).to_have_text("2")
+    expect(review.locator("[data-crop]")).to_have_attribute("src", third_crop)
+    expect(review.get_by_role("status")).to_contain_text("Undone")
+    third_label = _other_emotion(third_says)
+    page.keyboard.press(_key(third_label))
+    expect(counter).to_have_text("3")
+    expect(review.locator("[data-total-count]")).to_have_text("3")
+    shoot(page, "review")
+
+    labels = list(FaceLabel.objects.filter(user=user).order_by("id").select_related("detection"))
+    assert [(label.verdict, label.emotion) for label in labels] == [
+        ("emotion", first_label), ("not_face", ""), ("emotion", third_label)]
+    assert [label.model_emotion for label in (labels[0], labels[2])] == [first_says, third_says]
+    first, rejected = labels[0].detection, labels[1].detection
+    rejected.refresh_from_db()
+    assert rejected.rejected
+
+    # The episode page: the corrected face shows its label, the rejected one is gone.
+    page.goto(f"/episodes/{episode.pk}/")
+    row = page.locator(f"#detections tr[data-id='{first.pk}']")
+    expect(row.locator(".badge")).to_have_text(first_label)
+    expect(page.locator(f"#detections tr[data-id='{rejected.pk}']")).to_have_count(0)
+
+    # The recommendations' figures are rebuilt from the labels.
+    character = first.character
+    shown = Detection.objects.published().filter(episode=episode, character=character)
+    seconds = shown.filter(emotion=first_label).aggregate(s=Sum("duration"))["s"]
+    weighted = sum(d.duration * d.confidence for d in shown.filter(emotion=first_label))
+    page.goto(f"/recommendations/?character={character.slug}&emotion={first_label}")
+    entry = page.locator("li.ranked", has_text="Corrected")
+    figures = {
+        first_label.capitalize(): f"{floatformat(seconds, 1)} s",
+        "Confidence-weighted": f"{floatformat(weighted, 1)} s",
+        "Faces": str(shown.filter(emotion=first_label).count()),
+        f"{character.name} on screen": f"{floatformat(shown.aggregate(s=Sum('duration'))['s'], 1)} s",
+    }
+    for term, value in figures.items():
+        expect(entry.locator("dt", has_text=term).locator("xpath=following-sibling::dd")).to_have_text(value)
+    assert shown.filter(emotion=first_label, labelled=True).exists()
