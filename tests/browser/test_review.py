@@ -1,6 +1,8 @@
 """The Review page in Chromium: faces corrected by keyboard alone (an emotion, not a face, accept, undo) with a
 running count; the corrections then show on the episode page (its faces and shares) and in the recommendations'
 figures, which are rebuilt from them."""
+import re
+
 import pytest
 from django.db.models import Sum
 from django.template.defaultfilters import floatformat
@@ -90,3 +92,51 @@ def test_faces_corrected_by_keyboard_show_everywhere_and_in_the_rankings(logged_
     for term, value in figures.items():
         expect(entry.locator("dt", has_text=term).locator("xpath=following-sibling::dd")).to_have_text(value)
     assert shown.filter(emotion=first_label, labelled=True).exists()
+
+
+def test_faces_are_corrected_where_they_are_listed_one_by_key_or_menu_or_many_at_once(
+        logged_in_page, processed_episode, user):
+    episode = processed_episode("Listed", seconds=3, seed=301)
+    page = logged_in_page
+    faces = Detection.objects.published().filter(episode=episode).exclude(frame_image="").order_by("-confidence", "-id")
+    character = faces.first().character
+
+    # The frame search: tick three faces, label them all "fear" at once.
+    page.goto(f"/frames/?character={character.slug}")
+    results = page.locator(".frame-result")
+    expect(results.first).to_be_visible()
+    chosen = [results.nth(i) for i in range(3)]
+    ids = [int(result.get_attribute("data-id")) for result in chosen]
+    for result in chosen:
+        result.get_by_role("checkbox").check()
+    page.get_by_label("Label selected as").select_option("emotion:fear")
+    page.get_by_role("button", name="Apply to selected").click()
+    for result in chosen:
+        expect(result.locator(".badge")).to_have_text("fear")
+        expect(result.locator(".label-note")).to_have_text("Labelled fear.")
+    assert sorted(Detection.objects.filter(pk__in=ids, emotion="fear", labelled=True).values_list("pk", flat=True)) \
+        == sorted(ids)
+    shoot(page, "frames-labels", full_page=False)
+
+    # The episode's faces: a focused row takes a key; "u" undoes it.
+    page.goto(f"/episodes/{episode.pk}/")
+    row = page.locator("#detections tr[data-face]").first
+    face_id = int(row.get_attribute("data-face"))
+    row.focus()
+    page.keyboard.press(_key("disgust"))
+    expect(row.locator(".badge")).to_have_text("disgust")
+    assert Detection.objects.get(pk=face_id).emotion == "disgust"
+    page.keyboard.press("u")
+    expect(row.locator(".label-note")).to_contain_text("Undone")
+    assert not Detection.objects.get(pk=face_id).labelled
+
+    # The character browser: the "Correct" menu marks a face "not a face"; it leaves the results.
+    page.goto(f"/characters/{character.slug}/?emotion=fear")
+    tile = page.locator(f"[data-face='{ids[0]}']")
+    tile.get_by_role("button", name="Correct").click()
+    tile.get_by_role("button", name="not a face").click()
+    expect(tile.locator(".label-note")).to_contain_text("left out of the results")
+    expect(tile).to_have_class(re.compile(r"\brejected\b"))
+    assert Detection.objects.get(pk=ids[0]).rejected
+    page.reload()
+    expect(page.locator(f"[data-face='{ids[0]}']")).to_have_count(0)
