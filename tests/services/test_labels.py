@@ -149,3 +149,27 @@ def test_review_puts_the_least_sure_first_one_per_track_spread_over_characters(m
     assert sum(1 for d in batch if d.track == 1) == 1
     face_label_apply(detection=batch[0], user=ana, emotion="happy")
     assert batch[0].pk not in {d.pk for d in review_faces(limit=50)}
+
+
+def test_a_rejected_face_relabelled_with_an_emotion_is_back_and_its_negative_example_gone(
+        episode, ana, django_capture_on_commit_callbacks):
+    face = _a_sad_face(episode)
+    frame_at_video_size(face)
+    face_label_apply(detection=face, user=ana, verdict="not_character")
+    face_label_apply(detection=face, user=ana, verdict="not_face")  # still rejected: still one example
+    assert CharacterExample.objects.filter(kind="negative").count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        face_label_apply(detection=face, user=ana, emotion="fear")
+    face.refresh_from_db()
+    assert (face.emotion, face.rejected, face.labelled) == ("fear", False, True)
+    assert not CharacterExample.objects.exists()
+
+
+def test_a_face_too_small_to_learn_from_is_rejected_without_an_example(episode, ana):
+    face = _a_sad_face(episode)
+    Detection.objects.filter(pk=face.pk).update(w=12, h=12)
+    face.refresh_from_db()
+    frame_at_video_size(face)
+    face_label_apply(detection=face, user=ana, verdict="not_face")
+    face.refresh_from_db()
+    assert face.rejected and not CharacterExample.objects.exists()
