@@ -28,3 +28,16 @@ def test_members_find_review_in_the_navigation_and_faces_they_can_correct(logged
     assert episode_page.count("data-face=") == 8 and "labels.js" in episode_page
     gallery = logged_in.get("/characters/pip/?emotion=happy").content.decode()
     assert "data-face=" in gallery and "Apply to selected" in gallery
+
+
+def test_review_narrows_to_a_character_or_an_episode_and_says_when_there_is_none(logged_in, user, media):
+    character("pip", "Pip")
+    episode = crafted_episode("Mine", held(character("pip", "Pip"), "happy", 0, 1), owner=user, pictures=True)
+    page = logged_in.get(f"/review/?character=pip&episode={episode.pk}").content.decode()
+    assert 'data-character="pip"' in page and f'data-episode="{episode.pk}"' in page
+    assert '<option value="pip" selected>Pip</option>' in page
+    unknown = logged_in.get("/review/?character=nobody&episode=99999")
+    assert unknown.status_code == 400
+    text = unknown.content.decode()
+    assert "There is no character &#x27;nobody&#x27;" in text and "There is no episode &#x27;99999&#x27;" in text
+    assert 'data-character=""' in text

@@ -57,8 +57,22 @@
     if (undo) undo.hidden = !labelled;
   }
 
-  async function label(face, verdict, emotion) {
+  // A face's requests go one after another, so "u" right after a key undoes that key's label.
+  const chains = new WeakMap();
+  function inTurn(face, task) {
+    const next = (chains.get(face) || Promise.resolve()).then(task, task);
+    chains.set(face, next);
+    return next;
+  }
+
+  function label(face, verdict, emotion) {
     closeMenu(face);
+    return inTurn(face, () => sendLabel(face, verdict, emotion));
+  }
+
+  function undo(face) { return inTurn(face, () => sendUndo(face)); }
+
+  async function sendLabel(face, verdict, emotion) {
     try {
       const body = await call("POST", url(root.dataset.labels, face.dataset.face), { verdict, emotion: emotion || "" });
       paint(face, body.face.emotion, body.rejected, true, body.face.confidence);
@@ -68,7 +82,7 @@
     }
   }
 
-  async function undo(face) {
+  async function sendUndo(face) {
     try {
       const body = await call("DELETE", url(root.dataset.undo, face.dataset.face));
       paint(face, body.face.emotion, body.rejected, Boolean(body.label), body.face.confidence);
