@@ -105,7 +105,7 @@ class CharacterTrainingOptions:
     holdout: float = 0.25
     stages: int = 16
     window: int = 24
-    positive_windows: int = 320
+    positive_windows: int = 640
     negatives_per_stage: int | None = None
     features_per_stage: int = 600
     min_hit_rate: float = 0.995
