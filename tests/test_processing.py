@@ -343,3 +343,22 @@ def test_a_face_track_keeps_one_id_across_range_boundaries_as_in_an_unsplit_run(
     assert sorted(map(sorted, split.values())) == sorted(map(sorted, whole.values()))
     assert len(split) == len(whole) and run.ranges.count() == 3
     check_processed(episode)
+
+
+def test_a_characters_colours_go_into_the_run_and_turn_away_faces_without_them(characters, settings, studio_episode):
+    """A taught character's appearance is applied by the range workers: Pip given Marmalade's colours is not found."""
+    from toonvision.appearance import face_region, learn_appearance
+    from toonvision.studio.cascade_data import star_frames
+
+    settings.EPISODE_RANGE_FRAMES = 10_000
+    episode = upload(studio_episode)
+    seen = episode_process_here(episode=episode).detections.filter(character__slug="pip").count()
+    assert seen > 0
+    marmalade = [face_region(frame, f["box"]) for frame, faces in star_frames("marmalade", seed=5, count=12)
+                 for f in faces if f["character"] == "marmalade"]
+    appearance, _ = learn_appearance(marmalade[:-3], marmalade[-3:])
+    Character.objects.filter(slug="pip").update(appearance=appearance.as_json())
+    run = episode_process_here(episode=episode, force=True)
+    assert [e["appearance"] for e in run.cascades if e["slug"] == "pip"] == [appearance.as_json()]
+    assert run.detections.filter(character__slug="pip").count() == 0
+    assert run.detections.filter(character__slug="marmalade").count() > 0

@@ -37,6 +37,7 @@ from emotions.services.storage import (
     storage_put,
     stored_file_local_path,
 )
+from toonvision.appearance import appearance_or_none
 from toonvision.detection import CascadeError, CharacterDetector, DetectionParams
 from toonvision.segmentation import FastOptions, Segmentation, crop_face, segment_video
 from toonvision.video import VideoError, decode_frames
@@ -334,7 +335,8 @@ def _run_detectors(run: ProcessingRun) -> Iterator[list[CharacterDetector]]:
     detectors = []
     for entry in run.cascades:
         with stored_file_local_path(entry["cascade"]) as path:
-            detectors.append(CharacterDetector.load(entry["slug"], path, DetectionParams(**entry["params"])))
+            detectors.append(CharacterDetector.load(entry["slug"], path, DetectionParams(**entry["params"]),
+                                                    appearance_or_none(entry.get("appearance"))))
     yield detectors
 
 

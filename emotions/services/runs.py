@@ -74,7 +74,7 @@ def episode_process(*, episode: Episode, force: bool = False, enqueue: bool = Tr
             weights_sha256=weights_sha256,
             cascades=[
                 {"slug": c.slug, "name": c.name, "cascade": c.cascade.name, "sha256": c.cascade_sha256,
-                 "params": c.detection_params()}
+                 "params": c.detection_params(), "appearance": c.appearance}
                 for c in characters
             ],
             method=settings.EPISODE_METHOD,
