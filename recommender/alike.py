@@ -1,0 +1,211 @@
+"""Episodes alike in mood: "More like this" on an episode's page and a viewer's "For you", each result with its
+reason in plain words.
+
+An episode's emotion profile is, for every character in it, the share of the character's screen time in each
+emotion (EpisodeEmotion.share): a vector over (character, emotion) pairs, a character absent from an episode being
+zeros there. Two profiles are as alike as their cosine similarity. A liked character stands for its usual mood:
+its screen time's shares over every episode, one block of the vector.
+
+It stays fast with many episodes: the database scores every candidate (an episode sharing a character with what
+it is compared to) in one GROUP BY over the summaries, its norm and its dot product with each profile compared
+with; Python keeps the best, and reads back only the top results' profiles, to name the reason: the (character,
+emotion) pair whose shares contribute most to the similarity.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Case, CharField, F, FloatField, IntegerField, OuterRef, Subquery, Sum, Value, When
+
+from emotions.models import Character, Episode, EpisodeEmotion
+from recommender.models import Like
+from recommender.selectors import _best_faces
+
+Profile = dict[tuple[int, str], float]
+LIKES_USED = 20  # For you compares with the viewer's 20 latest likes
+# "Pip is happy": the emotions as the reasons word them.
+ADJECTIVES = {"angry": "angry", "disgust": "disgusted", "fear": "afraid", "happy": "happy", "neutral": "neutral",
+              "sad": "sad", "surprise": "surprised"}
+
+
+def episode_profiles(*, episode_ids=None) -> dict[int, Profile]:
+    """Each episode's emotion profile: {(character id, emotion): share of the character's screen time}."""
+    rows = EpisodeEmotion.objects.all()
+    if episode_ids is not None:
+        rows = rows.filter(episode_id__in=episode_ids)
+    profiles: dict[int, Profile] = defaultdict(dict)
+    for episode_id, character_id, emotion, share in rows.values_list("episode_id", "character_id", "emotion", "share"):
+        profiles[episode_id][(character_id, emotion)] = share
+    return profiles
+
+
+def character_profiles(*, character_ids) -> dict[int, Profile]:
+    """Each character's usual mood: {(character id, emotion): share of its screen time over every episode}."""
+    seconds: dict[int, Profile] = defaultdict(dict)
+    for character_id, emotion, total in (EpisodeEmotion.objects.filter(character_id__in=character_ids)
+                                         .values_list("character_id", "emotion").annotate(total=Sum("seconds"))
+                                         .order_by()):
+        seconds[character_id][(character_id, emotion)] = total
+    return {c: {key: s / sum(block.values()) for key, s in block.items()}
+            for c, block in seconds.items() if sum(block.values()) > 0}
+
+
+def _norm(profile: Profile) -> float:
+    return math.sqrt(sum(value * value for value in profile.values()))
+
+
+@dataclass(frozen=True)
+class Source:
+    """What results are compared with: an episode's profile (the page's, or a liked one), or a liked character's
+    usual mood."""
+
+    profile: Profile
+    episode: Episode | None = None
+    character: Character | None = None
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a result is alike: the character and emotion whose shares contribute most to the similarity."""
+
+    source: Source
+    character: Character
+    emotion: str
+    share: float  # of the character's screen time in the result, in that emotion
+    source_share: float  # the same in the source (for a liked character: over all its episodes)
+    seconds: float  # the character's screen seconds in the result
+
+    @property
+    def words(self) -> str:
+        return self.text()
+
+    def text(self, *, here: bool = False) -> str:
+        """The reason in plain words; `here` when it is shown on the source episode's own page."""
+        mood = f"{self.character.name} is {ADJECTIVES[self.emotion]} {self.share:.0%} of the time"
+        if here:
+            return f"{mood}, {self.source_share:.0%} here"
+        if self.source.episode is not None:
+            return f"Like {self.source.episode.title}: {mood}, {self.source_share:.0%} in {self.source.episode.title}"
+        return (f"You like {self.character.name}: on screen {self.seconds:.0f} s, {ADJECTIVES[self.emotion]} "
+                f"{self.share:.0%} of the time ({self.source_share:.0%} over all episodes)")
+
+
+@dataclass(frozen=True)
+class AlikeEpisode:
+    """A result: the episode, how alike (the cosine, 0-1), why, and its thumbnail: the best face of the reason's
+    character in the reason's emotion there (None when no published face has it)."""
+
+    episode: Episode
+    similarity: float
+    reason: Reason
+    shared_characters: list[str] = field(default_factory=list)  # slugs of the characters it shares with the source
+    best_face: int | None = None
+    best_time: float | None = None
+
+
+def _cosines(*, sources: list[Source], exclude) -> list[tuple[int, float, int]]:
+    """(episode id, cosine, source index) for every episode that shares a character with a source and is not
+    excluded, with its best source, most alike first; a cosine of 0 is left out."""
+    if not sources:
+        return []
+    characters = {character_id for source in sources for character_id, _ in source.profile}
+    candidates = (EpisodeEmotion.objects.filter(character_id__in=characters).exclude(episode_id__in=exclude)
+                  .values("episode_id"))
+    dots = {
+        f"dot{n}": Sum(Case(*[When(character_id=c, emotion=e, then=F("share") * Value(value))
+                              for (c, e), value in source.profile.items()],
+                            default=Value(0.0), output_field=FloatField()))
+        for n, source in enumerate(sources)
+    }
+    rows = (EpisodeEmotion.objects.filter(episode_id__in=candidates).values("episode_id")
+            .annotate(norm2=Sum(F("share") * F("share"), output_field=FloatField()), **dots).order_by())
+    norms = [_norm(source.profile) for source in sources]
+    scored = []
+    for row in rows:
+        norm = math.sqrt(row["norm2"] or 0.0)
+        if norm <= 0:
+            continue
+        cosine, n = max(((row[f"dot{n}"] or 0.0) / (norm * norms[n]), -n) for n in range(len(sources)))
+        if cosine > 1e-9:
+            scored.append((row["episode_id"], min(cosine, 1.0), -n))
+    return sorted(scored, key=lambda item: (-item[1], item[0]))
+
+
+def _reason(source: Source, profile: Profile, seconds: dict[int, float], characters) -> Reason:
+    contributions = {key: value * source.profile[key] for key, value in profile.items() if key in source.profile}
+    (character_id, emotion) = max(contributions, key=lambda key: (contributions[key], -key[0], key[1]))
+    return Reason(source=source, character=characters[character_id], emotion=emotion,
+                  share=profile[(character_id, emotion)], source_share=source.profile[(character_id, emotion)],
+                  seconds=seconds.get(character_id, 0.0))
+
+
+def _explained(scored: list[tuple[int, float, int]], sources: list[Source]) -> list[AlikeEpisode]:
+    """The scored episodes with their reasons and thumbnails: four queries whatever their number."""
+    if not scored:
+        return []
+    ids = [episode_id for episode_id, _, _ in scored]
+    profiles: dict[int, Profile] = defaultdict(dict)
+    seconds: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for episode_id, character_id, emotion, share, secs in EpisodeEmotion.objects.filter(episode_id__in=ids) \
+            .values_list("episode_id", "character_id", "emotion", "share", "seconds"):
+        profiles[episode_id][(character_id, emotion)] = share
+        seconds[episode_id][character_id] += secs
+    wanted = {c for episode_id in ids for c, _ in profiles[episode_id]}
+    characters = Character.objects.in_bulk(list(wanted))
+    reasons = {episode_id: _reason(sources[n], profiles[episode_id], seconds[episode_id], characters)
+               for episode_id, _, n in scored}
+    episodes = _with_best_faces({pk: (r.character.pk, r.emotion) for pk, r in reasons.items()})
+    return [
+        AlikeEpisode(
+            episode=episodes[episode_id], similarity=cosine, reason=reasons[episode_id],
+            shared_characters=sorted({characters[c].slug for c, _ in profiles[episode_id]}
+                                     & {characters[c].slug for c, _ in sources[n].profile if c in characters}),
+            best_face=episodes[episode_id].best_face, best_time=episodes[episode_id].best_time,
+        )
+        for episode_id, cosine, n in scored
+        if episode_id in episodes
+    ]
+
+
+def _with_best_faces(picks: dict[int, tuple[int, str]]) -> dict[int, Episode]:
+    """The episodes by id, each annotated with the best face of its (character, emotion): one query."""
+    character = Case(*[When(pk=pk, then=Value(c)) for pk, (c, _) in picks.items()], output_field=IntegerField())
+    emotion = Case(*[When(pk=pk, then=Value(e)) for pk, (_, e) in picks.items()], output_field=CharField())
+    best = _best_faces(emotion=OuterRef("reason_emotion"), character=OuterRef("reason_character"), within="episode")
+    return (Episode.objects.select_related("owner").annotate(reason_character=character, reason_emotion=emotion)
+            .annotate(best_face=Subquery(best.values("pk")[:1]), best_time=Subquery(best.values("time")[:1]))
+            .in_bulk(list(picks)))
+
+
+def episode_similar(*, episode: Episode, limit: int = 10) -> list[AlikeEpisode]:
+    """"More like this": the episodes whose emotion profiles are most alike the episode's, with their reasons."""
+    profile = episode_profiles(episode_ids=[episode.pk]).get(episode.pk)
+    if not profile:
+        return []
+    sources = [Source(profile=profile, episode=episode)]
+    return _explained(_cosines(sources=sources, exclude=[episode.pk])[:limit], sources)
+
+
+def liked_sources(*, user) -> list[Source]:
+    """The viewer's latest likes (LIKES_USED of them) as profiles to compare with; likes of episodes or
+    characters with no processed screen time yet are left out."""
+    likes = list(Like.objects.filter(user=user).select_related("episode", "character")[:LIKES_USED])
+    episodes = episode_profiles(episode_ids=[like.episode_id for like in likes if like.episode_id])
+    characters = character_profiles(character_ids=[like.character_id for like in likes if like.character_id])
+    sources = []
+    for like in likes:
+        if like.episode_id and episodes.get(like.episode_id):
+            sources.append(Source(profile=episodes[like.episode_id], episode=like.episode))
+        elif like.character_id and characters.get(like.character_id):
+            sources.append(Source(profile=characters[like.character_id], character=like.character))
+    return sources
+
+
+def for_you(*, user, limit: int = 20) -> list[AlikeEpisode]:
+    """Episodes ranked by how alike their profiles are to the closest of what the user liked (LIKES_USED latest
+    likes), each with its reason; episodes the user liked are left out."""
+    sources = liked_sources(user=user)
+    liked = Like.objects.filter(user=user, episode__isnull=False).values("episode_id")
+    return _explained(_cosines(sources=sources, exclude=liked)[:limit], sources)
