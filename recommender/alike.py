@@ -142,18 +142,17 @@ def _reason(source: Source, profile: Profile, seconds: dict[int, float], charact
 
 
 def _explained(scored: list[tuple[int, float, int]], sources: list[Source]) -> list[AlikeEpisode]:
-    """The scored episodes with their reasons and thumbnails: four queries whatever their number."""
+    """The scored episodes with their reasons and thumbnails: two queries whatever their number."""
     if not scored:
         return []
     ids = [episode_id for episode_id, _, _ in scored]
     profiles: dict[int, Profile] = defaultdict(dict)
     seconds: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
-    for episode_id, character_id, emotion, share, secs in EpisodeEmotion.objects.filter(episode_id__in=ids) \
-            .values_list("episode_id", "character_id", "emotion", "share", "seconds"):
-        profiles[episode_id][(character_id, emotion)] = share
-        seconds[episode_id][character_id] += secs
-    wanted = {c for episode_id in ids for c, _ in profiles[episode_id]}
-    characters = Character.objects.in_bulk(list(wanted))
+    characters: dict[int, Character] = {}
+    for row in EpisodeEmotion.objects.filter(episode_id__in=ids).select_related("character"):
+        profiles[row.episode_id][(row.character_id, row.emotion)] = row.share
+        seconds[row.episode_id][row.character_id] += row.seconds
+        characters.setdefault(row.character_id, row.character)
     reasons = {episode_id: _reason(sources[n], profiles[episode_id], seconds[episode_id], characters)
                for episode_id, _, n in scored}
     episodes = _with_best_faces({pk: (r.character.pk, r.emotion) for pk, r in reasons.items()})
