@@ -113,7 +113,7 @@ class _LikeApi(APIView):
         return self._answer(like_set(user=request.user, liked=False, **self.target(**kwargs)))
 
 
-@extend_schema(summary="Like an episode", responses={200: LikeOutputSerializer, **LIKE_ERRORS},
+@extend_schema(summary="Like an episode", request=None, responses={200: LikeOutputSerializer, **LIKE_ERRORS},
                description="Your likes are what For you (GET /api/recommendations/for-you/) ranks episodes by. "
                            "POST likes the episode, DELETE unlikes it, GET says whether you like it.")
 class EpisodeLikeApi(_LikeApi):
@@ -121,7 +121,7 @@ class EpisodeLikeApi(_LikeApi):
         return {"episode": get_object_or_404(Episode, pk=pk)}
 
 
-@extend_schema(summary="Like a character", responses={200: LikeOutputSerializer, **LIKE_ERRORS},
+@extend_schema(summary="Like a character", request=None, responses={200: LikeOutputSerializer, **LIKE_ERRORS},
                description="For you then counts the episodes where the character shows its usual mood. "
                            "POST likes the character, DELETE unlikes it, GET says whether you like it.")
 class CharacterLikeApi(_LikeApi):
