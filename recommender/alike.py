@@ -78,18 +78,26 @@ class Reason:
     seconds: float  # the character's screen seconds in the result
 
     @property
-    def words(self) -> str:
-        return self.text()
+    def lead(self) -> str:
+        """What it is alike to: "Like Sunny" (a liked episode) or "You like Pip" (a liked character)."""
+        if self.source.episode is not None:
+            return f"Like {self.source.episode.title}"
+        return f"You like {self.source.character.name}"
+
+    def mood(self, *, here: bool = False) -> str:
+        """The character-emotion that makes it alike, with both shares; `here` when shown on the source's page."""
+        mood = f"{ADJECTIVES[self.emotion]} {self.share:.0%} of the time"
+        if self.source.episode is None:
+            return f"on screen {self.seconds:.0f} s, {mood} ({self.source_share:.0%} over all episodes)"
+        return f"{self.character.name} is {mood} ({self.source_share:.0%} {'here' if here else 'there'})"
 
     def text(self, *, here: bool = False) -> str:
-        """The reason in plain words; `here` when it is shown on the source episode's own page."""
-        mood = f"{self.character.name} is {ADJECTIVES[self.emotion]} {self.share:.0%} of the time"
-        if here:
-            return f"{mood}, {self.source_share:.0%} here"
-        if self.source.episode is not None:
-            return f"Like {self.source.episode.title}: {mood}, {self.source_share:.0%} in {self.source.episode.title}"
-        return (f"You like {self.character.name}: on screen {self.seconds:.0f} s, {ADJECTIVES[self.emotion]} "
-                f"{self.share:.0%} of the time ({self.source_share:.0%} over all episodes)")
+        """The reason in plain words: "Like Sunny: Pip is happy 62% of the time (58% there)"."""
+        return self.mood(here=True) if here else f"{self.lead}: {self.mood()}"
+
+    @property
+    def words(self) -> str:
+        return self.text()
 
 
 @dataclass(frozen=True)

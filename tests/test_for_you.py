@@ -76,9 +76,9 @@ def test_for_you_ranks_by_the_closest_like_and_names_the_character_and_emotion(u
     assert (bright.reason.character.slug, bright.reason.emotion) == ("pip", "happy")
     assert bright.reason.share == pytest.approx(0.75) and bright.reason.source_share == pytest.approx(0.6)
     assert bright.reason.source.episode == moods["sunny"]
-    assert bright.reason.text() == "Like Sunny: Pip is happy 75% of the time, 60% in Sunny"
+    assert bright.reason.text() == "Like Sunny: Pip is happy 75% of the time (60% there)"
     assert (gloomy.reason.emotion, gloomy.reason.share) == ("sad", pytest.approx(0.9))
-    assert gloomy.reason.text() == "Like Sunny: Pip is sad 90% of the time, 40% in Sunny"
+    assert gloomy.reason.text() == "Like Sunny: Pip is sad 90% of the time (40% there)"
     # The thumbnail: Pip's most confident happy face in Bright.
     face = Detection.objects.get(pk=bright.best_face)
     assert (face.episode, face.character.slug, face.emotion, face.confidence) == (moods["bright"], "pip", "happy",
@@ -130,7 +130,7 @@ def test_more_like_this_gives_the_reason_with_both_shares_and_a_thumbnail(moods)
     similar = alike.episode_similar(episode=moods["sunny"])
     assert [s.episode.title for s in similar] == ["Bright", "Gloomy"]
     bright = similar[0]
-    assert bright.reason.text(here=True) == "Pip is happy 75% of the time, 60% here"
+    assert bright.reason.text(here=True) == "Pip is happy 75% of the time (60% here)"
     assert bright.shared_characters == ["pip"]
     assert Detection.objects.get(pk=bright.best_face).confidence == 0.95
 
@@ -151,7 +151,7 @@ def test_liking_through_the_api_and_for_you_with_reasons(api, user, moods):
                                                                              (3, "Gloomy")]
     bright = body["results"][1]
     assert bright["reason"] == {
-        "text": "Like Sunny: Pip is happy 75% of the time, 60% in Sunny", "character": "pip", "emotion": "happy",
+        "text": "Like Sunny: Pip is happy 75% of the time (60% there)", "character": "pip", "emotion": "happy",
         "share": pytest.approx(0.75), "source_share": pytest.approx(0.6), "seconds": pytest.approx(10.0),
         "liked_episode": sunny.pk, "liked_character": None,
     }
@@ -183,6 +183,6 @@ def test_the_similar_api_explains_itself(api, moods):
     body = api.get(f"/api/recommendations/similar/{moods['sunny'].pk}/").json()
     first = body["results"][0]
     assert first["episode"]["title"] == "Bright"
-    assert first["reason"]["text"] == "Like Sunny: Pip is happy 75% of the time, 60% in Sunny"
+    assert first["reason"]["text"] == "Like Sunny: Pip is happy 75% of the time (60% there)"
     assert (first["reason"]["character"], first["reason"]["emotion"]) == ("pip", "happy")
     assert first["thumbnail"].endswith("/crop.jpg")

@@ -51,8 +51,8 @@ def test_the_like_button_toggles_and_for_you_ranks_with_reasons_and_thumbnails(l
     page = logged_in.get("/recommendations/for-you/").content.decode()
     titles = re.findall(r'<h3><span class="sr-only">Rank \d+: </span><a href="/episodes/\d+/">([^<]+)</a>', page)
     assert titles == ["Bright", "Gloomy"]  # Sunny is liked, so left out
-    assert "Like Sunny: Pip is happy 75% of the time, 60% in Sunny" in page
-    assert "Like Sunny: Pip is sad 90% of the time, 40% in Sunny" in page
+    assert "Like <em>Sunny</em>: Pip is happy 75% of the time (60% there)" in page
+    assert "Like <em>Sunny</em>: Pip is sad 90% of the time (40% there)" in page
     assert len(re.findall(r'<img src="/api/detections/\d+/crop.jpg"', page)) == 2
     assert "Jump to Pip's happy moment at 0:00" in page
 
@@ -70,13 +70,13 @@ def test_a_character_can_be_liked_from_its_page(logged_in, user, moods):
     logged_in.post("/likes/characters/pip/", {"next": "/characters/pip/"})
     assert Like.objects.get(user=user).character.slug == "pip"
     page = logged_in.get("/recommendations/for-you/").content.decode()
-    assert "You like Pip: on screen 10 s, happy 75% of the time (" in page
+    assert "You like <em>Pip</em>: on screen 10 s, happy 75% of the time (" in page
 
 
 def test_more_like_this_explains_itself_with_a_thumbnail(logged_in, moods):
     page = logged_in.get(f"/episodes/{moods['sunny'].pk}/").content.decode()
     similar = page[page.index("More like this"):]
     assert similar.index("<strong>Bright") < similar.index("<strong>Gloomy")
-    assert "Pip is happy 75% of the time, 60% here" in similar
-    assert "Pip is sad 90% of the time, 40% here" in similar
+    assert "Pip is happy 75% of the time (60% here)" in similar
+    assert "Pip is sad 90% of the time (40% here)" in similar
     assert len(re.findall(r'<img src="/api/detections/\d+/crop.jpg"', similar)) == 2

@@ -65,7 +65,7 @@ class LeaderboardOutputSerializer(serializers.Serializer):
 
 class ReasonOutputSerializer(serializers.Serializer):
     text = serializers.CharField(source="words", help_text='in plain words, e.g. "Like Sunny: Pip is happy 62% of '
-                                                           'the time, 58% in Sunny"')
+                                                           'the time (58% there)"')
     character = serializers.CharField(source="character.slug", help_text="the character whose mood makes it alike")
     emotion = serializers.CharField()
     share = serializers.FloatField(help_text="of the character's screen time in this episode, in that emotion")

@@ -38,9 +38,9 @@ def test_liking_an_episode_brings_alike_episodes_for_you_with_their_reasons(logg
     tiles = page.locator("ul.similar li.tile")
     expect(tiles.locator("strong")).to_have_text([s.episode.title for s in similar][:6])
     expect(tiles.first.locator(".reason")).to_have_text(similar[0].reason.text(here=True))
-    assert re.fullmatch(r"\w+ is \w+ \d+% of the time, \d+% here", similar[0].reason.text(here=True))
+    assert re.fullmatch(r"\w+ is \w+ \d+% of the time \(\d+% here\)", similar[0].reason.text(here=True))
+    tiles.first.scroll_into_view_if_needed()  # its thumbnail loads lazily, when it comes into view
     expect_loaded(tiles.first.locator("img"))
-    tiles.first.scroll_into_view_if_needed()
     shoot(page, "more-like-this", full_page=False)
 
     page.get_by_role("navigation", name="Site").get_by_role("link", name="For you").click()
@@ -58,6 +58,7 @@ def test_liking_an_episode_brings_alike_episodes_for_you_with_their_reasons(logg
     shoot(page, "for-you")
 
     # A liked character counts too, from its page; and unliking the episode brings it back to the ranking.
+    page.goto(f"/episodes/{sunny.pk}/")
     page.goto("/characters/pip/")
     page.get_by_role("button", name="Like").click()
     page.wait_for_url("**/characters/pip/")
