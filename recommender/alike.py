@@ -3,13 +3,15 @@ reason in plain words.
 
 An episode's emotion profile is, for every character in it, the share of the character's screen time in each
 emotion (EpisodeEmotion.share): a vector over (character, emotion) pairs, a character absent from an episode being
-zeros there. Two profiles are as alike as their cosine similarity. A liked character stands for its usual mood:
-its screen time's shares over every episode, one block of the vector.
+zeros there. Two profiles are as alike as their cosine similarity. "More like this" ranks by the cosine with the
+page's episode. For you ranks by the cosine with the viewer's taste: the sum of the liked profiles, each divided
+by its norm, a liked character standing for its usual mood (its shares over every episode, one block of the
+vector); each result's reason comes from the like closest to it.
 
-It stays fast with many episodes: the database scores every candidate (an episode sharing a character with what
-it is compared to) in one GROUP BY over the summaries, its norm and its dot product with each profile compared
-with; Python keeps the best, and reads back only the top results' profiles, to name the reason: the (character,
-emotion) pair whose shares contribute most to the similarity.
+It stays fast with many episodes: one query scores every candidate (an episode sharing a character with the
+target) over the summaries, its dot product with the target and its norm, and answers only the top results; only
+their profiles are read back, to name the reason: the like closest to each (For you) and the (character,
+emotion) pair whose shares contribute most to that similarity.
 """
 from __future__ import annotations
 
@@ -17,14 +19,15 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Case, CharField, F, FloatField, IntegerField, OuterRef, Subquery, Sum, Value, When
+from django.db import connection
+from django.db.models import Case, CharField, IntegerField, OuterRef, Subquery, Sum, Value, When
 
 from emotions.models import Character, Episode, EpisodeEmotion
 from recommender.models import Like
 from recommender.selectors import _best_faces
 
 Profile = dict[tuple[int, str], float]
-LIKES_USED = 20  # For you compares with the viewer's 20 latest likes
+LIKES_USED = 50  # For you ranks by the viewer's 50 latest likes
 # "Pip is happy": the emotions as the reasons word them.
 ADJECTIVES = {"angry": "angry", "disgust": "disgusted", "fear": "afraid", "happy": "happy", "neutral": "neutral",
               "sad": "sad", "surprise": "surprised"}
@@ -113,32 +116,57 @@ class AlikeEpisode:
     best_time: float | None = None
 
 
-def _cosines(*, sources: list[Source], exclude) -> list[tuple[int, float, int]]:
-    """(episode id, cosine, source index) for every episode that shares a character with a source and is not
-    excluded, with its best source, most alike first; a cosine of 0 is left out."""
-    if not sources:
+COSINES = """
+WITH target (character_id, emotion, weight) AS (VALUES {values}),
+dots AS (
+    SELECT ee.episode_id, SUM(ee.share * target.weight) AS dot
+    FROM {summaries} ee JOIN target ON ee.character_id = target.character_id AND ee.emotion = target.emotion
+    WHERE {exclude}
+    GROUP BY ee.episode_id),
+norms AS (
+    SELECT episode_id, SQRT(SUM(share * share)) AS norm FROM {summaries}
+    WHERE episode_id IN (SELECT episode_id FROM dots) GROUP BY episode_id)
+SELECT dots.episode_id, dots.dot / norms.norm AS cosine FROM dots JOIN norms ON norms.episode_id = dots.episode_id
+WHERE dots.dot > 0 AND norms.norm > 0 ORDER BY cosine DESC, dots.episode_id LIMIT %s
+"""
+VALUE = "(CAST(%s AS INTEGER), CAST(%s AS VARCHAR(16)), CAST(%s AS DOUBLE PRECISION))"
+
+
+def _cosine(a: Profile, b: Profile) -> float:
+    norms = _norm(a) * _norm(b)
+    return sum(value * b.get(key, 0.0) for key, value in a.items()) / norms if norms else 0.0
+
+
+def taste(sources: list[Source]) -> Profile:
+    """What the sources have in common: the sum of their profiles, each first divided by its norm (so that
+    each counts alike); the direction For you ranks by."""
+    total: Profile = defaultdict(float)
+    for source in sources:
+        norm = _norm(source.profile)
+        for key, value in source.profile.items():
+            total[key] += value / norm
+    return dict(total)
+
+
+def _cosines(*, target: Profile, exclude: tuple[str, list], limit: int) -> list[tuple[int, float]]:
+    """(episode id, cosine with `target`) of the `limit` episodes most alike, most alike first; `exclude` a
+    condition on the summaries' rows `ee` (SQL, params) for the episodes left out.
+
+    One query: the target goes in as a VALUES table divided by its norm; a join on (character, emotion) sums each
+    candidate's dot product with it (only episodes sharing a character have one), and the candidates' norms come
+    from their own rows."""
+    norm = _norm(target)
+    if not norm:
         return []
-    characters = {character_id for source in sources for character_id, _ in source.profile}
-    candidates = (EpisodeEmotion.objects.filter(character_id__in=characters).exclude(episode_id__in=exclude)
-                  .values("episode_id"))
-    dots = {
-        f"dot{n}": Sum(Case(*[When(character_id=c, emotion=e, then=F("share") * Value(value))
-                              for (c, e), value in source.profile.items()],
-                            default=Value(0.0), output_field=FloatField()))
-        for n, source in enumerate(sources)
-    }
-    rows = (EpisodeEmotion.objects.filter(episode_id__in=candidates).values("episode_id")
-            .annotate(norm2=Sum(F("share") * F("share"), output_field=FloatField()), **dots).order_by())
-    norms = [_norm(source.profile) for source in sources]
-    scored = []
-    for row in rows:
-        norm = math.sqrt(row["norm2"] or 0.0)
-        if norm <= 0:
-            continue
-        cosine, n = max(((row[f"dot{n}"] or 0.0) / (norm * norms[n]), -n) for n in range(len(sources)))
-        if cosine > 1e-9:
-            scored.append((row["episode_id"], min(cosine, 1.0), -n))
-    return sorted(scored, key=lambda item: (-item[1], item[0]))
+    values, params = [], []
+    for (character_id, emotion), value in target.items():
+        values.append(VALUE)
+        params += [character_id, emotion, value / norm]
+    condition, condition_params = exclude
+    sql = COSINES.format(values=", ".join(values), summaries=EpisodeEmotion._meta.db_table, exclude=condition)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *condition_params, limit])
+        return [(episode_id, min(float(cosine), 1.0)) for episode_id, cosine in cursor.fetchall()]
 
 
 def _reason(source: Source, profile: Profile, seconds: dict[int, float], characters) -> Reason:
@@ -149,11 +177,12 @@ def _reason(source: Source, profile: Profile, seconds: dict[int, float], charact
                   seconds=seconds.get(character_id, 0.0))
 
 
-def _explained(scored: list[tuple[int, float, int]], sources: list[Source]) -> list[AlikeEpisode]:
-    """The scored episodes with their reasons and thumbnails: two queries whatever their number."""
+def _explained(scored: list[tuple[int, float]], sources: list[Source]) -> list[AlikeEpisode]:
+    """The scored episodes with their reasons (from the source closest to each) and thumbnails: two queries
+    whatever their number."""
     if not scored:
         return []
-    ids = [episode_id for episode_id, _, _ in scored]
+    ids = [episode_id for episode_id, _ in scored]
     profiles: dict[int, Profile] = defaultdict(dict)
     seconds: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     characters: dict[int, Character] = {}
@@ -161,17 +190,20 @@ def _explained(scored: list[tuple[int, float, int]], sources: list[Source]) -> l
         profiles[row.episode_id][(row.character_id, row.emotion)] = row.share
         seconds[row.episode_id][row.character_id] += row.seconds
         characters.setdefault(row.character_id, row.character)
-    reasons = {episode_id: _reason(sources[n], profiles[episode_id], seconds[episode_id], characters)
-               for episode_id, _, n in scored}
+    closest = {episode_id: max(sources, key=lambda source: _cosine(source.profile, profiles[episode_id]))
+               for episode_id in ids}
+    reasons = {episode_id: _reason(closest[episode_id], profiles[episode_id], seconds[episode_id], characters)
+               for episode_id in ids}
     episodes = _with_best_faces({pk: (r.character.pk, r.emotion) for pk, r in reasons.items()})
     return [
         AlikeEpisode(
             episode=episodes[episode_id], similarity=cosine, reason=reasons[episode_id],
             shared_characters=sorted({characters[c].slug for c, _ in profiles[episode_id]}
-                                     & {characters[c].slug for c, _ in sources[n].profile if c in characters}),
+                                     & {characters[c].slug for c, _ in closest[episode_id].profile
+                                        if c in characters}),
             best_face=episodes[episode_id].best_face, best_time=episodes[episode_id].best_time,
         )
-        for episode_id, cosine, n in scored
+        for episode_id, cosine in scored
         if episode_id in episodes
     ]
 
@@ -191,8 +223,8 @@ def episode_similar(*, episode: Episode, limit: int = 10) -> list[AlikeEpisode]:
     profile = episode_profiles(episode_ids=[episode.pk]).get(episode.pk)
     if not profile:
         return []
-    sources = [Source(profile=profile, episode=episode)]
-    return _explained(_cosines(sources=sources, exclude=[episode.pk])[:limit], sources)
+    scored = _cosines(target=profile, exclude=("ee.episode_id <> %s", [episode.pk]), limit=limit)
+    return _explained(scored, [Source(profile=profile, episode=episode)])
 
 
 def liked_sources(*, user) -> list[Source]:
@@ -211,8 +243,10 @@ def liked_sources(*, user) -> list[Source]:
 
 
 def for_you(*, user, limit: int = 20) -> list[AlikeEpisode]:
-    """Episodes ranked by how alike their profiles are to the closest of what the user liked (LIKES_USED latest
-    likes), each with its reason; episodes the user liked are left out."""
+    """Episodes ranked by how alike their profiles are to what the user liked (the cosine with the taste of the
+    LIKES_USED latest likes), each with its reason, from the like closest to it; episodes the user liked are left
+    out."""
     sources = liked_sources(user=user)
-    liked = Like.objects.filter(user=user, episode__isnull=False).values("episode_id")
-    return _explained(_cosines(sources=sources, exclude=liked)[:limit], sources)
+    liked = (f"NOT EXISTS (SELECT 1 FROM {Like._meta.db_table} l WHERE l.user_id = %s "
+             "AND l.episode_id = ee.episode_id)", [user.pk])
+    return _explained(_cosines(target=taste(sources), exclude=liked, limit=limit), sources)

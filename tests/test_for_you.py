@@ -34,6 +34,11 @@ def moods(user, media):
     }
 
 
+def unit(profile: dict) -> dict:
+    norm = math.sqrt(sum(v * v for v in profile.values()))
+    return {key: value / norm for key, value in profile.items()}
+
+
 def cosine(a: dict, b: dict) -> float:
     dot = sum(value * b.get(key, 0.0) for key, value in a.items())
     return dot / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
@@ -93,14 +98,19 @@ def test_a_liked_character_brings_its_episodes_and_liked_episodes_stay_out(user,
     like_set(user=user, character=moods["marmalade"], liked=True)
     ranking = alike.for_you(user=user)
 
-    assert [r.episode.title for r in ranking] == ["Cat nap", "Gloomy"]
-    cat, gloomy = ranking
-    assert cat.similarity == pytest.approx(1.0)  # Marmalade's only mood, all of Cat nap
+    # The taste: Sunny, Bright and Marmalade's usual mood, each a unit vector, added up.
+    sunny, bright = unit({"pip happy": 0.6, "pip sad": 0.4}), unit({"pip happy": 0.75, "pip sad": 0.25})
+    liked = {key: sunny.get(key, 0) + bright.get(key, 0) for key in sunny} | {"cat angry": 1.0}
+    gloomy_profile, cat_profile = {"pip happy": 0.1, "pip sad": 0.9}, {"cat angry": 1.0}
+    expected = sorted([("Gloomy", cosine(liked, gloomy_profile)), ("Cat nap", cosine(liked, cat_profile))],
+                      key=lambda item: -item[1])
+    assert [(r.episode.title, pytest.approx(r.similarity)) for r in ranking] == expected
+    cat, gloomy = sorted(ranking, key=lambda r: r.episode.title)
     assert cat.reason.source.character == moods["marmalade"] and cat.reason.source.episode is None
     assert cat.reason.text() == "You like Marmalade: on screen 5 s, angry 100% of the time (100% over all episodes)"
-    # Gloomy is compared with both liked episodes and keeps the closer: Sunny (60% happy) beats Bright (75%).
+    # Gloomy's reason is the closer of the two liked episodes: Sunny (60% happy) beats Bright (75%).
     assert gloomy.reason.source.episode == moods["sunny"]
-    assert gloomy.similarity == pytest.approx(cosine({"happy": 0.6, "sad": 0.4}, {"happy": 0.1, "sad": 0.9}))
+    assert gloomy.reason.text() == "Like Sunny: Pip is sad 90% of the time (40% there)"
 
 
 def test_no_likes_no_recommendations_and_other_viewers_likes_do_not_count(user, moods):
