@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from recommender import alike
-from tests.browser.pages import shoot
+from tests.browser.pages import SCREENSHOTS, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +41,7 @@ def test_liking_an_episode_brings_alike_episodes_for_you_with_their_reasons(logg
     assert re.fullmatch(r"\w+ is \w+ \d+% of the time \(\d+% here\)", similar[0].reason.text(here=True))
     tiles.first.scroll_into_view_if_needed()  # its thumbnail loads lazily, when it comes into view
     expect_loaded(tiles.first.locator("img"))
-    shoot(page, "more-like-this", full_page=False)
+    page.locator("section[aria-labelledby=similar-heading]").screenshot(path=str(SCREENSHOTS / "more-like-this.png"))
 
     page.get_by_role("navigation", name="Site").get_by_role("link", name="For you").click()
     page.wait_for_url("**/recommendations/for-you/")
