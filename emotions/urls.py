@@ -18,6 +18,7 @@ urlpatterns = [
     path("characters/<slug:slug>/teach/", teaching.character_teach, name="character-teach"),
     path("frames/", frames.frame_search, name="frame-search"),
     path("frames/drawing/", frames.frame_drawing_search, name="frame-drawing"),
+    path("frames/drawing/<str:token>/", frames.frame_drawing_page, name="frame-drawing-page"),
     path("review/", review.review, name="review"),
     path("frames/download.zip", frames.frame_download, name="frame-download"),
 ]

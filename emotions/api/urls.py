@@ -57,5 +57,6 @@ urlpatterns = [
     path("detections/<int:pk>/frame.jpg", detections.DetectionFrameApi.as_view(), name="detection-frame"),
     path("classify/", images.ClassifyApi.as_view(), name="classify"),
     path("search/similar/", images.SimilarSearchApi.as_view(), name="similar-search"),
+    path("search/similar/<str:token>/", images.SimilarPageApi.as_view(), name="similar-page"),
     path("auth/token/", auth.TokenApi.as_view(), name="token"),
 ]
