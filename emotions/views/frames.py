@@ -97,7 +97,8 @@ def _drawing_results(request, drawing, choice: dict, **extra):
                                           ("character", character.slug if character else "")) if value}
 
     def page_url(number: int) -> str:
-        return f"{base}?{urlencode({**kept, 'page': number})}" if number > 1 else f"{base}?{urlencode(kept)}"
+        query = urlencode({**kept, "page": number} if number > 1 else kept)
+        return f"{base}?{query}" if query else base
 
     return render(request, TEMPLATE, _context(
         request, drawing=drawing, classification=reading, choice=kept.get("emotion", ""),
