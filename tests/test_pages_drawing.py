@@ -56,7 +56,7 @@ def test_pages_of_24_keep_the_drawing_between_them(logged_in, catalogue):
     assert len(ids(second)) == 4 and not set(ids(first)) & set(ids(second))
     html = second.content.decode()
     assert f'href="/frames/drawing/{token}/"' in html and "Previous page" in html and 'rel="next"' not in html
-    assert "page 2: 4 on this page" in html
+    assert "(page 2 · 4 faces)" in html
     # Past the last face: an empty page that says so; past the last page allowed, a 400 that names it.
     third = logged_in.get(f"/frames/drawing/{token}/?page=3")
     assert third.status_code == 200 and "No more alike faces" in third.content.decode()

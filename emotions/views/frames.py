@@ -101,7 +101,7 @@ def _drawing_results(request, drawing, choice: dict, **extra):
         return f"{base}?{query}" if query else base
 
     return render(request, TEMPLATE, _context(
-        request, drawing=drawing, classification=reading, choice=kept.get("emotion", ""),
+        request, values={}, drawing=drawing, classification=reading, choice=kept.get("emotion", ""),
         chosen_character=choice["character"], by_look=choice["by_look"],
         searched_emotion=None if choice["by_look"] else choice["chosen_emotion"] or reading.emotion,
         unsure=reading.confidence < settings.LOW_CONFIDENCE, low_confidence=settings.LOW_CONFIDENCE, drawing_page=page,
