@@ -9,6 +9,10 @@
   const seekbar = document.getElementById("seekbar");
   const lanes = document.getElementById("lanes");
   const SEEK_STEP = 5;
+  // A stretch plays from just past its start: at the very edge Chromium still shows the subtitle cue that ends
+  // there beside the one that begins (10 ms is well under a frame, so the same frame shows).
+  const EDGE = 0.01;
+  const stretchStart = (element) => Number(element.dataset.start) + EDGE;
   const toggle = document.getElementById("subtitles-toggle");
   const processing = document.getElementById("processing");
   const POLL_MS = 1500;
@@ -68,7 +72,7 @@
     let dragging = false;
     seekbar.addEventListener("pointerdown", (event) => {
       const marker = event.target.closest(".marker");
-      seek(marker ? Number(marker.dataset.start) : at(event));
+      seek(marker ? stretchStart(marker) : at(event));
       dragging = !marker;
       if (dragging) seekbar.setPointerCapture(event.pointerId);
     });
@@ -125,14 +129,14 @@
         moveTo(target() || cell);
       } else if (event.key === "Enter" || event.key === " ") {
         event.preventDefault();
-        seek(Number(cell.dataset.start));
+        seek(stretchStart(cell));
       }
     });
     lanes.addEventListener("click", (event) => {
       const segment = event.target.closest(".segment");
       if (segment) {
         moveTo(segment);
-        seek(Number(segment.dataset.start));
+        seek(stretchStart(segment));
         return;
       }
       const track = event.target.closest(".lane-track");
