@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from emotions.models import Detection
-from tests.browser.pages import shoot
+from tests.browser.pages import log_in, shoot
 from tests.factories import studio_face_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -93,7 +93,7 @@ def ambiguous_drawing_png() -> bytes:
     return cv2.imencode(".png", cv2.addWeighted(surprise, 0.5, fear, 0.5, 0))[1].tobytes()
 
 
-def test_search_by_drawing(logged_in_page, two_episodes, tmp_path, settings):
+def test_search_by_drawing(logged_in_page, phone_page, user, two_episodes, tmp_path, settings):
     page = logged_in_page
     drawing = tmp_path / "my-pip.png"
     drawing.write_bytes(ambiguous_drawing_png())
@@ -153,6 +153,13 @@ def test_search_by_drawing(logged_in_page, two_episodes, tmp_path, settings):
     page.get_by_role("link", name="Previous page").click()
     expect(page).to_have_url(re.compile(r"\?emotion=look$"))
     assert set(results.evaluate_all("rows => rows.map(r => r.dataset.id)")) == first_page
+
+    # The kept drawing's page at a phone's width, in another session of the same user: nothing wider than the phone.
+    log_in(phone_page, user.username)
+    phone_page.goto(page.url)
+    expect(phone_page.get_by_role("img", name="Your drawing, as searched with")).to_be_visible()
+    expect(phone_page.locator(".frame-result").first).to_be_visible()
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 def test_frames_at_phone_width(phone_page, two_episodes):
