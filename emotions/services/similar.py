@@ -178,18 +178,6 @@ def detection_similar_page(
     return results[offset: offset + limit], len(results) > offset + limit
 
 
-def detection_similar_search(
-    *, image: np.ndarray, character: Character | None = None, limit: int = 20, emotion: str | None = None,
-    by_look: bool = False,
-) -> tuple[Classification, list[SimilarDetection]]:
-    """The drawing's emotion, and the stored faces most alike: those of its emotion (or `emotion`, when given)
-    first, then the others, each by appearance; by_look: all by appearance."""
-    (classification,), query = images_describe(images=[image])
-    faces, _ = detection_similar_page(query=query[0], emotion=emotion or classification.emotion, by_look=by_look,
-                                      character=character, limit=limit)
-    return classification, faces
-
-
 def similarity_cache_clear() -> None:
     with _cache_lock:
         _cache.clear()
