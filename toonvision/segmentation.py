@@ -30,13 +30,14 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 
+from .crops import LEGACY_CROP_MARGIN, SEED_CNN_MARGIN, STORED_MARGIN_KEY, crop_square
 from .detection import CharacterDetector, DetectionParams
 from .inference import EmotionClassifier
 from .torch_detection import detectors_for
@@ -69,6 +70,21 @@ class FastOptions:
     def __post_init__(self):
         if self.stride < 1 or self.threads < 1 or self.batch_size < 1 or self.detect_width < 32:
             raise ValueError("stride, threads and batch_size must be at least 1, detect_width at least 32")
+
+
+def fast_options_from(options: dict) -> FastOptions:
+    """FastOptions from a run's recorded options, leaving out what else they hold (the stored crops' margin)."""
+    known = {f.name for f in fields(FastOptions)}
+    return FastOptions(**{k: v for k, v in options.items() if k in known})
+
+
+def crop_margins(method: str, options: dict) -> tuple[float, float]:
+    """(the margin a run's face crops were stored with, the margin its CNN read faces at), from the run's method
+    and options: what `crops.cnn_input` needs. Options without a stored margin are from a run before crops kept
+    theirs (LEGACY_CROP_MARGIN)."""
+    stored = float(options.get(STORED_MARGIN_KEY, LEGACY_CROP_MARGIN))
+    cnn = fast_options_from(options).crop_margin if method == "fast" else SEED_CNN_MARGIN
+    return stored, cnn
 
 
 @dataclass
@@ -187,7 +203,7 @@ def _segment_seed(result: Segmentation, path, detectors, classifier: EmotionClas
         for detector in detectors:
             params = DetectionParams(SEED_SCALE_FACTOR, detector.params.min_neighbors, SEED_MIN_SIZE)
             for box in detector.detect(bgr, params):
-                crop = crop_face(bgr, box, margin=1.0, size=classifier.input_size)
+                crop = crop_face(bgr, box, margin=SEED_CNN_MARGIN, size=classifier.input_size)
                 probabilities = classifier.predict_proba([crop], batch_size=1)[0]
                 best = int(probabilities.argmax())
                 result.detections.append(
@@ -389,18 +405,7 @@ def _tracked_detections(points, result: Segmentation, cuts, classes, options: Fa
 def crop_face(bgr: np.ndarray, box, margin: float, size: int) -> np.ndarray:
     """The square around a box (inside the frame) grown by `margin`, edge pixels repeated where the
     square leaves the frame, resized to size x size."""
-    x, y, w, h = box
-    side = max(w, h) * margin
-    cx, cy = x + w / 2.0, y + h / 2.0
-    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-    x1, y1 = x0 + int(round(side)), y0 + int(round(side))
-    height, width = bgr.shape[:2]
-    crop = bgr[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
-    top, left = max(0, -y0), max(0, -x0)
-    bottom, right = max(0, y1 - height), max(0, x1 - width)
-    if top or left or bottom or right:
-        crop = cv2.copyMakeBorder(crop, top, bottom, left, right, cv2.BORDER_REPLICATE)
-    return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+    return cv2.resize(crop_square(bgr, box, margin), (size, size), interpolation=cv2.INTER_AREA)
 
 
 def _prob_dict(classes, probabilities) -> dict[str, float]:

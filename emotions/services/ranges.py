@@ -37,8 +37,9 @@ from emotions.services.storage import (
     storage_put,
     stored_file_local_path,
 )
+from toonvision.crops import crop_encode, stored_crop
 from toonvision.detection import CascadeError, CharacterDetector, DetectionParams
-from toonvision.segmentation import FastOptions, Segmentation, crop_face, segment_video
+from toonvision.segmentation import Segmentation, crop_margins, fast_options_from, segment_video
 from toonvision.video import VideoError, decode_frames
 
 logger = logging.getLogger(__name__)
@@ -48,9 +49,7 @@ logger = logging.getLogger(__name__)
 TRACK_STRIDE = 100_000
 # A range whose task was lost this many times (a worker that dies on it every time) fails instead.
 MAX_RANGE_ATTEMPTS = 5
-CROP_SIZE = 128  # pixels, the saved face crops
-CROP_MARGIN = FastOptions.crop_margin
-JPEG_QUALITY = 88
+JPEG_QUALITY = 88  # whole frames; face crops are toonvision.crops' (native resolution, the CNN's quality)
 PROGRESS_INTERVAL = 1.0  # seconds between progress writes from a running range
 
 
@@ -181,13 +180,13 @@ def _range_segment(frame_range: FrameRange, forward) -> tuple[Segmentation, list
         classifier = classifier_load(weights=_run_weights(run))
         result = segment_video(
             video, detectors, classifier, method=run.method, start=frame_range.start, stop=frame_range.stop,
-            options=FastOptions(**run.options) if run.method == "fast" else None, progress=ticker,
+            options=fast_options_from(run.options) if run.method == "fast" else None, progress=ticker,
             detector=settings.DETECTOR,
         )
         ticker.flush()
         characters = {c.slug: c for c in Character.objects.filter(slug__in=[d.name for d in detectors])}
         faces = _detections(frame_range, run, result, characters)
-        frames = _pictures(video, faces, result)
+        frames = _pictures(video, faces, *crop_margins(run.method, run.options))
     return result, faces, frames
 
 
@@ -216,8 +215,11 @@ def _detections(
     return faces
 
 
-def _pictures(video: Path, faces: list[_DetectionWithCrop], result: Segmentation) -> dict[int, bytes]:
-    """Fill in each face's crop and return the JPEG of every frame that has a face."""
+def _pictures(
+    video: Path, faces: list[_DetectionWithCrop], stored_margin: float, cnn_margin: float
+) -> dict[int, bytes]:
+    """Fill in each face's crop (native resolution, the run's margins: toonvision.crops) and return the JPEG of
+    every frame that has a face."""
     by_frame: dict[int, list[_DetectionWithCrop]] = {}
     for face in faces:
         by_frame.setdefault(face.detection.frame, []).append(face)
@@ -230,7 +232,9 @@ def _pictures(video: Path, faces: list[_DetectionWithCrop], result: Segmentation
         bgr = decoded.bgr()
         frames[decoded.index] = _jpeg(bgr)
         for face in by_frame[decoded.index]:
-            face.crop = _jpeg(crop_face(bgr, face.detection.box, margin=CROP_MARGIN, size=CROP_SIZE))
+            face.crop = crop_encode(stored_crop(
+                bgr, face.detection.box, stored_margin=stored_margin, cnn_margin=cnn_margin
+            ))
     missing = sorted(set(by_frame) - set(frames))
     if missing:
         raise VideoError(f"frames {missing[:5]} could not be decoded again for their pictures")

@@ -30,6 +30,7 @@ from emotions.services.storage import (
 )
 from emotions.services.summaries import episode_emotions_build
 from emotions.services.tracks import run_join_tracks
+from toonvision.crops import STORED_CROP_MARGIN, STORED_MARGIN_KEY
 from toonvision.detection import CAST_FILE
 from toonvision.segmentation import FastOptions
 
@@ -78,7 +79,8 @@ def episode_process(*, episode: Episode, force: bool = False, enqueue: bool = Tr
                 for c in characters
             ],
             method=settings.EPISODE_METHOD,
-            options=asdict(_fast_options()) if settings.EPISODE_METHOD == "fast" else {},
+            options={**(asdict(_fast_options()) if settings.EPISODE_METHOD == "fast" else {}),
+                     STORED_MARGIN_KEY: STORED_CROP_MARGIN},
             range_frames=settings.EPISODE_RANGE_FRAMES,
         )
         for old in active:
