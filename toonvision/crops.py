@@ -8,6 +8,8 @@ centre, never resized; its centre m/M is the CNN's square, so `cnn_input` cuts t
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 
@@ -118,3 +120,34 @@ def crop_decode(data: bytes) -> np.ndarray | None:
     if not data:
         return None
     return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+
+
+def crops_classify(
+    classifier, crops: list[bytes | None], *, stored_margin: float, cnn_margin: float, batch_size: int = 256,
+    threads: int = 2,
+) -> np.ndarray:
+    """The classifier's probabilities (N x classes, float32) for stored crops' bytes, each read as the CNN read it
+    during segmentation (cnn_input); a crop that is missing or no image gets a row of NaN. Crops are decoded and
+    cut by a pool of threads (OpenCV lets go of the GIL) while the CNN reads the batch before."""
+    size = classifier.input_size
+    out = np.full((len(crops), len(classifier.classes)), np.nan, dtype=np.float32)
+
+    def prepare(data):
+        image = crop_decode(data) if data else None
+        if image is None:
+            return None
+        return cnn_input(image, stored_margin=stored_margin, cnn_margin=cnn_margin, size=size)
+
+    starts = range(0, len(crops), batch_size)
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        pending = [pool.submit(lambda s=s: list(map(prepare, crops[s : s + batch_size]))) for s in starts[:2]]
+        for n, start in enumerate(starts):
+            inputs = pending[n].result()
+            if n + 2 < len(starts):
+                nxt = starts[n + 2]
+                pending.append(pool.submit(lambda s=nxt: list(map(prepare, crops[s : s + batch_size]))))
+            good = [i for i, image in enumerate(inputs) if image is not None]
+            if good:
+                rows = classifier.predict_proba([inputs[i] for i in good], batch_size=batch_size)
+                out[[start + i for i in good]] = rows
+    return out
