@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import adapting, api, cascades, cnn, load, newchars, pages, segmentation
+from benchmarks import adapting, api, cascades, cnn, load, newchars, pages, reclassify, segmentation
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -28,6 +28,7 @@ SECTIONS = {
     "newchars": ("New characters", newchars),
     "api": ("REST API and episode processing at scale", api),
     "pages": ("Browser pages at scale", pages),
+    "reclassify": ("Re-classifying stored faces", reclassify),
     "load": ("Under load", load),
 }
 

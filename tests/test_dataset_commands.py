@@ -19,7 +19,8 @@ def episode(db, media):
 def test_reclassify_reports_what_it_did(episode):
     out = io.StringIO()
     call_command("reclassify", "--episode", str(episode.pk), "--no-progress", stdout=out)
-    assert "re-classified 16 faces with toon.pt" in out.getvalue() and "summaries rebuilt for 1 episode" in out.getvalue()
+    said = out.getvalue()
+    assert "re-classified 16 faces with toon.pt" in said and "summaries rebuilt for 1 episode" in said
 
 
 @pytest.mark.django_db
