@@ -1,7 +1,18 @@
 """The emotions app's API routes (mounted under /api/ by toonsite.urls, in the `api` namespace)."""
 from django.urls import path
 
-from emotions.api.views import auth, characters, detections, episodes, examples, images, root, uploads, versions
+from emotions.api.views import (
+    auth,
+    characters,
+    datasets,
+    detections,
+    episodes,
+    examples,
+    images,
+    root,
+    uploads,
+    versions,
+)
 
 urlpatterns = [
     path("", root.ApiRootApi.as_view(), name="root"),
@@ -40,6 +51,8 @@ urlpatterns = [
     path("detections/", detections.DetectionListApi.as_view(), name="detection-list"),
     path("detections/<int:pk>/crop.jpg", detections.DetectionCropApi.as_view(), name="detection-crop"),
     path("detections/<int:pk>/frame.jpg", detections.DetectionFrameApi.as_view(), name="detection-frame"),
+    path("datasets/", datasets.DatasetListApi.as_view(), name="dataset-list"),
+    path("datasets/export.zip", datasets.DatasetExportApi.as_view(), name="dataset-export"),
     path("classify/", images.ClassifyApi.as_view(), name="classify"),
     path("search/similar/", images.SimilarSearchApi.as_view(), name="similar-search"),
     path("auth/token/", auth.TokenApi.as_view(), name="token"),

@@ -19,43 +19,16 @@ from emotions.services.datasets import (
     dataset_zip_write,
     face_split,
 )
-from tests.factories import character, crafted_episode, held
-from toonvision.crops import STORED_CROP_MARGIN, STORED_MARGIN_KEY, cnn_square, crop_encode, stored_crop
+from tests.factories import labelled_studio_faces
+from tests.factories import png_noise as png
+from tests.factories import zip_bytes as zip_of
+from toonvision.crops import STORED_CROP_MARGIN, cnn_square
 from toonvision.segmentation import FastOptions
-from toonvision.studio import render_face, sample_face_spec
-
-EMOTIONS = ["angry", "happy", "sad", "surprise"]
-
-
-def studio_frame(rng, who, emotion, w):
-    frame = np.full((3 * w, 3 * w, 3), rng.integers(0, 255, 3), np.uint8)
-    face = render_face(sample_face_spec(rng, who, emotion), w)
-    alpha = face[:, :, 3:4].astype(np.float32) / 255
-    frame[w:2 * w, w:2 * w] = (face[:, :, :3] * alpha + frame[w:2 * w, w:2 * w] * (1 - alpha)).astype(np.uint8)
-    return frame
 
 
 @pytest.fixture
 def labelled(db, media):
-    """Two episodes of studio faces with native crops as processing stores them; most labelled by a person."""
-    rng = np.random.default_rng(5)
-    faces = []
-    for title, who in (("Sunny", "pip"), ("Rainy", "marmalade")):
-        episode = crafted_episode(title, held(character(who), "neutral", 0, 3, step=0.25, confidence=0.5))
-        run = episode.current_run
-        run.options = {STORED_MARGIN_KEY: STORED_CROP_MARGIN}
-        run.save(update_fields=["options"])
-        for n, d in enumerate(Detection.objects.filter(episode=episode).order_by("pk")):
-            w = int(rng.integers(50, 120))
-            emotion = EMOTIONS[n % len(EMOTIONS)]
-            crop = stored_crop(studio_frame(rng, who, emotion, w), (w, w, w, w), stored_margin=STORED_CROP_MARGIN,
-                               cnn_margin=FastOptions().crop_margin)
-            d.crop.name = default_storage.save(f"detections/t/{d.pk}.jpg", ContentFile(crop_encode(crop)))
-            d.x = d.y = d.w = d.h = w
-            d.emotion, d.labelled, d.confidence = emotion, n % 6 != 5, 0.95 if n % 6 == 5 else 0.5
-            d.save()
-            faces.append(d)
-    return faces
+    return labelled_studio_faces()
 
 
 def export(**kwargs) -> zipfile.ZipFile:
@@ -67,19 +40,6 @@ def export(**kwargs) -> zipfile.ZipFile:
 
 def upload(data: bytes, name="faces.zip"):
     return ContentFile(data, name=name)
-
-
-def zip_of(files: dict) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as pack:  # a bomb packs small
-        for name, data in files.items():
-            pack.writestr(name, data)
-    return out.getvalue()
-
-
-def png(seed=0, size=40):
-    return cv2.imencode(".png", np.random.default_rng(seed).integers(0, 255, (size, size, 3), dtype=np.uint8))[1]\
-        .tobytes()
 
 
 @pytest.mark.django_db
