@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from emotions.portraits import STUDIO_PORTRAITS
+from emotions.selectors.detections import detection_crop_side
 from emotions.validation import CharacterSlugSerializerField, image_upload_read
 from toonsite.api import ErrorOutputSerializer
 
@@ -265,6 +266,7 @@ class DetectionOutputSerializer(serializers.Serializer):
     track = serializers.IntegerField(allow_null=True)
     interpolated = serializers.BooleanField()
     crop_url = serializers.SerializerMethodField()
+    crop_size = serializers.SerializerMethodField(help_text="the crop's side in pixels (square, native resolution)")
     frame_url = serializers.SerializerMethodField()
 
     def get_timecode(self, detection) -> str:
@@ -277,6 +279,10 @@ class DetectionOutputSerializer(serializers.Serializer):
     @extend_schema_field(NULLABLE_URI)
     def get_crop_url(self, detection) -> str | None:
         return absolute(self.context, "api:detection-crop", detection.pk) if detection.crop else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_crop_size(self, detection) -> int | None:
+        return detection_crop_side(detection)
 
     @extend_schema_field(NULLABLE_URI)
     def get_frame_url(self, detection) -> str | None:
