@@ -86,7 +86,8 @@ class DatasetExportApi(JSONErrorsMixin, APIView):
         summary="The labelled faces as a ZIP: <character>/<emotion>/{training,testing}/<face>.png and manifest.csv",
         parameters=[OpenApiParameter("confident", float, description="also the model's faces at this confidence "
                                                                      "or more (0-1)")],
-        responses={(200, "application/zip"): OpenApiTypes.BINARY, **error_responses(400, 401)},
+        responses={(200, "application/zip"): OpenApiTypes.BINARY,
+                   **error_responses(400, 401, 404, descriptions={404: "an unknown ?format="})},
     )
     def get(self, request):
         confident = request.query_params.get("confident")
