@@ -32,9 +32,7 @@ from django.core.files.storage import default_storage
 from emotions.models import Character, Detection
 from emotions.selectors.detections import detection_list
 from emotions.services.classifier import Classification, classifier_load
-from toonvision.crops import cnn_square
 from toonvision.images import ImageError, decode_image
-from toonvision.segmentation import crop_margins
 
 APPEARANCE_WEIGHT = 0.6  # of the CNN features; the rest is colour
 HUE_BINS, SATURATION_BINS = 12, 4
@@ -112,9 +110,7 @@ def _crop_vectors(detections: list[Detection]) -> dict[int, np.ndarray]:
             continue
         try:
             with default_storage.open(detection.crop.name, "rb") as handle:
-                crop = decode_image(handle.read(), source=detection.crop.name)
-            stored, cnn = crop_margins(detection.run.method, detection.run.options)
-            missing.append((detection, cnn_square(crop, stored_margin=stored, cnn_margin=cnn)))  # the CNN's view
+                missing.append((detection, decode_image(handle.read(), source=detection.crop.name)))
         except (OSError, ImageError):
             continue
     if missing:
