@@ -362,3 +362,32 @@ def test_a_characters_colours_go_into_the_run_and_turn_away_faces_without_them(c
     assert [e["appearance"] for e in run.cascades if e["slug"] == "pip"] == [appearance.as_json()]
     assert run.detections.filter(character__slug="pip").count() == 0
     assert run.detections.filter(character__slug="marmalade").count() > 0
+
+
+def test_processing_an_episode_again_keeps_what_people_said_of_its_faces(characters, settings, studio_episode, media):
+    from emotions.models import FaceLabel
+    from emotions.services.labels import face_label_apply
+    from tests.factories import user_make
+
+    settings.EPISODE_RANGE_FRAMES = 10_000
+    ana = user_make("ana")
+    episode = upload(studio_episode)
+    first = episode_process_here(episode=episode)
+    faces = list(first.detections.filter(interpolated=False).order_by("frame", "pk"))
+    relabelled, rejected = faces[0], faces[-1]
+    other = "angry" if relabelled.emotion != "angry" else "happy"
+    face_label_apply(detection=relabelled, user=ana, emotion=other)
+    face_label_apply(detection=rejected, user=ana, verdict="not_face")
+
+    run = episode_process_here(episode=episode, force=True)
+
+    def now(face):  # the new run's face on the same frame with the same character and box
+        return run.detections.get(frame=face.frame, character=face.character, x=face.x, y=face.y, w=face.w, h=face.h)
+
+    again = now(relabelled)
+    assert (again.emotion, again.confidence, again.labelled, again.rejected) == (other, 1.0, True, False)
+    assert [label.emotion for label in again.labels.all()] == [other] and again.labels.get().user == ana
+    assert now(rejected).rejected and not Detection.objects.published().filter(pk=now(rejected).pk).exists()
+    assert FaceLabel.objects.count() == 2 and not Detection.objects.exclude(run=run).exists()
+    summary = EpisodeEmotion.objects.get(episode=episode, character=relabelled.character, emotion=other)
+    assert summary.detections >= 1  # the summaries count the carried label

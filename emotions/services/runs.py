@@ -21,6 +21,7 @@ from emotions.exceptions import ModelUnavailable, ProcessingRefused
 from emotions.models import Character, Detection, Episode, FrameRange, ProcessingRun, Status
 from emotions.services.cast import character_sync_cast
 from emotions.services.dispatch import frame_ranges_enqueue
+from emotions.services.labels import run_labels_carry
 from emotions.services.storage import (
     detection_file_names,
     file_sha256,
@@ -165,6 +166,7 @@ def run_finish_if_complete(*, run_id: int) -> bool:
             run.save(update_fields=["status", "error", "finished"])
             return False
         run_join_tracks(run=run)  # a face crossing range boundaries keeps one track id
+        run_labels_carry(run=run)  # what people said of the faces stays with them
         superseded = Detection.objects.filter(episode=episode).exclude(run=run)
         old_names = detection_file_names(superseded)
         superseded.delete()
