@@ -1,7 +1,7 @@
 """The site's pages (the REST API's routes are in emotions.api.urls)."""
 from django.urls import path
 
-from emotions.views import characters, datasets, episodes, frames, home, teaching
+from emotions.views import characters, datasets, episodes, frames, home, review, teaching
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -20,5 +20,6 @@ urlpatterns = [
     path("datasets/download.zip", datasets.dataset_download, name="dataset-download"),
     path("frames/", frames.frame_search, name="frame-search"),
     path("frames/drawing/", frames.frame_drawing_search, name="frame-drawing"),
+    path("review/", review.review, name="review"),
     path("frames/download.zip", frames.frame_download, name="frame-download"),
 ]

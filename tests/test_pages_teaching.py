@@ -155,7 +155,8 @@ def trained(user, taught, studio_episode, media):
         detection={"scale_factor": 1.1, "min_neighbors": 3, "min_size": 24, "max_size": 0}, device="cpu",
         seconds=17.4, examples_used=12, preview=preview, created_by=user,
         report={"holdout_hit_rate": 0.9375, "holdout_false_alarms_per_frame": 0.12, "examples": 12,
-                "holdout_examples": 4, "stages_trained": 9, "stop_reason": "false alarm target met"},
+                "holdout_examples": 4, "stages_trained": 9, "stop_reason": "false alarm target met",
+                "holdout_colour_pass_rate": 1.0},
     )
     return version, episode
 
@@ -165,6 +166,7 @@ def test_a_trained_versions_report_preview_and_accept(logged_in, trained):
     html = logged_in.get("/characters/bramble/").content.decode()
     assert '<dd id="report-hit-rate">94%</dd>' in html and '<dd id="report-false-alarms">0.12</dd>' in html
     assert "17.4 s" in html and "<dd>cpu</dd>" in html and "12 (4 held out)" in html
+    assert '<dd id="report-colours">100%</dd>' in html
     hits = re.findall(r'<button type="submit" class="hit" style="left: ([\d.]+)%; top: ([\d.]+)%', html)
     assert len(hits) == 3 and float(hits[0][0]) == pytest.approx(100 * 10 / episode.width, abs=1e-3)
     assert 'name="hit" value="2"' in html  # hits are numbered across the frames

@@ -343,3 +343,51 @@ def test_a_face_track_keeps_one_id_across_range_boundaries_as_in_an_unsplit_run(
     assert sorted(map(sorted, split.values())) == sorted(map(sorted, whole.values()))
     assert len(split) == len(whole) and run.ranges.count() == 3
     check_processed(episode)
+
+
+def test_a_characters_colours_go_into_the_run_and_turn_away_faces_without_them(characters, settings, studio_episode):
+    """A taught character's appearance is applied by the range workers: Pip given Marmalade's colours is not found."""
+    from toonvision.appearance import face_region, learn_appearance
+    from toonvision.studio.cascade_data import star_frames
+
+    settings.EPISODE_RANGE_FRAMES = 10_000
+    episode = upload(studio_episode)
+    seen = episode_process_here(episode=episode).detections.filter(character__slug="pip").count()
+    assert seen > 0
+    marmalade = [face_region(frame, f["box"]) for frame, faces in star_frames("marmalade", seed=5, count=12)
+                 for f in faces if f["character"] == "marmalade"]
+    appearance, _ = learn_appearance(marmalade[:-3], marmalade[-3:])
+    Character.objects.filter(slug="pip").update(appearance=appearance.as_json())
+    run = episode_process_here(episode=episode, force=True)
+    assert [e["appearance"] for e in run.cascades if e["slug"] == "pip"] == [appearance.as_json()]
+    assert run.detections.filter(character__slug="pip").count() == 0
+    assert run.detections.filter(character__slug="marmalade").count() > 0
+
+
+def test_processing_an_episode_again_keeps_what_people_said_of_its_faces(characters, settings, studio_episode, media):
+    from emotions.models import FaceLabel
+    from emotions.services.labels import face_label_apply
+    from tests.factories import user_make
+
+    settings.EPISODE_RANGE_FRAMES = 10_000
+    ana = user_make("ana")
+    episode = upload(studio_episode)
+    first = episode_process_here(episode=episode)
+    faces = list(first.detections.filter(interpolated=False).order_by("frame", "pk"))
+    relabelled, rejected = faces[0], faces[-1]
+    other = "angry" if relabelled.emotion != "angry" else "happy"
+    face_label_apply(detection=relabelled, user=ana, emotion=other)
+    face_label_apply(detection=rejected, user=ana, verdict="not_face")
+
+    run = episode_process_here(episode=episode, force=True)
+
+    def now(face):  # the new run's face on the same frame with the same character and box
+        return run.detections.get(frame=face.frame, character=face.character, x=face.x, y=face.y, w=face.w, h=face.h)
+
+    again = now(relabelled)
+    assert (again.emotion, again.confidence, again.labelled, again.rejected) == (other, 1.0, True, False)
+    assert [label.emotion for label in again.labels.all()] == [other] and again.labels.get().user == ana
+    assert now(rejected).rejected and not Detection.objects.published().filter(pk=now(rejected).pk).exists()
+    assert FaceLabel.objects.count() == 2 and not Detection.objects.exclude(run=run).exists()
+    summary = EpisodeEmotion.objects.get(episode=episode, character=relabelled.character, emotion=other)
+    assert summary.detections >= 1  # the summaries count the carried label

@@ -5,8 +5,9 @@ old <opencv_haar_classifier> format or the new <cascade> one); anything else is 
 message that says what is wrong, before OpenCV prints its own parser errors.
 
 A cascade trained by `train_character` has a JSON sidecar beside it (FILE.json for FILE.xml) holding
-`{"character", "detection": {"scale_factor", "min_neighbors", "min_size", "max_size"}, "report"}`;
-`load_detectors` runs such a cascade with those parameters.
+`{"character", "detection": {"scale_factor", "min_neighbors", "min_size", "max_size"}, "appearance", "report"}`;
+`load_detectors` runs such a cascade with those parameters, and keeps only the faces whose colours match the
+character's appearance (toonvision.appearance) when the sidecar has one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from .appearance import Appearance, AppearanceError, appearance_or_none
 
 CAST_FILE = "cast.json"
 FEATURE_TYPES = {0: "HAAR", 1: "LBP", 2: "HOG"}
@@ -50,18 +53,21 @@ class DetectionParams:
 
 @dataclass
 class CharacterDetector:
-    """One character's face detector, loaded and ready; `detect` returns boxes as an (N, 4) int array."""
+    """One character's face detector, loaded and ready; `detect` returns boxes as an (N, 4) int array.
+    `appearance`, when the character has one, is the colour check its faces must pass (appearance.looks_right)."""
 
     name: str
     cascade_path: Path
     params: DetectionParams
     cascade: cv2.CascadeClassifier = field(repr=False)
+    appearance: Appearance | None = field(default=None, repr=False)
 
     @classmethod
-    def load(cls, name: str, cascade_path: Path | str, params: DetectionParams | None = None) -> CharacterDetector:
+    def load(cls, name: str, cascade_path: Path | str, params: DetectionParams | None = None,
+             appearance: Appearance | None = None) -> CharacterDetector:
         check_character_name(name)
         path = Path(cascade_path)
-        return cls(name, path, params or DetectionParams(), load_cascade(path))
+        return cls(name, path, params or DetectionParams(), load_cascade(path), appearance)
 
     def copy(self) -> CharacterDetector:
         """The same detector with its own cascade object: OpenCV's cascades are not safe to share
@@ -100,6 +106,7 @@ class CharacterDetector:
             "feature_type": self.feature_type,
             "window": list(self.window),
             **asdict(self.params),
+            "appearance_threshold": None if self.appearance is None else self.appearance.threshold,
         }
 
 
@@ -236,7 +243,17 @@ def read_character_json(xml_path: Path | str) -> dict | None:
         )
     except (TypeError, ValueError) as error:
         raise CascadeError(f"{path}: bad detection parameters: {error}") from None
+    if data.get("appearance") is not None:
+        sidecar_appearance(data, path)
     return {**data, "detection": asdict(params)}
+
+
+def sidecar_appearance(data: dict, path: Path | str = "the character's JSON") -> Appearance | None:
+    """The appearance a trained character's JSON holds, or None; CascadeError when it is malformed."""
+    try:
+        return appearance_or_none(data.get("appearance"))
+    except AppearanceError as error:
+        raise CascadeError(f"{path}: {error}") from None
 
 
 def _whole(value) -> int:
@@ -264,11 +281,13 @@ def load_detectors(
             raise CascadeError(f"character {name!r} is named twice")
         seen.add(name)
         sidecar = read_character_json(path)
+        appearance = None
         if sidecar is not None:
             params = DetectionParams(**sidecar["detection"])
+            appearance = sidecar_appearance(sidecar, path.with_suffix(".json"))
         else:
             params = shipped.get(name) or default_params or DetectionParams()
-        detectors.append(CharacterDetector.load(name, path, params))
+        detectors.append(CharacterDetector.load(name, path, params, appearance))
     return detectors
 
 

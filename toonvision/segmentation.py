@@ -37,6 +37,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from .appearance import looks_right
 from .crops import LEGACY_CROP_MARGIN, SEED_CNN_MARGIN, STORED_MARGIN_KEY, crop_square
 from .detection import CharacterDetector, DetectionParams
 from .inference import EmotionClassifier
@@ -203,6 +204,8 @@ def _segment_seed(result: Segmentation, path, detectors, classifier: EmotionClas
         for detector in detectors:
             params = DetectionParams(SEED_SCALE_FACTOR, detector.params.min_neighbors, SEED_MIN_SIZE)
             for box in detector.detect(bgr, params):
+                if not looks_right(getattr(detector, "appearance", None), bgr, box):
+                    continue
                 crop = crop_face(bgr, box, margin=SEED_CNN_MARGIN, size=classifier.input_size)
                 probabilities = classifier.predict_proba([crop], batch_size=1)[0]
                 best = int(probabilities.argmax())
@@ -293,27 +296,39 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, options: Fa
 
 def _detect_frames(batch, detectors, options: FastOptions, crop_size: int) -> list[_FrameFaces]:
     """Analysed frames: each character's faces and their crops (colour is decoded only if there are faces)."""
+    colours: dict[int, np.ndarray] = {}
+
+    def colour(i: int) -> np.ndarray:
+        if i not in colours:
+            colours[i] = batch[i][0].bgr()
+        return colours[i]
+
     out = []
-    for (frame, _), found in zip(batch, detect_characters_batch([gray for _, gray in batch], detectors, options)):
+    found_per_frame = detect_characters_batch([gray for _, gray in batch], detectors, options, colour)
+    for i, ((frame, _), found) in enumerate(zip(batch, found_per_frame)):
         crops = []
         if found:
-            bgr = frame.bgr()
+            bgr = colour(i)
             crops = [crop_face(bgr, f.box, margin=options.crop_margin, size=crop_size) for f in found]
         out.append(_FrameFaces(frame.index, found, crops))
     return out
 
 
-def detect_characters(gray: np.ndarray, detectors, options: FastOptions) -> list[FoundFace]:
+def detect_characters(gray: np.ndarray, detectors, options: FastOptions, bgr: np.ndarray | None = None
+                      ) -> list[FoundFace]:
     """Every character's faces in a full-resolution gray frame as `fast` finds them: the frame shrunk to
     `detect_width`, a pyramid step of `scale_factor`, `min_neighbors`, the character's own size limits
     (min_size and max_size, scaled with the frame; never below the window); boxes in full-resolution
     pixels, one character per face. (A character's own minNeighbors is tuned for the dissertation's full-resolution
-    1.10 pyramid, which `seed` runs; fast's coarser pyramid groups fewer windows per face.)"""
-    return detect_characters_batch([gray], detectors, options)[0]
+    1.10 pyramid, which `seed` runs; fast's coarser pyramid groups fewer windows per face.) With the frame in
+    colour (`bgr`), a character with an appearance keeps only the faces with its colours."""
+    return detect_characters_batch([gray], detectors, options, None if bgr is None else (lambda i: bgr))[0]
 
 
-def detect_characters_batch(grays: list[np.ndarray], detectors, options: FastOptions) -> list[list[FoundFace]]:
-    """detect_characters for frames of one size, each detector given them all at once where it can take a batch."""
+def detect_characters_batch(grays: list[np.ndarray], detectors, options: FastOptions,
+                            colour: Callable[[int], np.ndarray] | None = None) -> list[list[FoundFace]]:
+    """detect_characters for frames of one size, each detector given them all at once where it can take a batch;
+    `colour(i)` gives frame i in BGR, asked for only where a character with an appearance found a face."""
     scale = min(1.0, options.detect_width / grays[0].shape[1])
     smalls = [cv2.resize(g, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1.0 else g
               for g in grays]
@@ -329,7 +344,19 @@ def detect_characters_batch(grays: list[np.ndarray], detectors, options: FastOpt
         for found, (boxes, counts) in zip(candidates, results):
             for box, count in zip(boxes, counts):
                 found.append(FoundFace(detector.name, tuple(int(round(v / scale)) for v in box), int(count)))
+    if colour is not None:
+        candidates = [_with_their_colours(found, detectors, lambda i=i: colour(i))
+                      for i, found in enumerate(candidates)]
     return [_one_character_per_face(found) for found in candidates]
+
+
+def _with_their_colours(found: list[FoundFace], detectors, colour: Callable[[], np.ndarray]) -> list[FoundFace]:
+    """The faces whose character has no appearance or whose colours match it (the frame decoded only if needed)."""
+    looks = {d.name: d.appearance for d in detectors if getattr(d, "appearance", None) is not None}
+    if not any(f.character in looks for f in found):
+        return found
+    frame = colour()
+    return [f for f in found if looks_right(looks.get(f.character), frame, f.box)]
 
 
 def _one_character_per_face(candidates: list[FoundFace]) -> list[FoundFace]:

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 import torch
 
+from .appearance import Appearance
 from .cascade_training.cascade import Cascade, loaded_threshold, read_cascade, subset_table
 from .cascade_training.features import LBP_BITS, STD_REJECT
 from .cascade_training.params import CascadeTrainingError
@@ -384,11 +385,13 @@ class TorchCharacterDetector:
     params: DetectionParams
     cascade: Cascade = field(repr=False)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    appearance: Appearance | None = field(default=None, repr=False)
     _torch: TorchCascade | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, name: str, cascade_path: Path | str, params: DetectionParams | None = None,
-             device: torch.device | str | None = None) -> TorchCharacterDetector:
+             device: torch.device | str | None = None, appearance: Appearance | None = None
+             ) -> TorchCharacterDetector:
         check_character_name(name)
         path = Path(cascade_path)
         try:
@@ -396,11 +399,11 @@ class TorchCharacterDetector:
         except (CascadeTrainingError, KeyError, ValueError, TypeError, AttributeError) as error:
             raise CascadeError(f"{path}: the torch detector cannot run this cascade ({error}); "
                                "use the opencv detector for it") from None
-        return cls(name, path, params or DetectionParams(), cascade, pick_device(device))
+        return cls(name, path, params or DetectionParams(), cascade, pick_device(device), appearance)
 
     @classmethod
     def from_detector(cls, detector: CharacterDetector, device=None) -> TorchCharacterDetector:
-        return cls.load(detector.name, detector.cascade_path, detector.params, device)
+        return cls.load(detector.name, detector.cascade_path, detector.params, device, detector.appearance)
 
     def copy(self) -> TorchCharacterDetector:
         return self  # nothing in it changes while it runs: threads may share it

@@ -265,6 +265,7 @@ class DetectionOutputSerializer(serializers.Serializer):
     probabilities = serializers.DictField(child=serializers.FloatField())
     track = serializers.IntegerField(allow_null=True)
     interpolated = serializers.BooleanField()
+    labelled = serializers.BooleanField(help_text="a person's label decides its emotion (its confidence is then 1.0)")
     crop_url = serializers.SerializerMethodField()
     crop_size = serializers.SerializerMethodField(help_text="the crop's side in pixels (square, native resolution)")
     frame_url = serializers.SerializerMethodField()

@@ -48,6 +48,10 @@ class Character(models.Model):
     mirror = models.BooleanField(
         default=True, help_text="training may add mirrored examples (False for a face that is not symmetric)"
     )
+    appearance = models.JSONField(
+        null=True, blank=True,
+        help_text="a taught character's colours (toonvision.appearance), from its active version",
+    )
     active_version = models.ForeignKey(
         "CharacterVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         help_text="the trained version whose cascade and parameters the character uses",

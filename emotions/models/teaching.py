@@ -26,6 +26,7 @@ class CharacterExample(models.Model):
         FRAME = "frame"
         UPLOAD = "upload"
         PREVIEW = "preview"
+        LABEL = "label", "a face labelled not a face or not this character"
 
     character = models.ForeignKey(Character, on_delete=models.CASCADE, related_name="examples")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.POSITIVE)
@@ -84,6 +85,7 @@ class CharacterVersion(models.Model):
     cascade = models.FileField(upload_to="cascades/taught/", max_length=255, blank=True)
     cascade_sha256 = models.CharField(max_length=64, blank=True)
     detection = models.JSONField(default=dict, blank=True, help_text="the detection parameters training chose")
+    appearance = models.JSONField(null=True, blank=True, help_text="the colours training learnt (or null)")
     report = models.JSONField(default=dict, blank=True)
     device = models.CharField(max_length=16, blank=True)
     seconds = models.FloatField(null=True, blank=True)

@@ -37,6 +37,7 @@ from emotions.services.storage import (
     storage_put,
     stored_file_local_path,
 )
+from toonvision.appearance import appearance_or_none
 from toonvision.crops import crop_encode, stored_crop
 from toonvision.detection import CascadeError, CharacterDetector, DetectionParams
 from toonvision.segmentation import Segmentation, crop_margins, fast_options_from, segment_video
@@ -338,7 +339,8 @@ def _run_detectors(run: ProcessingRun) -> Iterator[list[CharacterDetector]]:
     detectors = []
     for entry in run.cascades:
         with stored_file_local_path(entry["cascade"]) as path:
-            detectors.append(CharacterDetector.load(entry["slug"], path, DetectionParams(**entry["params"])))
+            detectors.append(CharacterDetector.load(entry["slug"], path, DetectionParams(**entry["params"]),
+                                                    appearance_or_none(entry.get("appearance"))))
     yield detectors
 
 

@@ -21,6 +21,7 @@ from emotions.exceptions import ModelUnavailable, ProcessingRefused
 from emotions.models import Character, Detection, Episode, FrameRange, ProcessingRun, Status
 from emotions.services.cast import character_sync_cast
 from emotions.services.dispatch import frame_ranges_enqueue
+from emotions.services.labels import run_labels_carry
 from emotions.services.storage import (
     detection_file_names,
     file_sha256,
@@ -75,7 +76,7 @@ def episode_process(*, episode: Episode, force: bool = False, enqueue: bool = Tr
             weights_sha256=weights_sha256,
             cascades=[
                 {"slug": c.slug, "name": c.name, "cascade": c.cascade.name, "sha256": c.cascade_sha256,
-                 "params": c.detection_params()}
+                 "params": c.detection_params(), "appearance": c.appearance}
                 for c in characters
             ],
             method=settings.EPISODE_METHOD,
@@ -167,6 +168,7 @@ def run_finish_if_complete(*, run_id: int) -> bool:
             run.save(update_fields=["status", "error", "finished"])
             return False
         run_join_tracks(run=run)  # a face crossing range boundaries keeps one track id
+        run_labels_carry(run=run)  # what people said of the faces stays with them
         superseded = Detection.objects.filter(episode=episode).exclude(run=run)
         old_names = detection_file_names(superseded)
         superseded.delete()

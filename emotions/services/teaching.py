@@ -111,7 +111,7 @@ def training_cancel(version: CharacterVersion, *, user) -> CharacterVersion:
 
 # -- versions ----------------------------------------------------------------------------------------------------------
 def version_accept(version: CharacterVersion, *, user) -> Character:
-    """Make a trained version the character's: its cascade and detection parameters are the character's, and
+    """Make a trained version the character's: its cascade, detection parameters and colours are the character's, and
     the character is looked for from now on."""
     return _version_make_active(version, user=user)
 
@@ -134,6 +134,7 @@ def _version_make_active(version: CharacterVersion, *, user) -> Character:
         character.cascade_sha256 = version.cascade_sha256
         for key in ("scale_factor", "min_neighbors", "min_size", "max_size"):
             setattr(character, key, version.detection[key])
+        character.appearance = version.appearance
         character.active_version, character.active = version, True
         character.save()
         version.accepted = True

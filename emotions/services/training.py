@@ -29,6 +29,7 @@ from emotions.exceptions import TeachingRefused
 from emotions.models import Character, CharacterExample, CharacterVersion, Detection, Episode
 from emotions.services.examples import episode_frames, example_image
 from emotions.services.storage import storage_delete, storage_put
+from toonvision.appearance import appearance_or_none, looks_right
 from toonvision.cascade_training.character import (
     CharacterExamples,
     CharacterTrainingError,
@@ -73,7 +74,7 @@ def training_run(version_id: int) -> None:
             stored.append(storage_put(f"{base}.xml", data))
             stored.append(storage_put(f"{base}.json", xml.with_suffix(".json").read_bytes()))
             progress({"phase": "preview"}, force=True)
-            preview = _preview(version, xml, result["detection"], stored, sha256)
+            preview = _preview(version, xml, result, stored, sha256)
         _finish(version, result, stored[0], sha256, len(positives), preview)
     except TrainingCancelled:
         storage_delete(stored)
@@ -107,6 +108,7 @@ def _finish(version: CharacterVersion, result: dict, xml_name: str, sha256: str,
         locked.status, locked.finished, locked.error = Status.DONE, timezone.now(), ""
         locked.cascade.name, locked.cascade_sha256 = xml_name, sha256
         locked.detection = _plain(result["detection"])
+        locked.appearance = result.get("appearance")
         locked.report = _plain(report)
         locked.device = str(report.get("device", ""))[:16]
         locked.seconds = float(report["seconds"]) if report.get("seconds") is not None else None
@@ -255,9 +257,11 @@ def _preview_frames(character: Character, count: int) -> list[tuple[Episode, int
     return _spread(picks, count)
 
 
-def _preview(version: CharacterVersion, xml: Path, detection: dict, stored: list[str], sha256: str) -> list[dict]:
+def _preview(version: CharacterVersion, xml: Path, result: dict, stored: list[str], sha256: str) -> list[dict]:
+    """The new cascade run on sample frames as processing will run it: its detection parameters, its colours."""
     character = version.character
-    detector = CharacterDetector.load(character.slug, xml, DetectionParams(**detection))
+    detector = CharacterDetector.load(character.slug, xml, DetectionParams(**result["detection"]),
+                                      appearance_or_none(result.get("appearance")))
     picks = _preview_frames(character, settings.CHARACTER_PREVIEW_FRAMES)
     by_episode: dict[int, list[int]] = {}
     for episode, frame in picks:
@@ -275,7 +279,8 @@ def _preview(version: CharacterVersion, xml: Path, detection: dict, stored: list
         image = decoded.get((episode.pk, frame))
         if image is None:
             continue
-        hits = [[int(v) for v in box] for box in detector.detect(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))]
+        hits = [[int(v) for v in box] for box in detector.detect(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+                if looks_right(detector.appearance, image, box)]
         drawn = image.copy()
         for x, y, w, h in hits:
             cv2.rectangle(drawn, (x, y), (x + w - 1, y + h - 1), HIT_COLOUR, 2)

@@ -68,3 +68,9 @@ def crop_px(detection) -> str:
     """A face crop's pixel size, "212×212 px" (empty when it has none): the size an animator gets."""
     side = detection_crop_side(detection)
     return f"{side}×{side} px" if side else ""
+
+
+@register.simple_tag
+def emotion_names() -> tuple[str, ...]:
+    """The emotions in their canonical order: the order of the 1-7 keys that label a face."""
+    return EMOTIONS

@@ -141,6 +141,7 @@ def test_train_accept_preview_marks_switch_and_find_everywhere(episode, ana, bob
     assert version.progress["phase"] == "done"
     stored = json.loads(default_storage.open(version.cascade.name.replace(".xml", ".json")).read())
     assert stored["character"] == "bramble" and stored["detection"] == version.detection
+    assert stored["appearance"] == version.appearance and 0 < version.appearance["threshold"] <= 1
     assert 1 <= len(version.preview) <= settings.CHARACTER_PREVIEW_FRAMES
     for entry in version.preview:
         assert entry["episode"] == episode.pk and 0 <= entry["frame"] < episode.frame_count
@@ -152,8 +153,10 @@ def test_train_accept_preview_marks_switch_and_find_everywhere(episode, ana, bob
     bramble = version_accept(version, user=ana)
     assert bramble.active and bramble.active_version == version and bramble.cascade.name == version.cascade.name
     assert bramble.min_neighbors == version.detection["min_neighbors"]
+    assert bramble.appearance == version.appearance  # her colours go with her cascade
     run = episode_process(episode=episode, force=True, enqueue=False)
-    assert "bramble" in [entry["slug"] for entry in run.cascades]
+    [entry] = [entry for entry in run.cascades if entry["slug"] == "bramble"]
+    assert entry["appearance"] == version.appearance  # the run keeps the colours it looks for
 
     # The preview's marks: a hit that is wrong becomes a negative, a missed face a positive.
     frame_index = next(i for i, e in enumerate(version.preview) if e["hits"])
@@ -173,8 +176,9 @@ def test_train_accept_preview_marks_switch_and_find_everywhere(episode, ana, bob
         character=bramble, number=2, status="done", cascade=version.cascade.name, cascade_sha256="f" * 64,
         detection={**version.detection, "min_neighbors": version.detection["min_neighbors"] + 3},
     )
-    assert version_activate(other, user=ana).min_neighbors == version.detection["min_neighbors"] + 3
-    assert version_activate(version, user=ana).active_version == version
+    switched = version_activate(other, user=ana)
+    assert switched.min_neighbors == version.detection["min_neighbors"] + 3 and switched.appearance is None
+    assert version_activate(version, user=ana).appearance == version.appearance
     failed = CharacterVersion.objects.create(character=bramble, number=3, status="failed", error="no")
     with pytest.raises(TeachingRefused, match="only a trained version"):
         version_activate(failed, user=ana)

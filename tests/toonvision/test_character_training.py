@@ -54,7 +54,9 @@ def trained(tmp_path_factory):
 def test_the_cascade_and_its_json_are_written_and_agree(trained):
     out, result, _ = trained
     assert read_character_json(out) == result
-    assert set(result) == {"character", "detection", "report"} and result["character"] == "bramble"
+    assert set(result) == {"character", "detection", "appearance", "report"} and result["character"] == "bramble"
+    assert result["appearance"]["threshold"] == pytest.approx(result["report"]["appearance_threshold"], abs=1e-4)
+    assert result["report"]["appearance_threshold"] > 0
     assert set(result["detection"]) == {"scale_factor", "min_neighbors", "min_size", "max_size"}
     report = result["report"]
     for key in ("holdout_hit_rate", "holdout_false_alarms_per_frame", "examples", "holdout_examples", "seconds",

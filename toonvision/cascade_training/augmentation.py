@@ -1,11 +1,12 @@
 """Many training windows from a few marked faces: the jitter a detector meets in real frames.
 
 Each example (a face crop of any size, BGR or BGRA) is drawn at twice the window, then every variant gets
-a small rotation, scale and shift, maybe a mirror image, thicker or thinner ink lines, a shading ramp,
-brightness and contrast changes, blur, noise and JPEG compression, and is shrunk to the window in gray,
-as the detector sees it. BGRA examples are
-warped with their transparency and composited on varied backgrounds (patches of the negatives); BGR
-crops carry their own background and are warped with reflected borders. Deterministic for a generator.
+a small rotation, scale and shift, maybe a mirror image, maybe a prop in front of one edge (a hand, a leaf,
+a cup: faces in episodes are often partly hidden, and a few marked faces rarely show it), thicker or
+thinner ink lines, a shading ramp, brightness and contrast changes, blur, noise and JPEG compression, and
+is shrunk to the window in gray, as the detector sees it. BGRA examples are warped with their transparency
+and composited on varied backgrounds (patches of the negatives); BGR crops carry their own background and
+are warped with reflected borders. Deterministic for a generator.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class AugmentSettings:
     shift: float = 0.06  # centre moved by up to this share of the side, each way
     brightness: float = 35.0  # gray levels added, +-
     contrast: float = 0.3  # multiplied by 1 +- this about the mean
+    occlude_p: float = 0.25  # a solid, outlined shape over one edge of the face...
+    occlude_depth: float = 0.35  # ...reaching in from that edge by up to this share of the side
     ink_p: float = 0.4  # outlines drawn thicker (erode) or thinner (dilate)
     ramp: float = 30.0  # a linear shading ramp across the face, gray levels end to end
     blur_p: float = 0.3
@@ -77,6 +80,8 @@ def jitter(image: np.ndarray, rng: np.random.Generator, backgrounds: list[np.nda
         out = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
     if mirror and rng.random() < 0.5:
         out = out[:, ::-1]
+    if rng.random() < settings.occlude_p:
+        out = occlude(out, rng, settings.occlude_depth)
     if rng.random() < settings.ink_p:
         kernel = np.ones((int(rng.integers(2, 4)),) * 2, np.uint8)
         out = cv2.erode(out, kernel) if rng.random() < 0.6 else cv2.dilate(out, kernel)
@@ -100,6 +105,26 @@ def jitter(image: np.ndarray, rng: np.random.Generator, backgrounds: list[np.nda
         if ok:
             out = cv2.imdecode(data, cv2.IMREAD_COLOR)
     return np.ascontiguousarray(out)
+
+
+def occlude(image: np.ndarray, rng: np.random.Generator, depth: float) -> np.ndarray:
+    """A copy of a square BGR image with a prop in front of one edge: a filled ellipse of a random colour with an
+    ink outline, centred outside that edge and reaching in by up to `depth` of the side."""
+    size = image.shape[0]
+    out = np.ascontiguousarray(image).copy()
+    radius = size * rng.uniform(0.25, 0.45)
+    reach = size * rng.uniform(0.08, depth)
+    along = size * rng.uniform(0.15, 0.85)
+    edge = int(rng.integers(4))  # left, right, top, bottom
+    inward = reach - radius
+    centre = [(inward, along), (size - inward, along), (along, inward), (along, size - inward)][edge]
+    axes = (int(radius), int(radius * rng.uniform(0.6, 1.3)))
+    angle = float(rng.uniform(0, 180))
+    colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+    centre = (int(round(centre[0])), int(round(centre[1])))
+    cv2.ellipse(out, centre, axes, angle, 0, 360, colour, -1, cv2.LINE_AA)
+    cv2.ellipse(out, centre, axes, angle, 0, 360, (25, 25, 25), max(1, size // 32), cv2.LINE_AA)
+    return out
 
 
 def background_patch(rng: np.random.Generator, backgrounds: list[np.ndarray], size: int) -> np.ndarray:

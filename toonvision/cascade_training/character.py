@@ -18,8 +18,11 @@ How (every number below is a CharacterTrainingOptions field):
 5. The held-out faces are pasted on the kept-aside negatives and the detection parameters that find
    them best with the fewest false alarms are chosen (tuning.py); the report gives that hit rate and
    the false alarms per frame.
+6. The character's colours (toonvision.appearance: the training faces' hue-saturation histograms) are
+   learnt, their threshold chosen on the held-out faces: the gray cascade also fires on other characters'
+   faces of the same shape, and the colours tell them apart (`appearance=False` leaves this out).
 
-The cascade XML and a JSON sidecar, `{"character", "detection", "report"}`, are written together
+The cascade XML and a JSON sidecar, `{"character", "detection", "appearance", "report"}`, are written together
 atomically, or neither is: bad input raises CharacterTrainingError before anything is written and
 should_stop() returning True raises TrainingCancelled. Django-free.
 """
@@ -38,6 +41,7 @@ import cv2
 import numpy as np
 import torch
 
+from ..appearance import learn_appearance
 from ..detection import CascadeError, check_character_name, read_character_json
 from ..device import pick_device
 from ..outputs import atomic_outputs
@@ -91,7 +95,8 @@ class CharacterTrainingOptions:
     allowed, and jittered copies), whatever their number, so a stage costs the same from 10 examples
     as from 40 and more examples buy variety, not time; negatives_per_stage: hard negatives
     mined per stage (None: as many as there are positive windows); max_seconds: no stage starts after
-    this long (the report says so); features_per_stage, min_hit_rate, max_false_alarm: as CascadeParams.
+    this long (the report says so); features_per_stage, min_hit_rate, max_false_alarm: as CascadeParams;
+    appearance: learn the character's colours too.
     """
 
     seed: int = 0
@@ -100,12 +105,13 @@ class CharacterTrainingOptions:
     holdout: float = 0.25
     stages: int = 16
     window: int = 24
-    positive_windows: int = 320
+    positive_windows: int = 640
     negatives_per_stage: int | None = None
     features_per_stage: int = 600
     min_hit_rate: float = 0.995
     max_false_alarm: float = 0.3
     max_seconds: float = 45.0
+    appearance: bool = True
 
     def __post_init__(self):
         checks = [
@@ -198,6 +204,8 @@ def train_character(name: str, examples: CharacterExamples, out_xml: Path | str,
     validation = validation_set([positives[i] for i in held], checking, rng, options.mirror, options.window)
     sides = [min(p.shape[:2]) for p in positives]
     detection, figures, candidates = choose_detection(cascade, validation, sides)
+    appearance, colours = (learn_appearance([positives[i] for i in train], [positives[i] for i in held])
+                           if options.appearance else (None, {}))
     _stop(should_stop)
     report = {
         "format": "toonsite-character-report",
@@ -212,6 +220,8 @@ def train_character(name: str, examples: CharacterExamples, out_xml: Path | str,
         "holdout_hit_rate": figures["hit_rate"],
         "holdout_precision": figures["precision"],
         "holdout_false_alarms_per_frame": figures["false_alarms_per_frame"],
+        "appearance_threshold": colours.get("threshold"),
+        "holdout_colour_pass_rate": colours.get("holdout_pass_rate"),
         "positive_windows": len(data.positives),
         "negative_images": len(mining),
         "validation_images": len(checking),
@@ -229,7 +239,8 @@ def train_character(name: str, examples: CharacterExamples, out_xml: Path | str,
         "candidates": candidates[:5],
     }
     report["seconds"] = time.perf_counter() - started
-    result = {"character": name, "detection": detection, "report": report}
+    result = {"character": name, "detection": detection,
+              "appearance": appearance.as_json() if appearance is not None else None, "report": report}
     with atomic_outputs([out_xml, json_path]) as temp:
         temp[out_xml].write_text(cascade_xml(cascade), encoding="utf-8")
         temp[json_path].write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
