@@ -127,6 +127,9 @@ class Segmentation:
     seconds: float = 0.0
     detector: str = "opencv"  # who ran the cascades: opencv, or torch on a device ("torch (cuda)")
     detections: list[TrackedFace] = field(default_factory=list)
+    # With keep_colour: the BGR frames decoded for their faces, by index (never in as_json), so a caller pictures
+    # the faces without decoding the range a second time.
+    colour_frames: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     def as_json(self) -> dict:
         return {
@@ -161,10 +164,11 @@ def segment_video(
     progress: Progress | None = None,
     info: VideoInfo | None = None,
     detector: str | None = None,
+    keep_colour: bool = False,
 ) -> Segmentation:
     """Find and classify every character's faces in frames [start, stop) of a video (`info`: the video's
     probe, when the caller already made it; `detector`: opencv, torch, or auto, torch where the CNN runs on
-    CUDA and OpenCV elsewhere)."""
+    CUDA and OpenCV elsewhere; `keep_colour`: keep the colour frames faces were found on in `colour_frames`)."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     if not detectors:
@@ -181,9 +185,9 @@ def segment_video(
     result.detector = _detector_name(detectors)
     tick = progress or (lambda n: None)
     if method == "seed":
-        _segment_seed(result, path, detectors, classifier, tick)
+        _segment_seed(result, path, detectors, classifier, tick, keep_colour)
     else:
-        _segment_fast(result, path, detectors, classifier, options or FastOptions(), tick)
+        _segment_fast(result, path, detectors, classifier, options or FastOptions(), tick, keep_colour)
     result.seconds = time.perf_counter() - began
     return result
 
@@ -196,7 +200,8 @@ def _detector_name(detectors) -> str:
 
 
 # -- the dissertation's method ---------------------------------------------------------------------
-def _segment_seed(result: Segmentation, path, detectors, classifier: EmotionClassifier, tick: Progress) -> None:
+def _segment_seed(result: Segmentation, path, detectors, classifier: EmotionClassifier, tick: Progress,
+                  keep_colour: bool = False) -> None:
     classes = classifier.classes
     for frame in decode_frames(path, start=result.start, stop=result.stop):
         bgr = frame.bgr()
@@ -215,6 +220,8 @@ def _segment_seed(result: Segmentation, path, detectors, classifier: EmotionClas
                         float(probabilities[best]), _prob_dict(classes, probabilities), None,
                     )
                 )
+                if keep_colour:
+                    result.colour_frames[frame.index] = bgr
         tick(1)
 
 
@@ -233,6 +240,7 @@ class _FrameFaces:
     index: int
     found: list[FoundFace]
     crops: list[np.ndarray]
+    colour: np.ndarray | None = None  # the frame in BGR, where faces were found on it
 
 
 class ShotCuts:
@@ -249,7 +257,8 @@ class ShotCuts:
         return previous is not None and float(np.abs(thumb - previous).mean()) > self.threshold
 
 
-def _segment_fast(result: Segmentation, path, detectors, classifier, options: FastOptions, tick: Progress) -> None:
+def _segment_fast(result: Segmentation, path, detectors, classifier, options: FastOptions, tick: Progress,
+                  keep_colour: bool = False) -> None:
     cuts: set[int] = set()
     shots = ShotCuts(options.cut_threshold)
     faces = _FaceBatcher(classifier, options.batch_size)
@@ -261,6 +270,11 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, options: Fa
         if not hasattr(local, "detectors"):
             local.detectors = [d.copy() for d in detectors]
         return _detect_frames(batch, local.detectors, options, classifier.input_size)
+
+    def collect(frames: list[_FrameFaces]) -> None:
+        faces.add_all(frames)
+        if keep_colour:
+            result.colour_frames.update((f.index, f.colour) for f in frames if f.colour is not None)
 
     # OpenCV's detector takes a frame at a time; torch's takes a batch of frames at once (one pass per scale).
     batch_size = DETECT_BATCH if all(hasattr(d, "detect_batch") for d in detectors) else 1
@@ -285,12 +299,12 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, options: Fa
                     pending.append(pool.submit(detect, batch))
                     batch = []
             while pending and (pending[0].done() or len(pending) > 4 * options.threads):
-                faces.add_all(pending.popleft().result())
+                collect(pending.popleft().result())
             tick(1)
         if batch:
             pending.append(pool.submit(detect, batch))
         while pending:
-            faces.add_all(pending.popleft().result())
+            collect(pending.popleft().result())
     result.detections = _tracked_detections(faces.finish(), result, cuts, classifier.classes, options)
 
 
@@ -306,11 +320,11 @@ def _detect_frames(batch, detectors, options: FastOptions, crop_size: int) -> li
     out = []
     found_per_frame = detect_characters_batch([gray for _, gray in batch], detectors, options, colour)
     for i, ((frame, _), found) in enumerate(zip(batch, found_per_frame)):
-        crops = []
+        crops, bgr = [], None
         if found:
             bgr = colour(i)
             crops = [crop_face(bgr, f.box, margin=options.crop_margin, size=crop_size) for f in found]
-        out.append(_FrameFaces(frame.index, found, crops))
+        out.append(_FrameFaces(frame.index, found, crops, bgr))
     return out
 
 
