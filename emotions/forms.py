@@ -201,3 +201,15 @@ class TeachActionForm(forms.Form):
             if data.get(field) is None and field not in self.errors:
                 self.add_error(field, f"{data['action']} needs {field}.")
         return data
+
+
+class DatasetImportForm(forms.Form):
+    """A labelled dataset to import: a ZIP in any of the loader's layouts, and the name to keep it under."""
+
+    file = forms.FileField(label="Dataset ZIP")
+    name = forms.CharField(required=False, max_length=64, label="Name (default: the ZIP's)")
+
+
+class DatasetExportForm(forms.Form):
+    confident = forms.FloatField(required=False, min_value=0.0, max_value=1.0,
+                                 label="Also the model's faces at this confidence or more")

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from emotions.portraits import STUDIO_PORTRAITS
+from emotions.selectors.detections import detection_crop_side
 from emotions.validation import (
     DRAWING_MAX_PAGES,
     CharacterSlugSerializerField,
@@ -287,6 +288,7 @@ class DetectionOutputSerializer(serializers.Serializer):
     interpolated = serializers.BooleanField()
     labelled = serializers.BooleanField(help_text="a person's label decides its emotion (its confidence is then 1.0)")
     crop_url = serializers.SerializerMethodField()
+    crop_size = serializers.SerializerMethodField(help_text="the crop's side in pixels (square, native resolution)")
     frame_url = serializers.SerializerMethodField()
 
     def get_timecode(self, detection) -> str:
@@ -299,6 +301,10 @@ class DetectionOutputSerializer(serializers.Serializer):
     @extend_schema_field(NULLABLE_URI)
     def get_crop_url(self, detection) -> str | None:
         return absolute(self.context, "api:detection-crop", detection.pk) if detection.crop else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_crop_size(self, detection) -> int | None:
+        return detection_crop_side(detection)
 
     @extend_schema_field(NULLABLE_URI)
     def get_frame_url(self, detection) -> str | None:

@@ -274,7 +274,7 @@ def episode_detection_page(*, episode: Episode, after: tuple[float, int] | None 
                            limit: int = DETECTIONS_PAGE_SIZE) -> tuple[list[Detection], tuple[float, int] | None]:
     """One page of the episode's published detections in time order, after the (time, id) key `after`: the page
     and the key of the next page (None on the last). Keyset on the (episode, time) index: no count, no offset."""
-    rows = detection_list().filter(episode=episode).select_related(None).select_related("character")
+    rows = detection_list().filter(episode=episode).select_related(None).select_related("character", "run")
     return keyset_page(rows, key="time", descending=False, after=after, limit=limit)
 
 
