@@ -168,7 +168,10 @@ def test_frames_at_phone_width(phone_page, two_episodes):
     expect(results.first).to_be_visible()
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways: {width} px"
-    assert results.first.bounding_box()["width"] > 300  # one frame a row, as wide as the phone allows
+    # Faces first, two a row: the first two results side by side, each near half the phone's width.
+    first, second = results.nth(0).bounding_box(), results.nth(1).bounding_box()
+    assert abs(first["y"] - second["y"]) < 1 and second["x"] >= first["x"] + first["width"]
+    assert 150 < first["width"] < 195 and second["x"] + second["width"] <= 390
     results.first.get_by_role("checkbox").check()
     phone_page.evaluate("document.getElementById('results-title').scrollIntoView()")
     shoot(phone_page, "frames-phone", full_page=False)
