@@ -5,7 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from emotions.models import Detection, Episode, Status
+from emotions.models import Detection, Episode, Moment, Status
 from emotions.validation import UNKNOWN_EMOTION, CharacterSlugFormField, emotion_choices
 from toonvision.emotions import EMOTIONS
 
@@ -76,3 +76,23 @@ class DetectionFilter(django_filters.FilterSet):
         model = Detection
         fields = ["character", "emotion", "min_confidence", "episode", "start", "end"]
         form = DetectionSearchForm
+
+
+class MomentFilter(django_filters.FilterSet):
+    """The frame search's and the moments API's filters: as DetectionFilter's, the confidence being the moment's
+    best face's."""
+
+    character = CharacterFilter(help_text="a character's slug, e.g. pip")
+    emotion = EmotionFilter(help_text="one of " + ", ".join(EMOTIONS))
+    min_confidence = django_filters.NumberFilter(
+        field_name="best_confidence", lookup_expr="gte", min_value=0, max_value=1,
+        help_text="the best face's emotion probability, 0-1 (a labelled face counts as 1)",
+    )
+    episode = django_filters.ModelChoiceFilter(
+        queryset=Episode.objects.all(), help_text="an episode's id",
+        error_messages={"invalid_choice": "no episode %(value)s"},
+    )
+
+    class Meta:
+        model = Moment
+        fields = ["character", "emotion", "min_confidence", "episode"]

@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 
 from emotions.models import Character, Detection, Episode, ProcessingRun, Status
 from emotions.services.episodes import episode_create
+from emotions.services.moments import run_moments_build
 from emotions.services.summaries import episode_emotions_build
 from toonvision.crops import STORED_CROP_MARGIN, STORED_MARGIN_KEY, crop_encode, stored_crop
 from toonvision.segmentation import FastOptions
@@ -50,8 +51,9 @@ def run_row(episode: Episode, **fields) -> ProcessingRun:
 
 
 def crafted_episode(title: str, faces, owner=None, duration: float = 20.0, fps: float = 24.0, pictures=False):
-    """An episode whose finished run holds exactly these faces, (character, emotion, time, duration, confidence),
-    with its summaries built by the real service; with pictures, each face has a crop and a frame in storage."""
+    """An episode whose finished run holds exactly these faces, (character, emotion, time, duration, confidence) and
+    optionally a track id last, with its summaries and moments built by the real services; with pictures, each face
+    has a crop and a frame in storage."""
     episode = Episode.objects.create(
         title=title, owner=owner, sha256=hashlib.sha256(uuid.uuid4().bytes).hexdigest(), size_bytes=1000,
         duration=duration, fps=fps, frame_count=int(duration * fps), width=640, height=480,
@@ -60,7 +62,7 @@ def crafted_episode(title: str, faces, owner=None, duration: float = 20.0, fps: 
     run = ProcessingRun.objects.create(episode=episode, weights_name="w", weights_sha256="s", range_frames=240,
                                        status=Status.DONE)
     rows = []
-    for n, (who, emotion, time, seconds, confidence) in enumerate(faces):
+    for n, (who, emotion, time, seconds, confidence, *track) in enumerate(faces):
         crop = frame = ""
         if pictures:
             crop = default_storage.save(f"detections/t/{episode.pk}-{n}-crop.jpg", ContentFile(jpeg()))
@@ -68,10 +70,11 @@ def crafted_episode(title: str, faces, owner=None, duration: float = 20.0, fps: 
         rows.append(Detection(
             episode=episode, run=run, frame=round(time * fps), time=time, duration=seconds, character=who, x=10,
             y=10, w=50, h=50, emotion=emotion, confidence=confidence, probabilities={emotion: confidence},
-            track=None, crop=crop, frame_image=frame,
+            track=track[0] if track else None, crop=crop, frame_image=frame,
         ))
     Detection.objects.bulk_create(rows)
     episode_emotions_build(episode=episode, run=run)
+    run_moments_build(run=run)
     Episode.objects.filter(pk=episode.pk).update(current_run=run)
     episode.refresh_from_db()
     return episode
@@ -88,10 +91,11 @@ def frame_at_video_size(face: Detection) -> np.ndarray:
     return image
 
 
-def held(who, emotion, start, end, step=0.125, confidence=0.9):
-    """One character holding an emotion from start to end: a face every `step` seconds, each standing for it."""
+def held(who, emotion, start, end, step=0.125, confidence=0.9, track=None):
+    """One character holding an emotion from start to end: a face every `step` seconds, each standing for it
+    (along `track`, or each a face of its own)."""
     count = round((end - start) / step)
-    return [(who, emotion, start + i * step, step, confidence) for i in range(count)]
+    return [(who, emotion, start + i * step, step, confidence, track) for i in range(count)]
 
 
 def studio_face_png(character_slug="pip", emotion="happy", seed=4242) -> bytes:

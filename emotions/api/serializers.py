@@ -335,3 +335,17 @@ class SimilarSearchOutputSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True, help_text="the next page, or null")
     previous = serializers.URLField(allow_null=True, help_text="the previous page, or null")
     results = SimilarFaceOutputSerializer(many=True)
+
+
+class MomentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    episode = EpisodeRefOutputSerializer()
+    character = CharacterRefOutputSerializer()
+    emotion = serializers.CharField()
+    track = serializers.IntegerField(allow_null=True, help_text="the run's track; null for a lone face")
+    start = serializers.FloatField(help_text="seconds: the first face's time")
+    end = serializers.FloatField(help_text="seconds: the last face's time plus the screen time it stands for")
+    faces = serializers.IntegerField(help_text="detections in the moment")
+    best_confidence = serializers.FloatField(help_text="the best face's confidence (1.0 when labelled)")
+    mean_confidence = serializers.FloatField(help_text="the faces' mean confidence (labelled ones as 1.0)")
+    best = DetectionOutputSerializer(help_text="the moment's best face, with its crop and frame URLs")

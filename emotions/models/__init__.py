@@ -4,6 +4,7 @@
 - characters: Character (the faces the site looks for)
 - episodes: Episode, ProcessingRun, FrameRange, Detection, EpisodeEmotion (videos and what was found in them)
 - teaching: CharacterExample, CharacterVersion (teaching the site a character and training its cascade)
+- moments: Moment (one track's run of one emotion: what the frame search lists)
 - learning: FaceLabel, DatasetFace, EmotionModel (people's labels, imported datasets, the emotion model registry)
 """
 from emotions.models.characters import EMOTION_CHOICES, Character, validate_character_slug
@@ -18,6 +19,7 @@ from emotions.models.episodes import (
     episode_upload_to,
 )
 from emotions.models.learning import DatasetFace, EmotionModel, FaceLabel, dataset_face_upload_to
+from emotions.models.moments import Moment, MomentQuerySet
 from emotions.models.teaching import CharacterExample, CharacterVersion, example_upload_to
 
 __all__ = [
@@ -33,6 +35,8 @@ __all__ = [
     "EpisodeEmotion",
     "FaceLabel",
     "FrameRange",
+    "Moment",
+    "MomentQuerySet",
     "ProcessingRun",
     "Status",
     "dataset_face_upload_to",

@@ -31,6 +31,7 @@ from emotions.access import can_label, can_undo_label
 from emotions.exceptions import LabelNotAllowed, LabelRefused, TeachingRefused, storage_full_refused
 from emotions.models import CharacterExample, Detection, FaceLabel, Status
 from emotions.services.examples import MIN_EXAMPLE_SIDE, episode_frames, png
+from emotions.services.moments import run_moments_build
 from emotions.services.storage import storage_delete
 from emotions.services.summaries import episode_emotions_build
 from toonvision.emotions import EMOTIONS
@@ -252,4 +253,6 @@ def _summaries_rebuild(faces: list[Detection]) -> None:
     faces the episode shows)."""
     runs = {d.run_id: d.episode for d in faces}
     for run_id, episode in runs.items():
-        episode_emotions_build(episode=episode, run=episode.runs.get(pk=run_id))
+        run = episode.runs.get(pk=run_id)
+        episode_emotions_build(episode=episode, run=run)
+        run_moments_build(run=run)  # a label can split or join moments

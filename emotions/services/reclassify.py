@@ -22,6 +22,7 @@ from django.db import connection, transaction
 
 from emotions.models import Character, Detection, EmotionModel, Episode, ProcessingRun
 from emotions.services.classifier import classifier_load
+from emotions.services.moments import run_moments_build
 from emotions.services.summaries import episode_emotions_build
 from toonvision.crops import crops_classify
 from toonvision.segmentation import crop_margins, fast_options_from
@@ -89,6 +90,7 @@ def detections_reclassify(
             continue
         probabilities = _read(classifier, run, [r[2] for r in rows], batch_size, progress)
         changed = _write(run, rows, probabilities, classifier.classes)
+        run_moments_build(run=run)  # new emotions, new moments
         result.faces += len(rows)
         result.missing += int(np.isnan(probabilities[:, 0]).sum())
         result.changed += changed

@@ -1,6 +1,6 @@
 """Runs: start one over an episode (a FrameRange per EPISODE_RANGE_FRAMES frames, each queued as its own task),
 queue a stuck run's unfinished ranges again (by hand; services/recovery.py does it by itself), and finish a run
-once its last range is done (publish its detections, build the episode's summaries).
+once its last range is done (publish its detections, build the episode's summaries and moments).
 
 Every step is safe to repeat: the run row, locked, decides which call finishes it, and a finished or abandoned
 run is never finished twice.
@@ -22,6 +22,7 @@ from emotions.models import Character, Detection, Episode, FrameRange, Processin
 from emotions.services.cast import character_sync_cast
 from emotions.services.dispatch import frame_ranges_enqueue
 from emotions.services.labels import run_labels_carry
+from emotions.services.moments import run_moments_build
 from emotions.services.storage import (
     detection_file_names,
     file_sha256,
@@ -176,6 +177,7 @@ def run_finish_if_complete(*, run_id: int) -> bool:
         run.detection_count = Detection.objects.filter(run=run).count()
         run.save(update_fields=["status", "finished", "error", "detection_count"])
         episode_emotions_build(episode=episode, run=run)
+        run_moments_build(run=run)
         episode.status, episode.progress, episode.error = Status.DONE, 1.0, ""
         episode.save(update_fields=["status", "progress", "error", "updated"])
         transaction.on_commit(lambda: storage_delete(old_names))

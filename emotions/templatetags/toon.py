@@ -1,5 +1,5 @@
 """Template filters the pages share: times as a viewer reads them, shares as percentages, initials, emotions, and
-the mark on an unsure result, a crop's pixel size."""
+the mark on an unsure result, a crop's pixel size, a moment's span."""
 from django import template
 from django.conf import settings
 from django.utils.html import format_html
@@ -20,6 +20,15 @@ def clock(seconds) -> str:
     hours, rest = divmod(max(total, 0), 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def span(moment) -> str:
+    """A moment's start-end as a player shows times, and how long it lasts: "0:04-0:07 (2.5 s)", or "0:04 (0.5 s)"
+    when it starts and ends within one second of the clock."""
+    start, end = clock(moment.start), clock(moment.end)
+    when = start if start == end else f"{start}\u2013{end}"
+    return f"{when} ({moment.end - moment.start:.1f} s)"
 
 
 @register.filter

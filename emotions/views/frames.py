@@ -1,4 +1,5 @@
-"""The animators' frame search: filter faces by character, emotion, confidence and episode, or search by a
+"""The animators' frame search: filter moments (one track's run of one emotion, shown by its best face) by
+character, emotion, best confidence and episode, or search by a
 drawing (shown back beside its reading; searched for as read, for a chosen emotion or by look only; in pages kept
 server-side, so no upload again); see each face boxed on its frame, and download the chosen frames as a ZIP."""
 import tempfile
@@ -11,10 +12,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from emotions.filters import DetectionFilter
+from emotions.filters import MomentFilter
 from emotions.forms import DrawingChoiceForm, DrawingSearchForm, FrameDownloadForm, PageForm
 from emotions.selectors.characters import character_list
-from emotions.selectors.detections import detection_list, frame_page, frame_search_episodes
+from emotions.selectors.detections import frame_search_episodes
+from emotions.selectors.moments import moment_list, moment_page
 from emotions.services.drawings import drawing_keep, drawing_recall
 from emotions.services.references import references_filename, references_zip_write
 from emotions.services.similar import detection_similar_page
@@ -31,21 +33,23 @@ LABELS = {"character": "Character", "emotion": "Emotion", "min_confidence": "Min
 
 @read_page
 def frame_search(request):
-    """Frames of the published faces that match the GET filters, most confident first, 48 a page (`after`)."""
-    filters = DetectionFilter(request.GET, queryset=detection_list())
+    """The published moments that match the GET filters, each shown by its best face on its frame, most confident
+    first and dealt out by episode within a page (selectors.moments), 48 a page (`after`)."""
+    filters = MomentFilter(request.GET, queryset=moment_list())
     page = PageForm(request.GET)
     if not (filters.is_valid() & page.is_valid()):  # both, so every bad field is reported at once
         errors = {**filters.errors, **page.errors}
         labelled = [(LABELS.get(field, field), messages) for field, messages in errors.items()]
         return render(request, TEMPLATE, _context(request, errors=labelled, invalid=set(errors)), status=400)
-    frames, following = frame_page(detections=filters.qs, after=page.cleaned_data["after"])
+    moments, following = moment_page(moments=filters.qs, after=page.cleaned_data["after"], framed=True)
+    _boxed([moment.best for moment in moments])
     query = request.GET.copy()
     query.pop("after", None)
     first_query = query.urlencode()
     if following:
         query["after"] = page_key(following)
     return render(request, TEMPLATE, _context(
-        request, frames=_boxed(frames), searched=True, first_page=page.cleaned_data["after"] is None,
+        request, moments=moments, searched=True, first_page=page.cleaned_data["after"] is None,
         first_query=first_query, next_query=query.urlencode() if following else "",
     ))
 

@@ -10,6 +10,7 @@ from toonsite.api import error_responses
 
 def api_root_links(request) -> dict:
     names = {"episodes": "api:episode-list", "characters": "api:character-list", "detections": "api:detection-list",
+             "moments": "api:moment-list",
              "classify": "api:classify", "similar_search": "api:similar-search",
              "recommendations": "api:recommendations", "leaderboard": "api:leaderboard", "review": "api:review",
              "schema": "api:schema", "docs": "api:docs", "token": "api:token"}

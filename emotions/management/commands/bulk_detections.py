@@ -8,7 +8,7 @@ emotion for about two seconds at a time, chosen from a mood profile of the chara
 draw, so some episodes are much happier than others); confidences from a Beta(6, 2). The cast (cascades/cast.json)
 appears most, with two extra characters (inactive: never looked for when a real episode is processed). Crops and
 frames point at a small pool of studio pictures in media storage, so their URLs answer. The rows go in by COPY on
-PostgreSQL (bulk_create elsewhere), then each episode's emotion summaries are built by the recommender's service.
+PostgreSQL (bulk_create elsewhere), then each episode's emotion summaries and moments are built by their services.
 """
 import hashlib
 import io
@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from emotions.management.base import ToonCommand
 from emotions.models import Character, Detection, Episode, ProcessingRun, Status
 from emotions.services.cast import character_sync_cast
+from emotions.services.moments import run_moments_build
 from emotions.services.summaries import episode_emotions_build
 from toonvision.emotions import EMOTIONS
 from toonvision.studio import render_face, sample_face_spec
@@ -74,6 +75,7 @@ class Command(ToonCommand):
                 run.detection_count = len(rows)
                 run.save(update_fields=["detection_count"])
                 episode_emotions_build(episode=episode, run=run)
+                run_moments_build(run=run)
             made += len(rows)
             if (index + 1) % 10 == 0 or index + 1 == len(counts):
                 self.stdout.write(f"{index + 1}/{len(counts)} episodes, {made} detections "
