@@ -1,6 +1,6 @@
-"""The frame search through Django's client: filters narrow the frames, bad filters are a 400 naming what is
-known, keyset pages, the references ZIP and its refusals, the drawing search and its refusals, the read rule,
-and a bounded number of queries."""
+"""The frame search through Django's client: results are moments, which filters narrow and episodes take turns in;
+bad filters are a 400 naming what is known, keyset pages, the references ZIP and its refusals, the drawing search and
+its refusals, the read rule, and a bounded number of queries."""
 import csv
 import io
 import json
@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from emotions.models import Detection, ProcessingRun, Status
+from emotions.models import Detection, Moment, ProcessingRun, Status
 from tests.factories import character, crafted_episode, held, jpeg, studio_face_png
 
 pytestmark = pytest.mark.django_db
@@ -25,51 +25,68 @@ def public(settings, media):
 
 @pytest.fixture
 def catalogue():
-    """Two episodes: Pip happy and angry in the first, Pip and Marmalade happy in the second."""
+    """Two episodes: Pip happy then angry along one track in the first; Pip and Marmalade happy in the second."""
     pip, marmalade = character("pip", "Pip"), character("marmalade", "Marmalade")
-    first = crafted_episode("Cheese Heist", held(pip, "happy", 0, 1, confidence=0.9)
-                            + held(pip, "angry", 1, 2, confidence=0.6), pictures=True)
-    second = crafted_episode("Night Shift", held(pip, "happy", 0, 0.5, confidence=0.75)
-                             + held(marmalade, "happy", 0, 1, confidence=0.8), pictures=True)
+    first = crafted_episode("Cheese Heist", held(pip, "happy", 0, 1, confidence=0.9, track=1)
+                            + held(pip, "angry", 1, 2, confidence=0.6, track=1), pictures=True)
+    second = crafted_episode("Night Shift", held(pip, "happy", 0, 0.5, confidence=0.75, track=1)
+                             + held(marmalade, "happy", 0, 1, confidence=0.8, track=2), pictures=True)
     return {"pip": pip, "marmalade": marmalade, "first": first, "second": second}
 
 
-def frames(client, query: str) -> list[Detection]:
+def moments(client, query: str) -> list[Moment]:
     response = client.get(f"/frames/?{query}")
     assert response.status_code == 200, response.content.decode()[:2000]
-    return response.context["frames"]
+    return response.context["moments"]
 
 
-def test_each_filter_narrows_the_frames(client, catalogue):
-    everything = frames(client, "")
-    assert len(everything) == 8 + 8 + 4 + 8
-    assert [d.confidence for d in everything] == sorted((d.confidence for d in everything), reverse=True)
+def test_results_are_moments_each_filter_narrows_them_and_episodes_take_turns(client, catalogue):
+    everything = moments(client, "")
+    # One result per track's run of one emotion, not one per frame: 4 moments of 28 faces.
+    assert [(m.episode.title, m.character.slug, m.emotion, m.best_confidence, m.faces) for m in everything] == [
+        ("Cheese Heist", "pip", "happy", 0.9, 8),
+        ("Night Shift", "marmalade", "happy", 0.8, 8),  # the episodes take turns, each most confident first
+        ("Cheese Heist", "pip", "angry", 0.6, 8),
+        ("Night Shift", "pip", "happy", 0.75, 4),
+    ]
+    assert {m.character.slug for m in moments(client, "character=pip")} == {"pip"}
+    assert len(moments(client, "character=pip")) == 3
+    happy = moments(client, "emotion=happy")
+    assert len(happy) == 3 and {m.emotion for m in happy} == {"happy"}
+    assert {m.best_confidence for m in moments(client, "min_confidence=0.8")} == {0.9, 0.8}
+    assert {m.episode_id for m in moments(client, f"episode={catalogue['second'].pk}")} == {catalogue["second"].pk}
+    (both,) = moments(client, f"character=pip&emotion=happy&episode={catalogue['first'].pk}")
+    assert (both.start, both.end, both.faces, both.best.time) == (0.0, 1.0, 8, 0.0)
 
-    assert {d.character.slug for d in frames(client, "character=pip")} == {"pip"}
-    assert len(frames(client, "character=pip")) == 20
-    happy = frames(client, "emotion=happy")
-    assert len(happy) == 20 and {d.emotion for d in happy} == {"happy"}
-    assert {d.confidence for d in frames(client, "min_confidence=0.8")} == {0.9, 0.8}
-    assert {d.episode_id for d in frames(client, f"episode={catalogue['second'].pk}")} == {catalogue["second"].pk}
-    both = frames(client, f"character=pip&emotion=happy&episode={catalogue['first'].pk}")
-    assert len(both) == 8 and all(d.confidence == 0.9 for d in both)
+
+def test_a_page_deals_its_moments_out_by_episode(client):
+    pip = character("pip", "Pip")
+    # Episode A's five moments are all surer than episode B's: by confidence alone, A would fill the page's top.
+    crafted_episode("A", [(pip, "happy", i, 0.5, 0.95 - i * 0.01) for i in range(5)], pictures=True)
+    crafted_episode("B", [(pip, "happy", i, 0.5, 0.85 - i * 0.01) for i in range(3)], pictures=True)
+    shown = moments(client, "emotion=happy")
+    assert [m.episode.title for m in shown] == ["A", "B", "A", "B", "A", "B", "A", "A"]
+    assert [m.best_confidence for m in shown if m.episode.title == "A"] == pytest.approx([0.95, 0.94, 0.93, 0.92, 0.91])
 
 
-def test_a_result_is_the_frame_with_its_face_boxed_captioned_and_linked_to_its_time(client, catalogue):
+def test_a_result_is_the_moments_best_face_on_its_frame_with_its_span_and_linked_to_its_start(client, catalogue):
     response = client.get("/frames/?character=marmalade")
     html = response.content.decode()
-    d = response.context["frames"][0]
-    item = re.search(rf'<li class="tile frame-result emo-happy" data-id="{d.pk}">.*?</li>', html, re.S).group(0)
+    m = response.context["moments"][0]
+    d = m.best
+    item = re.search(rf'<li class="tile frame-result emo-happy" data-id="{d.pk}" data-moment="{m.pk}">.*?</li>',
+                     html, re.S).group(0)
     assert f'<img loading="lazy" src="/api/detections/{d.pk}/frame.jpg"' in item
     # Face first: the crop fills the card (the frame is its inset), and the crop's own size is said.
     assert d.crop and item.index(f'src="/api/detections/{d.pk}/crop.jpg"') < item.index("frame.jpg")
     assert 'class="frame-link face-first"' in item and "Marmalade's face, happy" in item
     # The box (10, 10, 50, 50) on a 640 x 480 frame, in percent.
     assert 'style="left: 1.563%; top: 2.083%; width: 7.813%; height: 10.417%"' in item
-    assert f'href="/episodes/{d.episode_id}/?t={d.time:.2f}"' in item
+    assert f'href="/episodes/{d.episode_id}/?t={m.start:.2f}"' in item
     assert "Marmalade</strong>" in item and '<span class="badge emo-happy">happy</span>' in item and "80%" in item
-    assert "Night Shift ·" in item
+    assert 'Night Shift · <span class="span">0:00–0:01 (1.0 s)</span> · <span class="faces">8 faces</span>' in item
     assert f'<label class="pick"><input type="checkbox" name="ids" value="{d.pk}"> Select' in item
+    assert "(1 moment on this page)" in html
 
 
 @pytest.mark.parametrize("query, messages", [
@@ -93,14 +110,14 @@ def test_bad_filters_rerender_the_form_with_the_reason_and_a_400(client, catalog
 
 def test_keyset_pages_continue_each_other_with_no_repeat_and_no_gap(client):
     pip = character("pip", "Pip")
-    # 100 frames in 5 confidences: the id breaks the ties across page boundaries.
+    # 100 lone faces (100 moments) in 5 confidences: the id breaks the ties across page boundaries.
     crafted_episode("Long", [(pip, "happy", i * 0.1, 0.1, 0.5 + (i % 5) * 0.1) for i in range(100)], pictures=True)
-    expected = list(Detection.objects.order_by("-confidence", "-id").values_list("pk", flat=True))
+    expected = list(Moment.objects.order_by("-best_confidence", "-id").values_list("pk", flat=True))
 
     seen, url = [], "/frames/?character=pip&emotion=happy"
     while url:
         response = client.get(url)
-        seen.append([d.pk for d in response.context["frames"]])
+        seen.append([m.pk for m in response.context["moments"]])
         following = re.search(r'<a rel="next" href="([^"]+)"', response.content.decode())
         url = "/frames/" + following.group(1).replace("&amp;", "&") if following else None
 
@@ -110,15 +127,15 @@ def test_keyset_pages_continue_each_other_with_no_repeat_and_no_gap(client):
 
 
 def following_query(client, last_pk: int) -> str:
-    last = Detection.objects.get(pk=last_pk)
-    html = client.get(f"/frames/?character=pip&emotion=happy&after={last.confidence!r}_{last.pk}").content.decode()
+    last = Moment.objects.get(pk=last_pk)
+    html = client.get(f"/frames/?character=pip&emotion=happy&after={last.best_confidence!r}_{last.pk}").content.decode()
     return re.search(r'<a href="\?([^"]+)">First page</a>', html).group(1)
 
 
 def test_an_unfinished_runs_faces_are_never_shown(client, catalogue):
     run = catalogue["first"].current_run
     ProcessingRun.objects.filter(pk=run.pk).update(status=Status.PROCESSING)
-    assert {d.episode_id for d in frames(client, "")} == {catalogue["second"].pk}
+    assert {m.episode_id for m in moments(client, "")} == {catalogue["second"].pk}
 
 
 # -- the references ZIP ---------------------------------------------------------------------------------------
