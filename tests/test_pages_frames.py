@@ -84,7 +84,7 @@ def test_a_result_is_the_moments_best_face_on_its_frame_with_its_span_and_linked
     assert 'style="left: 1.563%; top: 2.083%; width: 7.813%; height: 10.417%"' in item
     assert f'href="/episodes/{d.episode_id}/?t={m.start:.2f}"' in item
     assert "Marmalade</strong>" in item and '<span class="badge emo-happy">happy</span>' in item and "80%" in item
-    assert 'Night Shift · <span class="span">0:00–0:01 (1.0 s)</span> · <span class="faces">8 faces</span>' in item
+    assert 'Night Shift<br><span class="span">0:00–0:01 (1.0 s)</span><br><span class="faces">8 faces</span>' in item
     assert f'<label class="pick"><input type="checkbox" name="ids" value="{d.pk}"> Select' in item
     assert "(1 moment on this page)" in html
 

@@ -1,5 +1,6 @@
-"""The frame search in Chromium: filter Pip's happy frames over two processed episodes, see each face boxed,
-download a chosen few as a ZIP and open it, follow a result to its episode time, and search by a drawing."""
+"""The frame search in Chromium: filter Pip's happy moments over two processed episodes, see each best face boxed
+on its frame with its span and face count, download a chosen few as a ZIP and open it, follow a result to its
+moment's start, and search by a drawing."""
 import json
 import re
 import zipfile
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from emotions.models import Detection
+from emotions.models import Moment
 from tests.browser.pages import log_in, shoot
 from tests.factories import studio_face_png
 
@@ -39,26 +40,33 @@ def test_filter_select_download_and_follow_a_frame(logged_in_page, two_episodes,
     expect(page).to_have_url(re.compile(r"/frames/\?character=pip&emotion=happy"))
 
     results = page.locator(".frame-result")
-    expected = Detection.objects.published().filter(character__slug="pip", emotion="happy").exclude(frame_image="")
+    expected = (Moment.objects.published().filter(character__slug="pip", emotion="happy")
+                .exclude(best__frame_image="").order_by("-best_confidence", "-id"))
     expect(results).to_have_count(min(expected.count(), 48))
-    assert results.count() >= 4
+    assert results.count() >= 3
+    # Moments, not frames: each result is one of Pip's runs of happiness, shown by its best face, with its span.
+    shown = {int(results.nth(i).get_attribute("data-moment")) for i in range(results.count())}
+    assert shown == set(expected.values_list("pk", flat=True)[:48])
+    assert len({results.nth(i).get_attribute("data-id") for i in range(results.count())}) == results.count()
     for i in range(results.count()):
         result = results.nth(i)
+        moment = Moment.objects.get(pk=result.get_attribute("data-moment"))
+        assert int(result.get_attribute("data-id")) == moment.best_id
         expect(result.locator(".who")).to_have_text("Pip")
         expect(result.locator(".badge")).to_have_text("happy")
+        expect(result.locator(".faces")).to_have_text(f"{moment.faces} face{'s' if moment.faces > 1 else ''}")
+        expect(result.locator(".span")).to_contain_text(f"({moment.end - moment.start:.1f} s)")
         box = result.locator(".face-box").bounding_box()
         picture = result.locator(".frame-pic").bounding_box()
         assert box["width"] > 5 and box["height"] > 5
         assert picture["x"] <= box["x"] and box["x"] + box["width"] <= picture["x"] + picture["width"] + 1
 
     # Choose three frames and download them.
-    chosen = [results.nth(i) for i in (0, 2, 3)]
+    chosen = [results.nth(i) for i in (0, 1, 2)]
     for result in chosen:
         result.get_by_role("checkbox", name=re.compile("^Select Pip happy")).check()
     expect(page.get_by_text("3 selected")).to_be_visible()
     ids = {int(result.get_attribute("data-id")) for result in chosen}
-    show_all_pictures(page)
-    shoot(page, "frames")
 
     with page.expect_download() as info:
         page.get_by_role("button", name="Download selected as ZIP").click()
@@ -80,10 +88,21 @@ def test_filter_select_download_and_follow_a_frame(logged_in_page, two_episodes,
     expect(page.locator("input[name=ids]:not(:checked)")).to_have_count(0)
     expect(page.get_by_text(f"{results.count()} selected")).to_be_visible()
 
-    # A result leads to its episode at its time.
-    first = Detection.objects.get(pk=results.first.get_attribute("data-id"))
+    # All of Pip's moments: the moment grid, two episodes taking turns, two moments ticked.
+    page.goto("/frames/?character=pip")
+    expect(results).to_have_count(Moment.objects.published().filter(character__slug="pip").count())
+    assert results.count() > 3
+    results.nth(0).get_by_role("checkbox").check()
+    results.nth(3).get_by_role("checkbox").check()
+    page.mouse.move(0, 0)  # no card hovered or focused: each shows its face, the frame as its inset
+    page.evaluate("() => document.activeElement.blur()")
+    show_all_pictures(page)
+    shoot(page, "frames")
+
+    # A result leads to its episode at its moment's start.
+    first = Moment.objects.get(pk=results.first.get_attribute("data-moment"))
     results.first.locator("a.frame-link").click()
-    expect(page).to_have_url(re.compile(rf"/episodes/{first.episode_id}/\?t={first.time:.2f}$"))
+    expect(page).to_have_url(re.compile(rf"/episodes/{first.episode_id}/\?t={first.start:.2f}$"))
 
 
 def ambiguous_drawing_png() -> bytes:
@@ -173,5 +192,6 @@ def test_frames_at_phone_width(phone_page, two_episodes):
     assert abs(first["y"] - second["y"]) < 1 and second["x"] >= first["x"] + first["width"]
     assert 150 < first["width"] < 195 and second["x"] + second["width"] <= 390
     results.first.get_by_role("checkbox").check()
+    phone_page.evaluate("() => document.activeElement.blur()")  # ticked, not focused: the face shows, not its frame
     phone_page.evaluate("document.getElementById('results-title').scrollIntoView()")
     shoot(phone_page, "frames-phone", full_page=False)
