@@ -5,10 +5,11 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from emotions.models import Detection, Moment
+from emotions.models import Detection, Moment, Status
 from emotions.services.labels import face_label_apply, face_label_undo, faces_label_bulk
 from emotions.services.moments import moment_rows, run_moments_build
-from tests.factories import character, crafted_episode, held, user_make
+from emotions.services.runs import episode_process, run_finish_if_complete
+from tests.factories import character, crafted_episode, held, upload, user_make
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +94,21 @@ def test_the_command_builds_old_episodes_moments_again_and_refuses_an_unknown_ep
     assert moments(scene) == before and "built 6 moment(s) in 1 episode(s)" in out.getvalue()
     with pytest.raises(CommandError, match="no episode 99999"):
         call_command("build_moments", "--episode", "99999")
+
+
+def test_publishing_a_run_builds_its_moments_in_place_of_the_older_runs(characters, settings, studio_episode):
+    settings.EPISODE_RANGE_FRAMES = 24
+    episode = upload(studio_episode)
+    pip = character("pip")
+    for emotions in (["happy"] * 3, ["happy"] * 5 + ["sad"] * 3):  # a first run, then a second that replaces it
+        run = episode_process(episode=episode, enqueue=False, force=True)
+        Detection.objects.bulk_create([
+            Detection(episode=episode, run=run, frame=f, time=f / 24, duration=1 / 24, character=pip, x=1, y=1, w=10,
+                      h=10, emotion=emotion, confidence=0.5 + f / 100, track=7)
+            for f, emotion in enumerate(emotions)
+        ])
+        run.ranges.update(status=Status.DONE)
+        assert run_finish_if_complete(run_id=run.pk)
+    assert [(m.run_id, m.emotion, m.start, m.end, m.faces, m.best.frame)
+            for m in Moment.objects.filter(episode=episode).order_by("start")] == [
+        (run.pk, "happy", 0.0, pytest.approx(5 / 24), 5, 4), (run.pk, "sad", 5 / 24, pytest.approx(8 / 24), 3, 7)]
