@@ -1,8 +1,11 @@
 """emotions.services.moments: a crafted episode's faces grouped into the exact moments (one track's run of one
-emotion), their best faces and times; a label splits and joins them; the command rebuilds them for old episodes."""
+emotion), their best faces and times; a label splits and joins them; publishing a run builds them; the command and
+the migration build them for old episodes."""
 import io
+from importlib import import_module
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command
 
 from emotions.models import Detection, Moment, Status
@@ -94,6 +97,13 @@ def test_the_command_builds_old_episodes_moments_again_and_refuses_an_unknown_ep
     assert moments(scene) == before and "built 6 moment(s) in 1 episode(s)" in out.getvalue()
     with pytest.raises(CommandError, match="no episode 99999"):
         call_command("build_moments", "--episode", "99999")
+
+
+def test_the_migration_builds_the_same_moments_for_episodes_processed_before(scene):
+    before = moments(scene)
+    Moment.objects.all().delete()
+    import_module("emotions.migrations.0013_moments").build_moments(django_apps, None)
+    assert moments(scene) == before
 
 
 def test_publishing_a_run_builds_its_moments_in_place_of_the_older_runs(characters, settings, studio_episode):
