@@ -5,7 +5,10 @@ Teaching characters: any logged-in user may create a character and add examples 
 character they may see, since more examples only help; training a character, switching its version, marking its
 preview's hits and finding it in every episode (which reprocesses everyone's episodes) are for staff or the
 character's creator, so one user never changes another's character. An example may be moved or deleted by
-whoever added it, or by those who may teach its character. A shipped character has no creator: staff only."""
+whoever added it, or by those who may teach its character. A shipped character has no creator: staff only.
+
+Labelling faces (their emotion, "not a face", "not this character") is for any logged-in user who may read the
+site: a label is kept with who gave it and what the model had said, and undone by its author or staff."""
 from django.conf import settings
 
 
@@ -37,3 +40,13 @@ def can_change_example(user, example) -> bool:
     if not (user and user.is_authenticated):
         return False
     return example.created_by_id == user.pk or can_teach(user, example.character)
+
+
+def can_label(user) -> bool:
+    """Whether this user may label faces: any logged-in user who may read the site."""
+    return bool(user and user.is_authenticated and can_read(user))
+
+
+def can_undo_label(user, label) -> bool:
+    """Whether this user may undo the label: whoever gave it, or staff."""
+    return bool(user and user.is_authenticated and (user.is_staff or label.user_id == user.pk))

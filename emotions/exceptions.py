@@ -64,6 +64,18 @@ class ModelNotAllowed(TeachingNotAllowed):
     """This user may not do this to the emotion models (train: logged in; activate: staff): a 403 with the reason."""
 
 
+class LabelRefused(ValidationError):
+    """A label that cannot be given: an unknown verdict or emotion, a face that is not shown, nothing to undo (a 400;
+    `nothing_to_undo` a 409)."""
+
+    def __str__(self) -> str:
+        return "; ".join(self.messages)
+
+
+class LabelNotAllowed(TeachingNotAllowed):
+    """This user may not label faces (not logged in), or may not undo someone else's label: a 403 with the reason."""
+
+
 class ResumableUploadMissing(Exception):
     """No resumable upload of this user by that id: never made, someone else's, finished, given up or expired."""
 

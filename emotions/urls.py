@@ -1,7 +1,7 @@
 """The site's pages (the REST API's routes are in emotions.api.urls)."""
 from django.urls import path
 
-from emotions.views import characters, episodes, frames, home, teaching
+from emotions.views import characters, episodes, frames, home, review, teaching
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -18,5 +18,6 @@ urlpatterns = [
     path("characters/<slug:slug>/teach/", teaching.character_teach, name="character-teach"),
     path("frames/", frames.frame_search, name="frame-search"),
     path("frames/drawing/", frames.frame_drawing_search, name="frame-drawing"),
+    path("review/", review.review, name="review"),
     path("frames/download.zip", frames.frame_download, name="frame-download"),
 ]

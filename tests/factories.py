@@ -73,6 +73,17 @@ def crafted_episode(title: str, faces, owner=None, duration: float = 20.0, fps: 
     return episode
 
 
+def frame_at_video_size(face: Detection) -> np.ndarray:
+    """Store a frame as large as the face's video (black, the face's box red) as its frame picture; returns it."""
+    episode = face.episode
+    image = np.zeros((episode.height, episode.width, 3), np.uint8)
+    image[face.y:face.y + face.h, face.x:face.x + face.w] = (0, 0, 255)
+    name = default_storage.save(f"detections/t/frame-{face.pk}.png", ContentFile(cv2.imencode(".png", image)[1]))
+    Detection.objects.filter(pk=face.pk).update(frame_image=name)
+    face.frame_image.name = name
+    return image
+
+
 def held(who, emotion, start, end, step=0.125, confidence=0.9):
     """One character holding an emotion from start to end: a face every `step` seconds, each standing for it."""
     count = round((end - start) / step)

@@ -11,6 +11,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from emotions.exceptions import (
     DuplicateEpisode,
     EpisodeRejected,
+    LabelRefused,
     ModelUnavailable,
     ProcessingRefused,
     ResumableUploadConflict,
@@ -77,6 +78,8 @@ def exception_handler(exc, context):
         if code == "too_large":
             answer = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
         return Response({"detail": str(exc), "code": code}, status=answer)
+    if isinstance(exc, LabelRefused) and exc.code == "nothing_to_undo":
+        return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ProcessingRefused):
         return Response({"detail": str(exc), "code": exc.code or "refused"}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, EpisodeRejected) and exc.code == "too_large":

@@ -264,6 +264,7 @@ class DetectionOutputSerializer(serializers.Serializer):
     probabilities = serializers.DictField(child=serializers.FloatField())
     track = serializers.IntegerField(allow_null=True)
     interpolated = serializers.BooleanField()
+    labelled = serializers.BooleanField(help_text="a person's label decides its emotion (its confidence is then 1.0)")
     crop_url = serializers.SerializerMethodField()
     frame_url = serializers.SerializerMethodField()
 

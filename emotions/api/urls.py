@@ -1,7 +1,18 @@
 """The emotions app's API routes (mounted under /api/ by toonsite.urls, in the `api` namespace)."""
 from django.urls import path
 
-from emotions.api.views import auth, characters, detections, episodes, examples, images, root, uploads, versions
+from emotions.api.views import (
+    auth,
+    characters,
+    detections,
+    episodes,
+    examples,
+    images,
+    labels,
+    root,
+    uploads,
+    versions,
+)
 
 urlpatterns = [
     path("", root.ApiRootApi.as_view(), name="root"),
@@ -38,6 +49,10 @@ urlpatterns = [
     path("characters/<slug:slug>/find-everywhere/", characters.CharacterFindEverywhereApi.as_view(),
          name="character-find-everywhere"),
     path("detections/", detections.DetectionListApi.as_view(), name="detection-list"),
+    path("detections/labels/", labels.BulkLabelApi.as_view(), name="detection-labels-bulk"),
+    path("detections/<int:pk>/labels/", labels.FaceLabelListApi.as_view(), name="detection-labels"),
+    path("detections/<int:pk>/labels/latest/", labels.FaceLabelLatestApi.as_view(), name="detection-label-latest"),
+    path("review/", labels.ReviewApi.as_view(), name="review"),
     path("detections/<int:pk>/crop.jpg", detections.DetectionCropApi.as_view(), name="detection-crop"),
     path("detections/<int:pk>/frame.jpg", detections.DetectionFrameApi.as_view(), name="detection-frame"),
     path("classify/", images.ClassifyApi.as_view(), name="classify"),

@@ -26,6 +26,7 @@ class CharacterExample(models.Model):
         FRAME = "frame"
         UPLOAD = "upload"
         PREVIEW = "preview"
+        LABEL = "label", "a face labelled not a face or not this character"
 
     character = models.ForeignKey(Character, on_delete=models.CASCADE, related_name="examples")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.POSITIVE)

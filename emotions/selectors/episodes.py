@@ -278,7 +278,7 @@ def episode_looked_for(*, episode: Episode) -> list[dict]:
         return []
     counts = {}
     if run.status == Status.DONE:
-        counts = dict(Detection.objects.filter(run=run).values_list("character__slug").annotate(n=Count("pk"))
-                      .order_by())
+        counts = dict(Detection.objects.filter(run=run, rejected=False).values_list("character__slug")
+                      .annotate(n=Count("pk")).order_by())
     return [{"slug": entry["slug"], "name": entry.get("name") or entry["slug"], "faces": counts.get(entry["slug"], 0)}
             for entry in run.cascades]

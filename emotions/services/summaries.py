@@ -1,5 +1,5 @@
-"""The per-episode emotion summaries, written when a run finishes: the figures rankings, the character pages
-and the home page read (the recommender only reads them)."""
+"""The per-episode emotion summaries, written when a run finishes and again when a person labels one of its faces:
+the figures rankings, the character pages and the home page read (the recommender only reads them)."""
 from collections import defaultdict
 
 from django.db import transaction
@@ -11,9 +11,13 @@ from emotions.models import Detection, Episode, EpisodeEmotion, ProcessingRun
 @transaction.atomic
 def episode_emotions_build(*, episode: Episode, run: ProcessingRun) -> list[EpisodeEmotion]:
     """Replace the episode's summaries with those of the run's detections: per character and emotion, screen
-    seconds, confidence-weighted seconds, their share of the character's screen time, and how many detections."""
+    seconds, confidence-weighted seconds, their share of the character's screen time, and how many detections.
+
+    Labels win: a face a person rejected (not a face, not this character) is left out, and a labelled face counts
+    with the emotion and confidence its label wrote onto it (1.0: all its seconds). emotions.services.labels calls
+    this again whenever a label changes."""
     rows = list(
-        Detection.objects.filter(run=run)
+        Detection.objects.filter(run=run, rejected=False)
         .values("character_id", "emotion")
         .annotate(seconds=Sum("duration"), weighted=Sum(F("duration") * F("confidence")), n=Count("id"))
         .order_by("character_id", "emotion")

@@ -60,3 +60,9 @@ def listing(items) -> str:
     """Names as a sentence lists them: "Pip", "Pip and Marmalade", "Pip, Marmalade and Rex"."""
     names = [str(item) for item in items or []]
     return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
+@register.simple_tag
+def emotion_names() -> tuple[str, ...]:
+    """The emotions in their canonical order: the order of the 1-7 keys that label a face."""
+    return EMOTIONS
