@@ -222,7 +222,8 @@ def emotion_model_train(*, model_id: int) -> None:
 
 def _claim(model_id: int) -> EmotionModel | None:
     with transaction.atomic():
-        model = EmotionModel.objects.select_for_update().select_related("parent").filter(pk=model_id).first()
+        rows = EmotionModel.objects.select_for_update(of=("self",)).select_related("parent")
+        model = rows.filter(pk=model_id).first()
         if model is None or model.status not in RUNNING or model.cancel_requested:
             return None
         model.status, model.started, model.error = Status.TRAINING, timezone.now(), ""
