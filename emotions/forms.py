@@ -13,6 +13,7 @@ from emotions.validation import (
     image_upload_read,
     sentence,
 )
+from toonvision.training import OPTIMIZERS
 
 DOWNLOAD_MAX_FRAMES = 200
 
@@ -181,3 +182,30 @@ class TeachActionForm(forms.Form):
             if data.get(field) is None and field not in self.errors:
                 self.add_error(field, f"{data['action']} needs {field}.")
         return data
+
+
+class EmotionModelStartForm(forms.Form):
+    """The Models page's training form: what to train, from where, on which faces (the API's fields)."""
+
+    kind = forms.ChoiceField(label="What", initial="training", choices=[
+        ("training", "A model"),
+        ("optimizers", "The dissertation's optimiser experiment (five optimisers, no weights)")])
+    start = forms.ChoiceField(label="Start from", initial="active", choices=[
+        ("active", "The active model (fine-tune it)"), ("scratch", "Scratch")])
+    preset = forms.ChoiceField(label="Preset (from scratch)", required=False, choices=[
+        ("", "the active model's / seed for the experiment"), ("toon", "toon"), ("seed", "seed (the dissertation's)")])
+    optimizer = forms.ChoiceField(label="Optimiser", required=False, choices=[
+        ("", "the preset's own"), *[(name, name) for name in OPTIMIZERS]])
+    epochs = forms.IntegerField(label="Epochs", required=False, min_value=1,
+                                help_text="empty: 60 fine-tuning, the preset's own from scratch")
+    runs = forms.IntegerField(label="Runs of each optimiser (the experiment)", required=False, min_value=1, max_value=5)
+    site = forms.BooleanField(label="The site's labelled faces", required=False, initial=True)
+    datasets = forms.MultipleChoiceField(label="Imported datasets", required=False, choices=[],
+                                         widget=forms.CheckboxSelectMultiple)
+    studio = forms.BooleanField(label="Studio faces, so it does not forget them", required=False, initial=True)
+    name = forms.CharField(label="Name", required=False, max_length=100)
+
+    def __init__(self, *args, datasets: dict[str, int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["datasets"].choices = [(slug, f"{slug} ({n} faces)") for slug, n in (datasets or {}).items()]
+        self.fields["datasets"].initial = list(datasets or {})

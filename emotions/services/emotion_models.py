@@ -94,6 +94,8 @@ def emotion_model_start(*, user, kind: str = Kind.TRAINING, start: str = "active
     """Queue a training (any logged-in user); refused with the reason when it cannot train, 409 while one runs."""
     if not (user and user.is_authenticated):
         raise ModelNotAllowed("Log in to train a model.")
+    if EmotionModel.objects.filter(status__in=RUNNING).exists():  # checked again, locked, before one is made
+        raise _busy()
     known = sorted(set(DatasetFace.objects.values_list("dataset", flat=True)))
     datasets = known if datasets is None else list(dict.fromkeys(datasets))
     unknown = [d for d in datasets if d not in known]
@@ -134,7 +136,7 @@ def emotion_model_start(*, user, kind: str = Kind.TRAINING, start: str = "active
                "epochs": epochs or (FINE_TUNE_EPOCHS if parent is not None else None)}
     with transaction.atomic():
         if EmotionModel.objects.select_for_update().filter(status__in=RUNNING).exists():
-            raise ModelRefused("a model is training now; wait for it or cancel it", code="busy")
+            raise _busy()
         model = EmotionModel.objects.create(
             name=(name.strip() or _name(kind, start, preset))[:100], kind=kind, parent=parent,
             preset=preset or "toon", options=options, created_by=user,
@@ -144,6 +146,10 @@ def emotion_model_start(*, user, kind: str = Kind.TRAINING, start: str = "active
         )
         transaction.on_commit(lambda: emotion_model_enqueue(model_id=model.pk))
     return model
+
+
+def _busy() -> ModelRefused:
+    return ModelRefused("a model is training now; wait for it or cancel it", code="busy")
 
 
 def _name(kind: str, start: str, preset: str) -> str:
