@@ -188,21 +188,24 @@ class EmotionModelStartForm(forms.Form):
     """The Models page's training form: what to train, from where, on which faces (the API's fields)."""
 
     kind = forms.ChoiceField(label="What", initial="training", choices=[
-        ("training", "A model"),
-        ("optimizers", "The dissertation's optimiser experiment (five optimisers, no weights)")])
+        ("training", "a model"), ("optimizers", "the optimiser experiment")],
+        help_text="the experiment: the dissertation's five optimisers side by side, no weights kept")
     start = forms.ChoiceField(label="Start from", initial="active", choices=[
-        ("active", "The active model (fine-tune it)"), ("scratch", "Scratch")])
-    preset = forms.ChoiceField(label="Preset (from scratch)", required=False, choices=[
-        ("", "the active model's / seed for the experiment"), ("toon", "toon"), ("seed", "seed (the dissertation's)")])
+        ("active", "the active model (fine-tune)"), ("scratch", "scratch")])
+    preset = forms.ChoiceField(label="Preset", required=False, choices=[
+        ("", "automatic"), ("toon", "toon"), ("seed", "seed (the dissertation's)")],
+        help_text="automatic: the active model's when fine-tuning, toon from scratch, seed for the experiment")
     optimizer = forms.ChoiceField(label="Optimiser", required=False, choices=[
         ("", "the preset's own"), *[(name, name) for name in OPTIMIZERS]])
     epochs = forms.IntegerField(label="Epochs", required=False, min_value=1,
                                 help_text="empty: 60 fine-tuning, the preset's own from scratch")
-    runs = forms.IntegerField(label="Runs of each optimiser (the experiment)", required=False, min_value=1, max_value=5)
-    site = forms.BooleanField(label="The site's labelled faces", required=False, initial=True)
+    runs = forms.IntegerField(label="Runs per optimiser", required=False, min_value=1, max_value=5,
+                              help_text="the experiment only; empty: 1")
+    site = forms.BooleanField(label="the site's labelled faces", required=False, initial=True)
     datasets = forms.MultipleChoiceField(label="Imported datasets", required=False, choices=[],
                                          widget=forms.CheckboxSelectMultiple)
-    studio = forms.BooleanField(label="Studio faces, so it does not forget them", required=False, initial=True)
+    studio = forms.BooleanField(label="studio faces, so it does not forget the faces it reads", required=False,
+                                initial=True)
     name = forms.CharField(label="Name", required=False, max_length=100)
 
     def __init__(self, *args, datasets: dict[str, int] | None = None, **kwargs):

@@ -131,3 +131,30 @@ def test_staff_activate_from_the_page(client, media):
     done = client.post(f"/models/{row.pk}/", {"action": "activate"}, follow=True)
     assert done.status_code == 200 and "manage.py reclassify" in done.content.decode()
     assert EmotionModel.objects.get(active=True) == row
+
+
+def test_the_table_shows_a_parents_score_measured_when_a_child_was_trained_from_it(logged_in, media):
+    from emotions.services.emotion_models import emotion_model_shipped
+
+    parent = emotion_model_shipped()
+    score = {"accuracy": 0.5, "macro_f1": 0.4, "n": 8, "per_class": {"happy": {"f1": 0.4}}, "confusion": [[4]]}
+    EmotionModel.objects.create(name="child", status="done", parent=parent,
+                                report={"tests": {"site": {**score, "accuracy": 0.9}}, "parent_tests": {"site": score}})
+    html = logged_in.get("/models/").content.decode()
+    shipped_row = html[html.index(f'id="model-{parent.pk}"'):]
+    shipped_row = shipped_row[:shipped_row.index("</tr>")]
+    assert "50.0%" in shipped_row and "<sup" in shipped_row and "90.0%" not in shipped_row
+
+
+def test_the_api_lists_a_parents_score_measured_by_its_child(api, media):
+    from emotions.services.emotion_models import emotion_model_shipped
+
+    parent = emotion_model_shipped()
+    score = {"accuracy": 0.5, "macro_f1": 0.4, "n": 8, "per_class": {}, "confusion": []}
+    EmotionModel.objects.create(name="child", status="done", parent=parent,
+                                report={"tests": {"site": {**score, "accuracy": 0.9}}, "parent_tests": {"site": score}})
+    rows = {row["name"]: row for row in api.get("/api/models/").json()}
+    assert rows[parent.name]["scores"]["site"]["accuracy"] == 0.5
+    assert rows[parent.name]["scores_measured_by"] == {"site": "child"}
+    assert rows["child"]["scores"]["site"]["accuracy"] == 0.9 and rows["child"]["scores_measured_by"] == {}
+    assert api.get(f"/api/models/{parent.pk}/").json()["scores"]["site"] is None  # its own report has none

@@ -44,7 +44,7 @@ class ScoresOutputSerializer(serializers.Serializer):
 
 class EmotionModelSummaryOutputSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
-    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     parent_name = serializers.CharField(source="parent.name", default=None, allow_null=True)
     weights_name = serializers.SerializerMethodField(help_text="the weights file's name (never the server's path)")
     created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
@@ -55,7 +55,8 @@ class EmotionModelSummaryOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = EmotionModel
         fields = ["id", "url", "name", "kind", "status", "parent", "parent_name", "weights_name", "weights_sha256",
-                  "preset", "options", "data", "progress", "scores", "cancel_requested", "error", "device", "seconds",
+                  "preset", "options", "data", "progress", "scores", "scores_measured_by", "cancel_requested", "error",
+                  "device", "seconds",
                   "active", "activated", "created_by", "created", "started", "finished"]
 
     def get_url(self, model) -> str:
@@ -64,9 +65,20 @@ class EmotionModelSummaryOutputSerializer(serializers.ModelSerializer):
     def get_weights_name(self, model) -> str:
         return Path(model.weights).name if model.weights else ""
 
+    scores_measured_by = serializers.SerializerMethodField(
+        help_text="{test set: model name} where a score was measured (on the same faces) when that model was "
+                  "trained from this one, as the shipped weights are scored on the site's labels")
+
+    def _row(self, model) -> dict:
+        table = self.context.get("table") or {}
+        return table.get(model.pk) or {"scores": emotion_model_scores(model), "measured_by": {}}
+
     @extend_schema_field(ScoresOutputSerializer)
     def get_scores(self, model) -> dict:
-        return emotion_model_scores(model)
+        return self._row(model)["scores"]
+
+    def get_scores_measured_by(self, model) -> dict[str, str]:
+        return self._row(model)["measured_by"]
 
 
 class EmotionModelOutputSerializer(EmotionModelSummaryOutputSerializer):

@@ -76,7 +76,8 @@ def emotion_model_shipped() -> EmotionModel | None:
         name=f"shipped {path.name}", kind=Kind.SHIPPED, status=Status.DONE, weights=name, weights_sha256=sha256,
         preset=checkpoint["arch"], options={"optimizer": summary.get("optimizer"), "epochs": summary.get("epochs")},
         data={"studio": {"training": summary.get("n_train"), "testing": summary.get("n_test")}},
-        report=_plain({"history": report.get("history", []), "tests": {"studio": report.get("test")}}),
+        # its own test is of other studio faces than the registry's held-out sets: kept apart, not compared
+        report=_plain({"history": report.get("history", []), "own_test": report.get("test"), "tests": {}}),
         device=str(summary.get("device", ""))[:16], finished=timezone.now(),
     )
 
@@ -127,6 +128,7 @@ def emotion_model_start(*, user, kind: str = Kind.TRAINING, start: str = "active
             raise ModelRefused(f"fine-tuning keeps the active model's preset ({parent.preset}); train from scratch "
                                f"for {preset}", code="bad_preset")
         preset = parent.preset
+    preset = preset or "toon"
     labelled = site_faces().count() if site else 0
     imported = DatasetFace.objects.filter(dataset__in=datasets).count()
     if labelled + imported == 0 and (parent is not None or not studio):
@@ -211,6 +213,7 @@ def emotion_model_train(*, model_id: int) -> None:
             data = training_data_write(root=root, site=model.data["site"], datasets=model.data["datasets"],
                                        studio=model.data["studio"], studio_apart=fine)
             progress.check()
+            progress.begin()  # the time left is reckoned from the epochs alone, not the faces' writing
             if model.kind == Kind.OPTIMIZERS:
                 result = _experiment(model, data, root, progress)
             else:
@@ -337,6 +340,9 @@ class _Progress:
                   "seconds_left": round(left, 1), "epochs_done": self.done, "epochs_total": total}
         report.update({k: row[k] for k in ("optimizer", "run", "runs") if k in row})
         EmotionModel.objects.filter(pk=self.model_id, status=Status.TRAINING).update(progress=_plain(report))
+
+    def begin(self) -> None:
+        self.started, self.done = time.monotonic(), 0
 
     def phase(self, name: str) -> None:
         EmotionModel.objects.filter(pk=self.model_id, status=Status.TRAINING).update(

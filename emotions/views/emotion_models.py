@@ -11,7 +11,12 @@ from kombu.exceptions import OperationalError as BrokerUnreachable
 from emotions.exceptions import ModelNotAllowed, ModelRefused
 from emotions.forms import EmotionModelStartForm
 from emotions.models import DatasetFace
-from emotions.selectors.emotion_models import emotion_model_list, emotion_model_running, emotion_model_scores
+from emotions.selectors.emotion_models import (
+    emotion_model_list,
+    emotion_model_running,
+    emotion_model_scores,
+    emotion_model_table,
+)
 from emotions.services import emotion_models as service
 from emotions.services.model_data import site_faces
 from emotions.validation import sentence
@@ -27,7 +32,7 @@ def _datasets() -> dict[str, int]:
 def _page(request, form=None, status: int = 200):
     service.emotion_model_shipped()  # the shipped weights are listed, so one can go back to them
     models = list(emotion_model_list())
-    rows = [{"model": m, "scores": emotion_model_scores(m)} for m in models]
+    rows = emotion_model_table(models)
     latest = next((m for m in models if m.status == "done" and m.kind == "training" and m.report.get("tests")), None)
     experiment = next((m for m in models if m.status == "done" and m.kind == "optimizers"), None)
     context = {

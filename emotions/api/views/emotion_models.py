@@ -13,7 +13,7 @@ from emotions.api import model_serializers as m
 from emotions.api.renderers import PNGRenderer
 from emotions.api.views.common import JSONErrorsMixin
 from emotions.models import EmotionModel
-from emotions.selectors.emotion_models import emotion_model_list
+from emotions.selectors.emotion_models import emotion_model_list, emotion_model_table
 from emotions.services.emotion_models import (
     emotion_model_activate,
     emotion_model_cancel,
@@ -39,8 +39,10 @@ class ModelListApi(APIView):
                    responses={200: m.EmotionModelSummaryOutputSerializer(many=True), **error_responses(401)})
     def get(self, request):
         emotion_model_shipped()  # the shipped weights are listed, so one can go back to them
-        rows = emotion_model_list()
-        return Response(m.EmotionModelSummaryOutputSerializer(rows, many=True, context={"request": request}).data)
+        rows = list(emotion_model_list())
+        table = {row["model"].pk: row for row in emotion_model_table(rows)}
+        context = {"request": request, "table": table}
+        return Response(m.EmotionModelSummaryOutputSerializer(rows, many=True, context=context).data)
 
     @extend_schema(
         summary="Train a model (logged in): from the active model (the default) or from scratch, or the experiment",

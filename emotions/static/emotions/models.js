@@ -37,6 +37,8 @@
       if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
       training.dataset.status = body.status;
       badge.textContent = body.status;
+      const rowBadge = document.querySelector(`#model-${body.id} .badge`);
+      if (rowBadge) rowBadge.textContent = body.status;
       if (!["queued", "training"].includes(body.status)) {
         text.textContent = `Training ${body.status}; loading the result…`;
         window.location.reload();
