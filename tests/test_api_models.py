@@ -158,3 +158,12 @@ def test_the_api_lists_a_parents_score_measured_by_its_child(api, media):
     assert rows[parent.name]["scores_measured_by"] == {"site": "child"}
     assert rows["child"]["scores"]["site"]["accuracy"] == 0.9 and rows["child"]["scores_measured_by"] == {}
     assert api.get(f"/api/models/{parent.pk}/").json()["scores"]["site"] is None  # its own report has none
+
+
+def test_the_page_shows_the_optimiser_experiments_table(logged_in, media):
+    result = {"lr": 0.01, "accuracy_mean": 0.75, "accuracy_std": 0.05, "macro_f1_mean": 0.7, "seconds_per_epoch": 0.5,
+              "history": []}
+    EmotionModel.objects.create(name="experiment", kind="optimizers", status="done", preset="seed",
+                                report={"optimizers": {"sgd": result, "adam": {**result, "accuracy_mean": 0.8}}})
+    html = logged_in.get("/models/").content.decode()
+    assert "Optimiser experiment: experiment" in html and "75.0% ± 5.0%" in html and "80.0%" in html

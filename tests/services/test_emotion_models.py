@@ -146,3 +146,16 @@ def test_only_staff_activate_and_the_active_model_is_what_classification_uses(qu
     with pytest.raises(ModelRefused) as refused:
         emotion_model_activate(model=emotion_model_start(user=ana), user=staff)
     assert refused.value.code == "not_done"
+
+
+@pytest.mark.slow
+def test_the_optimiser_experiment_compares_the_dissertations_five_and_keeps_no_weights(quick, ana, staff):
+    labelled_site_faces(4)
+    model = trained(emotion_model_start(user=ana, kind="optimizers", epochs=1, runs=1))
+    assert model.preset == "seed" and model.weights == "" and model.parent is None
+    assert sorted(model.report["optimizers"]) == ["adadelta", "adagrad", "adam", "rmsprop", "sgd"]
+    assert all(len(r["history"]) == 1 and 0 <= r["accuracy_mean"] <= 1 for r in model.report["optimizers"].values())
+    assert model.progress["phase"] == "done"
+    with pytest.raises(ModelRefused) as refused:
+        emotion_model_activate(model=model, user=staff)
+    assert refused.value.code == "not_done"
