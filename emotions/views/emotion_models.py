@@ -37,7 +37,8 @@ def _page(request, form=None, status: int = 200):
     experiment = next((m for m in models if m.status == "done" and m.kind == "optimizers"), None)
     context = {
         "form": form or EmotionModelStartForm(datasets=_datasets()),
-        "rows": rows, "running": emotion_model_running(), "active": service.emotion_model_active(),
+        "rows": rows, "any_measured": any(row["measured_by"] for row in rows),
+        "running": emotion_model_running(), "active": service.emotion_model_active(),
         "site_faces": site_faces().count(), "datasets": _datasets(), "latest": latest,
         "latest_f1": _f1_table(latest), "experiment": experiment,
     }
