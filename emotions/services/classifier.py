@@ -7,6 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from django.conf import settings
+from django.db import DatabaseError
 
 from emotions.models import EmotionModel
 from toonvision.inference import EmotionClassifier
@@ -38,7 +39,10 @@ def weights_path(name: str | Path) -> Path:
 def active_weights() -> Path:
     """The weights new processing and classification use: the active model's (emotions.services.emotion_models
     activates one), else EMOTION_WEIGHTS (the shipped weights unless the environment names others)."""
-    name = EmotionModel.objects.filter(active=True).exclude(weights="").values_list("weights", flat=True).first()
+    try:
+        name = EmotionModel.objects.filter(active=True).exclude(weights="").values_list("weights", flat=True).first()
+    except DatabaseError:  # no database here (a command on a machine with only the weights), or not migrated yet
+        name = None
     return weights_path(name) if name else Path(settings.EMOTION_WEIGHTS)
 
 
@@ -70,9 +74,10 @@ def images_classify(*, images: list[np.ndarray]) -> list[Classification]:
 def model_summary() -> dict:
     """What the home page says of the active model: its file's name (never the server's path), and its accuracy
     only with what it was measured on. A missing or broken weights file is reported, not raised."""
-    name = active_weights().name
+    weights = active_weights()
+    name = weights.name
     try:
-        classifier = classifier_load()
+        classifier = classifier_load(weights=weights)
     except (ValueError, OSError) as error:
         return {"name": name, "error": model_error_words(error)}
     info = classifier.info
