@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import adapting, api, cascades, cnn, load, newchars, pages, segmentation
+from benchmarks import adapting, api, cascades, cnn, load, newchars, pages, reclassify, segmentation
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -28,6 +28,7 @@ SECTIONS = {
     "newchars": ("New characters", newchars),
     "api": ("REST API and episode processing at scale", api),
     "pages": ("Browser pages at scale", pages),
+    "reclassify": ("Re-classifying stored faces", reclassify),
     "load": ("Under load", load),
 }
 
@@ -78,6 +79,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=list(SECTIONS), help="measure only these sections")
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--render", action="store_true",
+                        help="measure nothing: write BENCHMARKS.md again from benchmarks/results.json")
     for _, module in SECTIONS.values():
         module.add_arguments(parser)
     args = parser.parse_args(argv)
@@ -85,7 +88,7 @@ def main(argv=None) -> int:
     command = "make bench" if not argv else "python -m benchmarks.run " + " ".join(argv)
 
     results = load_results()
-    for name in args.only or list(SECTIONS):
+    for name in [] if args.render else args.only or list(SECTIONS):
         title, module = SECTIONS[name]
         print(f"== {title}", flush=True)
         load_before = os.getloadavg()[0]

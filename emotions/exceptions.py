@@ -48,6 +48,14 @@ class TeachingRefused(ValidationError):
         return self.code in self.CONFLICTS
 
 
+class DatasetRefused(ValidationError):
+    """A dataset that cannot be imported (not a ZIP, unsafe names, too large unpacked, an unknown emotion folder,
+    no images, an unreadable image) or exported: a 400 or a command's message, with nothing kept."""
+
+    def __str__(self) -> str:
+        return "; ".join(self.messages)
+
+
 class TeachingNotAllowed(PermissionDenied):
     """This user may not change this character (emotions.access.can_teach): a 403 with the reason."""
 

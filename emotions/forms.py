@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from emotions.selectors.detections import frames_for_download
 from emotions.validation import (
+    DRAWING_MAX_PAGES,
     UNKNOWN_EMOTION,
     CharacterSlugFormField,
     PageKeyField,
@@ -16,6 +17,7 @@ from emotions.validation import (
 from toonvision.training import OPTIMIZERS
 
 DOWNLOAD_MAX_FRAMES = 200
+BY_LOOK = "look"
 
 
 class ClassifyForm(forms.Form):
@@ -71,10 +73,28 @@ class CharacterGalleryForm(PageForm):
     fragment = forms.BooleanField(required=False)
 
 
-class DrawingSearchForm(ClassifyForm):
-    """A drawing to find alike faces for, and optionally the one character to search."""
+class DrawingChoiceForm(forms.Form):
+    """What a kept drawing's faces are searched for: `emotion` (empty: as the CNN read it; an emotion; "look": by
+    look only, no emotion), optionally one character, and the page (of DRAWING_PAGE_SIZE)."""
 
+    emotion = forms.ChoiceField(
+        choices=[("", "as read"), *emotion_choices(), (BY_LOOK, "by look only")], required=False,
+        error_messages={"invalid_choice": f"{UNKNOWN_EMOTION}, or {BY_LOOK} (by look only)"},
+    )
     character = CharacterSlugFormField(required=False, max_length=50, label="Only this character")
+    page = forms.IntegerField(required=False, min_value=1, max_value=DRAWING_MAX_PAGES, label="Page")
+
+    def clean(self):
+        data = super().clean()
+        choice = data.get("emotion") or ""
+        data["by_look"] = choice == BY_LOOK
+        data["chosen_emotion"] = None if choice in ("", BY_LOOK) else choice
+        data["page"] = data.get("page") or 1
+        return data
+
+
+class DrawingSearchForm(ClassifyForm, DrawingChoiceForm):
+    """A drawing to find alike faces for, and optionally what to search for (DrawingChoiceForm's choices)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -212,3 +232,15 @@ class EmotionModelStartForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["datasets"].choices = [(slug, f"{slug} ({n} faces)") for slug, n in (datasets or {}).items()]
         self.fields["datasets"].initial = list(datasets or {})
+
+
+class DatasetImportForm(forms.Form):
+    """A labelled dataset to import: a ZIP in any of the loader's layouts, and the name to keep it under."""
+
+    file = forms.FileField(label="Dataset ZIP")
+    name = forms.CharField(required=False, max_length=64, label="Name (default: the ZIP's)")
+
+
+class DatasetExportForm(forms.Form):
+    confident = forms.FloatField(required=False, min_value=0.0, max_value=1.0,
+                                 label="Also the model's faces at this confidence or more")

@@ -17,6 +17,8 @@ from emotions.models import Character
 from toonvision.emotions import EMOTIONS
 from toonvision.images import ImageError, decode_image
 
+# A drawing's alike faces come in at most this many pages: the search ranks a few hundred candidates, not all faces.
+DRAWING_MAX_PAGES = 20
 # Slack for the multipart envelope around an upload's bytes.
 MULTIPART_OVERHEAD = 64 * 1024
 # A page key, `after=<value>_<id>`: where the next page of a keyset starts (a time or a confidence, then an id).

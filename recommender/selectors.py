@@ -1,4 +1,5 @@
-"""Selectors of the recommender: episodes ranked by a character's emotion, alike episodes, the leaderboard.
+"""Selectors of the recommender: episodes ranked by a character's emotion, the leaderboard, a viewer's likes
+(episodes alike in mood, "More like this" and "For you", are in recommender.alike).
 
 Every ranking reads the per-episode summaries (EpisodeEmotion), so it costs the same whatever the number of faces;
 only each ranked row's best face (its thumbnail and "jump to the moment") is looked up among the detections, one
@@ -20,15 +21,14 @@ scores (0.04 + 30/7) / 30.04 = 0.144; a 60 s scene, happy at 0.8 confidence for 
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
-import numpy as np
 from django.conf import settings
 from django.db.models import Count, ExpressionWrapper, F, FloatField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from emotions.models import Character, Detection, Episode, EpisodeEmotion
+from recommender.models import Like
 from toonvision.emotions import EMOTIONS
 
 PRIOR_SHARE = 1.0 / len(EMOTIONS)
@@ -116,7 +116,7 @@ class CharacterScore:
 def _best_faces(*, emotion: str, within: str, character: Character | None = None):
     """Published faces in `emotion`, most confident first, of the outer row's episode or character (a Subquery's
     inner query; the (episode, character, emotion, confidence) and (character, emotion, confidence) indexes
-    answer it with one probe per row)."""
+    answer it with one probe per row). `emotion` and `character` may be OuterRefs to the row's own."""
     faces = Detection.objects.published().filter(emotion=emotion, **{within: OuterRef("pk")})
     if character is not None:
         faces = faces.filter(character=character)
@@ -157,61 +157,14 @@ def character_leaderboard(*, emotion: str, limit: int = 20) -> list[CharacterSco
     ]
 
 
-@dataclass(frozen=True)
-class SimilarEpisode:
-    episode: Episode
-    similarity: float
-    shared_characters: list[str]
+def like_exists(*, user, episode: Episode | None = None, character: Character | None = None) -> bool:
+    """Whether the user likes the episode (or the character); never for an anonymous visitor."""
+    if not user.is_authenticated:
+        return False
+    target = {"episode": episode} if episode is not None else {"character": character}
+    return Like.objects.filter(user=user, **target).exists()
 
 
-def episode_profiles(*, episode_ids=None) -> dict[int, dict[tuple[int, str], float]]:
-    """Each episode's emotion profile: {(character id, emotion): share of the character's screen time}."""
-    rows = EpisodeEmotion.objects.all()
-    if episode_ids is not None:
-        rows = rows.filter(episode_id__in=episode_ids)
-    profiles: dict[int, dict[tuple[int, str], float]] = defaultdict(dict)
-    for episode_id, character_id, emotion, share in rows.values_list("episode_id", "character_id", "emotion", "share"):
-        profiles[episode_id][(character_id, emotion)] = share
-    return profiles
-
-
-def episode_similar(*, episode: Episode, limit: int = 10) -> list[SimilarEpisode]:
-    """Episodes whose emotion profiles are most alike: the cosine similarity of their vectors of per-character
-    emotion shares (one block of E shares per character; a character missing from an episode is zeros there)."""
-    target = episode_profiles(episode_ids=[episode.pk]).get(episode.pk)
-    if not target:
-        return []
-    characters = {character_id for character_id, _ in target}
-    # Only episodes sharing a character can have a similarity above 0.
-    candidates = (
-        EpisodeEmotion.objects.filter(character_id__in=characters).exclude(episode_id=episode.pk)
-        .values_list("episode_id", flat=True).distinct()
-    )
-    profiles = episode_profiles(episode_ids=candidates)
-    if not profiles:
-        return []
-    keys = sorted(target)
-    index = {key: i for i, key in enumerate(keys)}
-    ids = sorted(profiles)
-    matrix = np.zeros((len(ids), len(keys)))
-    norms = np.zeros(len(ids))
-    for row, episode_id in enumerate(ids):
-        profile = profiles[episode_id]
-        norms[row] = np.sqrt(sum(v * v for v in profile.values()))
-        for key, value in profile.items():
-            column = index.get(key)
-            if column is not None:
-                matrix[row, column] = value
-    vector = np.array([target[key] for key in keys])
-    similarity = matrix @ vector / np.maximum(norms * np.linalg.norm(vector), 1e-12)
-    order = sorted(range(len(ids)), key=lambda r: (-similarity[r], ids[r]))[:limit]
-    episodes = Episode.objects.select_related("owner").in_bulk([ids[r] for r in order])
-    names = dict(Character.objects.filter(pk__in=characters).values_list("pk", "slug"))
-    return [
-        SimilarEpisode(
-            episode=episodes[ids[r]], similarity=float(similarity[r]),
-            shared_characters=sorted({names[c] for c, _ in profiles[ids[r]] if c in names}),
-        )
-        for r in order
-        if ids[r] in episodes and similarity[r] > 0
-    ]
+def like_list(*, user):
+    """The user's likes, latest first, with their episode or character."""
+    return Like.objects.filter(user=user).select_related("episode", "character")

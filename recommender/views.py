@@ -2,12 +2,19 @@
 
 The views only validate the query (recommender.forms) and call recommender.selectors, which read the
 per-episode summaries, never the detections."""
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
+from emotions.models import Character, Episode
 from emotions.portraits import STUDIO_PORTRAITS
 from emotions.views.access import read_page
-from recommender import selectors
+from recommender import alike, selectors
 from recommender.forms import LeaderboardForm, RecommendationForm
+from recommender.services import like_toggle
 from toonvision.emotions import EMOTIONS
 
 RANKING_LIMIT = 20
@@ -68,3 +75,39 @@ def leaderboard(request):
         **context, "emotion": emotion, "rows": _rows(board), "superlative": SUPERLATIVES[emotion],
         "studio_portraits": STUDIO_PORTRAITS,
     })
+
+
+@login_required
+def for_you(request):
+    """Episodes alike in mood to what the viewer liked, each with its reason; with no likes, how to get some."""
+    rows = alike.for_you(user=request.user, limit=RANKING_LIMIT)
+    likes = list(selectors.like_list(user=request.user)[:alike.LIKES_USED])
+    return render(request, "recommender/for_you.html", {"rows": rows, "likes": likes})
+
+
+@login_required
+@require_POST
+def like_episode(request, pk: int):
+    """The like button of an episode's page: like it, or unlike it if liked; back to where it was pressed."""
+    episode = get_object_or_404(Episode, pk=pk)
+    liked = like_toggle(user=request.user, episode=episode)
+    return _liked(request, liked, episode.title, reverse("episode-detail", args=[pk]))
+
+
+@login_required
+@require_POST
+def like_character(request, slug: str):
+    """The like button of a character's page."""
+    character = get_object_or_404(Character, slug=slug)
+    liked = like_toggle(user=request.user, character=character)
+    return _liked(request, liked, character.name, reverse("character-detail", args=[slug]))
+
+
+def _liked(request, liked: bool, name: str, fallback: str):
+    messages.success(request, f"You like {name}: your For you page counts it." if liked
+                     else f"You no longer like {name}.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = fallback
+    return redirect(target)

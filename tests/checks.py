@@ -9,7 +9,9 @@ import pytest
 from django.core.files.storage import default_storage
 
 from emotions.models import Character, Detection, Episode, EpisodeEmotion, Status
-from emotions.services.ranges import CROP_SIZE, TRACK_STRIDE
+from emotions.services.ranges import TRACK_STRIDE
+from toonvision.crops import STORED_CROP_MARGIN, stored_crop_side
+from toonvision.segmentation import crop_margins
 from toonvision.tracking import iou
 
 # The dissertation's cascades stay outside the repository (their README asks that): beside the checkout,
@@ -54,6 +56,7 @@ def check_processed(episode: Episode) -> list[Detection]:
     assert detections, "the stand-in cascades find faces on every studio episode tried; none were kept"
     assert run.detection_count == len(detections) == sum(r.detection_count for r in ranges)
     assert {d.run_id for d in detections} == {run.pk}
+    assert run.options["stored_crop_margin"] == STORED_CROP_MARGIN
     for d in detections:
         assert 0 <= d.frame < episode.frame_count
         assert d.time == pytest.approx(d.frame / episode.fps) and 0 < d.duration <= 1.0
@@ -62,7 +65,8 @@ def check_processed(episode: Episode) -> list[Detection]:
         assert d.probabilities[d.emotion] > 0 and 0 <= d.confidence <= 1
         crop = cv2.imdecode(np.frombuffer(default_storage.open(d.crop.name).read(), np.uint8), cv2.IMREAD_COLOR)
         frame = cv2.imdecode(np.frombuffer(default_storage.open(d.frame_image.name).read(), np.uint8), cv2.IMREAD_COLOR)
-        assert crop.shape == (CROP_SIZE, CROP_SIZE, 3)
+        side = stored_crop_side(d.box, cnn_margin=crop_margins(run.method, run.options)[1])  # native, never resized
+        assert crop.shape == (side, side, 3)
         assert frame.shape == (episode.height, episode.width, 3)
     # Each range's tracks are numbered in its own block, so the run's track ids never collide; a track that
     # crosses into later ranges keeps the id of the range it started in.

@@ -1,6 +1,8 @@
 """Makers of the rows and files tests need: users, characters, crafted and uploaded episodes, face images."""
 import hashlib
+import io
 import uuid
+import zipfile
 from pathlib import Path
 
 import av
@@ -14,6 +16,8 @@ from django.core.files.storage import default_storage
 from emotions.models import Character, Detection, Episode, ProcessingRun, Status
 from emotions.services.episodes import episode_create
 from emotions.services.summaries import episode_emotions_build
+from toonvision.crops import STORED_CROP_MARGIN, STORED_MARGIN_KEY, crop_encode, stored_crop
+from toonvision.segmentation import FastOptions
 from toonvision.studio import render_face, sample_face_spec
 
 
@@ -124,3 +128,52 @@ def video_with_title(source: Path, out: Path, title: str) -> Path:
             packet.stream = copy
             writing.mux(packet)
     return out
+
+
+LABELLED_EMOTIONS = ["angry", "happy", "sad", "surprise"]
+
+
+def studio_frame(rng, who, emotion, w):
+    """A 3w x 3w frame of one colour with a studio head drawn w x w in its middle."""
+    frame = np.full((3 * w, 3 * w, 3), rng.integers(0, 255, 3), np.uint8)
+    face = render_face(sample_face_spec(rng, who, emotion), w)
+    alpha = face[:, :, 3:4].astype(np.float32) / 255
+    frame[w:2 * w, w:2 * w] = (face[:, :, :3] * alpha + frame[w:2 * w, w:2 * w] * (1 - alpha)).astype(np.uint8)
+    return frame
+
+
+def labelled_studio_faces():
+    """Two episodes of studio faces with native crops as processing stores them; most labelled by a person."""
+    rng = np.random.default_rng(5)
+    faces = []
+    for title, who in (("Sunny", "pip"), ("Rainy", "marmalade")):
+        episode = crafted_episode(title, held(character(who), "neutral", 0, 3, step=0.25, confidence=0.5))
+        run = episode.current_run
+        run.options = {STORED_MARGIN_KEY: STORED_CROP_MARGIN}
+        run.save(update_fields=["options"])
+        for n, d in enumerate(Detection.objects.filter(episode=episode).order_by("pk")):
+            w = int(rng.integers(50, 120))
+            emotion = LABELLED_EMOTIONS[n % len(LABELLED_EMOTIONS)]
+            crop = stored_crop(studio_frame(rng, who, emotion, w), (w, w, w, w), stored_margin=STORED_CROP_MARGIN,
+                               cnn_margin=FastOptions().crop_margin)
+            d.crop.name = default_storage.save(f"detections/t/{d.pk}.jpg", ContentFile(crop_encode(crop)))
+            d.x = d.y = d.w = d.h = w
+            d.emotion, d.labelled, d.confidence = emotion, n % 6 != 5, 0.95 if n % 6 == 5 else 0.5
+            d.save()
+            faces.append(d)
+    return faces
+
+
+def zip_bytes(files: dict) -> bytes:
+    """A ZIP (deflated) of these {name: bytes}."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as pack:  # a bomb packs small
+        for name, data in files.items():
+            pack.writestr(name, data)
+    return out.getvalue()
+
+
+def png_noise(seed=0, size=40):
+    """A PNG of random pixels: an image no other one equals."""
+    return cv2.imencode(".png", np.random.default_rng(seed).integers(0, 255, (size, size, 3), dtype=np.uint8))[1]\
+        .tobytes()

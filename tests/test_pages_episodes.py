@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from emotions.models import Episode, Status
+from emotions.selectors.episodes import timeline_ticks
 from tests.checks import nothing_left
 from tests.factories import character, crafted_episode, held
 
@@ -76,7 +77,8 @@ def test_the_episode_page_shows_lanes_summaries_faces_and_alike_episodes_in_few_
     logged_in, episodes, django_assert_max_num_queries
 ):
     sunny = episodes["sunny"]
-    with django_assert_max_num_queries(14):
+    # (15: one of them is whether the viewer likes the episode, for its like button)
+    with django_assert_max_num_queries(15):
         response = logged_in.get(f"/episodes/{sunny.pk}/")
     assert response.status_code == 200
     page = text(response)
@@ -86,10 +88,25 @@ def test_the_episode_page_shows_lanes_summaries_faces_and_alike_episodes_in_few_
     segments = [(label, float(start), float(end)) for start, end, label in re.findall(
         r'class="segment[^"]*" data-start="([\d.]+)" data-end="([\d.]+)".*?aria-label="([^"]+)"', page)]
     assert [label for label, _, _ in segments] == [
-        "Pip happy 0:00 to 0:05", "Pip sad 0:06 to 0:07", "Marmalade angry 0:02 to 0:04"]
+        "Pip happy 0:00–0:05", "Pip sad 0:06–0:07", "Marmalade angry 0:02–0:04"]
     bucket = 10 / 150
     for (_, start, end), (true_start, true_end) in zip(segments, [(0, 6), (6, 8), (2, 5)], strict=True):
         assert start == pytest.approx(true_start, abs=bucket) and end == pytest.approx(true_end, abs=bucket)
+    # The same stretches marked on the video's seek bar, a row a character, in the lanes' order.
+    bar = page[page.index('id="seekbar"'):page.index('id="seekbar-help"')]
+    rows = re.findall(r'<div class="seek-lane" data-character="(\w+)">(.*?)</div>', bar, re.S)
+    assert [slug for slug, _ in rows] == ["pip", "marmalade"]
+    markers = [(emotion, float(start)) for _, markup in rows
+               for emotion, start in re.findall(r'class="marker emo-(\w+)" data-start="([\d.]+)"', markup)]
+    assert markers == [(label.split()[1], start) for label, start, _ in segments]
+    # The lanes are one keyboard widget: a grid with a single tab stop.
+    lanes = page[page.index('id="lanes"'):page.index('class="axis"')]
+    assert 'role="grid"' in lanes and lanes.count('role="row"') == 2 and lanes.count('role="gridcell"') == 3
+    assert lanes.count('tabindex="0"') == 1 and lanes.count('tabindex="-1"') == 2
+    # Round time ticks: every 2 s over the 10 s episode, as m:ss.
+    axis = page[page.index('class="axis"'):]
+    assert re.findall(r'<span(?: class="end")? style="left: [\d.]+%">(\d:\d\d)</span>', axis)[:7] == [
+        "0:00", "0:02", "0:04", "0:06", "0:08", "0:10"]
     assert '<video id="episode-video"' in page and f'src="/episodes/{sunny.pk}/video"' in page
     assert f'<track kind="subtitles" src="/api/episodes/{sunny.pk}/subtitles.vtt"' in page
     assert 'aria-label="Pip happy 75%"' in page
@@ -101,6 +118,14 @@ def test_the_episode_page_shows_lanes_summaries_faces_and_alike_episodes_in_few_
     similar = page[page.index("More like this"):]
     assert f'href="/episodes/{episodes["picnic"].pk}/"><strong>Picnic' in similar and "Cat nap" not in similar
     assert "With Marmalade, Pip" in similar
+
+
+@pytest.mark.parametrize(("duration", "step", "count"), [
+    (4, 1, 5), (10, 2, 6), (30, 5, 7), (100, 15, 7), (600, 120, 6), (1320, 180, 8), (7200, 900, 9)])
+def test_time_ticks_fall_on_round_times_six_to_ten_of_them(duration, step, count):
+    ticks = timeline_ticks(duration=duration)
+    assert [t["at"] for t in ticks] == [i * step for i in range(count)]
+    assert ticks[-1]["left"] <= 100 and ticks[0]["left"] == 0
 
 
 def test_t_starts_the_video_there_and_a_bad_t_is_explained(logged_in, episodes):

@@ -61,6 +61,9 @@ def test_a_result_is_the_frame_with_its_face_boxed_captioned_and_linked_to_its_t
     d = response.context["frames"][0]
     item = re.search(rf'<li class="tile frame-result emo-happy" data-id="{d.pk}">.*?</li>', html, re.S).group(0)
     assert f'<img loading="lazy" src="/api/detections/{d.pk}/frame.jpg"' in item
+    # Face first: the crop fills the card (the frame is its inset), and the crop's own size is said.
+    assert d.crop and item.index(f'src="/api/detections/{d.pk}/crop.jpg"') < item.index("frame.jpg")
+    assert 'class="frame-link face-first"' in item and "Marmalade's face, happy" in item
     # The box (10, 10, 50, 50) on a 640 x 480 frame, in percent.
     assert 'style="left: 1.563%; top: 2.083%; width: 7.813%; height: 10.417%"' in item
     assert f'href="/episodes/{d.episode_id}/?t={d.time:.2f}"' in item

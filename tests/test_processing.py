@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -362,3 +363,64 @@ def test_a_characters_colours_go_into_the_run_and_turn_away_faces_without_them(c
     assert [e["appearance"] for e in run.cascades if e["slug"] == "pip"] == [appearance.as_json()]
     assert run.detections.filter(character__slug="pip").count() == 0
     assert run.detections.filter(character__slug="marmalade").count() > 0
+
+
+def test_processing_an_episode_again_keeps_what_people_said_of_its_faces(characters, settings, studio_episode, media):
+    from emotions.models import FaceLabel
+    from emotions.services.labels import face_label_apply
+    from tests.factories import user_make
+
+    settings.EPISODE_RANGE_FRAMES = 10_000
+    ana = user_make("ana")
+    episode = upload(studio_episode)
+    first = episode_process_here(episode=episode)
+    faces = list(first.detections.filter(interpolated=False).order_by("frame", "pk"))
+    relabelled, rejected = faces[0], faces[-1]
+    other = "angry" if relabelled.emotion != "angry" else "happy"
+    face_label_apply(detection=relabelled, user=ana, emotion=other)
+    face_label_apply(detection=rejected, user=ana, verdict="not_face")
+
+    run = episode_process_here(episode=episode, force=True)
+
+    def now(face):  # the new run's face on the same frame with the same character and box
+        return run.detections.get(frame=face.frame, character=face.character, x=face.x, y=face.y, w=face.w, h=face.h)
+
+    again = now(relabelled)
+    assert (again.emotion, again.confidence, again.labelled, again.rejected) == (other, 1.0, True, False)
+    assert [label.emotion for label in again.labels.all()] == [other] and again.labels.get().user == ana
+    assert now(rejected).rejected and not Detection.objects.published().filter(pk=now(rejected).pk).exists()
+    assert FaceLabel.objects.count() == 2 and not Detection.objects.exclude(run=run).exists()
+    summary = EpisodeEmotion.objects.get(episode=episode, character=relabelled.character, emotion=other)
+    assert summary.detections >= 1  # the summaries count the carried label
+
+
+def test_a_ranges_pictures_come_from_the_frames_segmentation_decoded_and_equal_a_fresh_decode(
+        characters, settings, studio_episode, media):
+    """Each range is decoded once: its crops and frames are cut from the colour frames segmentation kept, and are
+    exactly what decoding the video again gives."""
+    from emotions.services.ranges import JPEG_QUALITY
+    from toonvision.crops import crop_encode, stored_crop
+    from toonvision.segmentation import crop_margins, segment_video
+    from toonvision.video import decode_frames
+
+    settings.EPISODE_RANGE_FRAMES = 10_000
+    episode = upload(studio_episode)
+    run = episode_process_here(episode=episode)
+    fresh = {f.index: f.bgr() for f in decode_frames(studio_episode)}
+    stored_margin, cnn_margin = crop_margins(run.method, run.options)
+    faces = list(run.detections.all())
+    assert faces
+    for face in faces:
+        expected = crop_encode(stored_crop(fresh[face.frame], face.box, stored_margin=stored_margin,
+                                           cnn_margin=cnn_margin))
+        assert face.crop.read() == expected, f"crop of face {face.pk} on frame {face.frame}"
+        ok, jpeg = cv2.imencode(".jpg", fresh[face.frame], [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        assert face.frame_image.read() == jpeg.tobytes()
+
+    from toonvision.detection import load_cast
+    from toonvision.inference import EmotionClassifier
+    kept = segment_video(studio_episode, load_cast(settings.CAST_DIR), EmotionClassifier.load(settings.EMOTION_WEIGHTS),
+                         keep_colour=True)
+    with_faces = {d.frame for d in kept.detections if not d.interpolated}
+    assert with_faces <= set(kept.colour_frames) <= set(kept.analyzed)
+    assert all(np.array_equal(kept.colour_frames[i], fresh[i]) for i in kept.colour_frames)

@@ -233,6 +233,10 @@ CHARACTER_PREVIEW_FRAMES = env.int("CHARACTER_PREVIEW_FRAMES", default=8)
 # Uploaded examples: a ZIP may hold this many images, this many bytes once unpacked in all.
 MAX_EXAMPLE_FILES = env.int("MAX_EXAMPLE_FILES", default=500)
 MAX_EXAMPLE_UNPACKED_BYTES = env.int("MAX_EXAMPLE_UNPACKED_BYTES", default=200 * 1024 * 1024)
+# Imported datasets (a ZIP upload or import_dataset DIR): the largest upload, images and bytes once unpacked.
+MAX_DATASET_UPLOAD_BYTES = env.int("MAX_DATASET_UPLOAD_BYTES", default=512 * 1024 * 1024)
+MAX_DATASET_FILES = env.int("MAX_DATASET_FILES", default=20000)
+MAX_DATASET_UNPACKED_BYTES = env.int("MAX_DATASET_UNPACKED_BYTES", default=1024 * 1024 * 1024)
 
 # --- Emotion model: the shipped weights unless EMOTION_WEIGHTS names others.
 EMOTION_WEIGHTS = Path(env("EMOTION_WEIGHTS", default=str(BASE_DIR / "emotions" / "weights" / "toon.pt")))

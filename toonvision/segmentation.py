@@ -30,7 +30,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import NamedTuple
 
@@ -38,6 +38,7 @@ import cv2
 import numpy as np
 
 from .appearance import looks_right
+from .crops import LEGACY_CROP_MARGIN, SEED_CNN_MARGIN, STORED_MARGIN_KEY, crop_square
 from .detection import CharacterDetector, DetectionParams
 from .inference import EmotionClassifier
 from .torch_detection import detectors_for
@@ -70,6 +71,21 @@ class FastOptions:
     def __post_init__(self):
         if self.stride < 1 or self.threads < 1 or self.batch_size < 1 or self.detect_width < 32:
             raise ValueError("stride, threads and batch_size must be at least 1, detect_width at least 32")
+
+
+def fast_options_from(options: dict) -> FastOptions:
+    """FastOptions from a run's recorded options, leaving out what else they hold (the stored crops' margin)."""
+    known = {f.name for f in fields(FastOptions)}
+    return FastOptions(**{k: v for k, v in options.items() if k in known})
+
+
+def crop_margins(method: str, options: dict) -> tuple[float, float]:
+    """(the margin a run's face crops were stored with, the margin its CNN read faces at), from the run's method
+    and options: what `crops.cnn_input` needs. Options without a stored margin are from a run before crops kept
+    theirs (LEGACY_CROP_MARGIN)."""
+    stored = float(options.get(STORED_MARGIN_KEY, LEGACY_CROP_MARGIN))
+    cnn = fast_options_from(options).crop_margin if method == "fast" else SEED_CNN_MARGIN
+    return stored, cnn
 
 
 @dataclass
@@ -111,6 +127,9 @@ class Segmentation:
     seconds: float = 0.0
     detector: str = "opencv"  # who ran the cascades: opencv, or torch on a device ("torch (cuda)")
     detections: list[TrackedFace] = field(default_factory=list)
+    # With keep_colour: the BGR frames decoded for their faces, by index (never in as_json), so a caller pictures
+    # the faces without decoding the range a second time.
+    colour_frames: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     def as_json(self) -> dict:
         return {
@@ -145,10 +164,11 @@ def segment_video(
     progress: Progress | None = None,
     info: VideoInfo | None = None,
     detector: str | None = None,
+    keep_colour: bool = False,
 ) -> Segmentation:
     """Find and classify every character's faces in frames [start, stop) of a video (`info`: the video's
     probe, when the caller already made it; `detector`: opencv, torch, or auto, torch where the CNN runs on
-    CUDA and OpenCV elsewhere)."""
+    CUDA and OpenCV elsewhere; `keep_colour`: keep the colour frames faces were found on in `colour_frames`)."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     if not detectors:
@@ -165,9 +185,9 @@ def segment_video(
     result.detector = _detector_name(detectors)
     tick = progress or (lambda n: None)
     if method == "seed":
-        _segment_seed(result, path, detectors, classifier, tick)
+        _segment_seed(result, path, detectors, classifier, tick, keep_colour)
     else:
-        _segment_fast(result, path, detectors, classifier, options or FastOptions(), tick)
+        _segment_fast(result, path, detectors, classifier, options or FastOptions(), tick, keep_colour)
     result.seconds = time.perf_counter() - began
     return result
 
@@ -180,7 +200,8 @@ def _detector_name(detectors) -> str:
 
 
 # -- the dissertation's method ---------------------------------------------------------------------
-def _segment_seed(result: Segmentation, path, detectors, classifier: EmotionClassifier, tick: Progress) -> None:
+def _segment_seed(result: Segmentation, path, detectors, classifier: EmotionClassifier, tick: Progress,
+                  keep_colour: bool = False) -> None:
     classes = classifier.classes
     for frame in decode_frames(path, start=result.start, stop=result.stop):
         bgr = frame.bgr()
@@ -190,7 +211,7 @@ def _segment_seed(result: Segmentation, path, detectors, classifier: EmotionClas
             for box in detector.detect(bgr, params):
                 if not looks_right(getattr(detector, "appearance", None), bgr, box):
                     continue
-                crop = crop_face(bgr, box, margin=1.0, size=classifier.input_size)
+                crop = crop_face(bgr, box, margin=SEED_CNN_MARGIN, size=classifier.input_size)
                 probabilities = classifier.predict_proba([crop], batch_size=1)[0]
                 best = int(probabilities.argmax())
                 result.detections.append(
@@ -199,6 +220,8 @@ def _segment_seed(result: Segmentation, path, detectors, classifier: EmotionClas
                         float(probabilities[best]), _prob_dict(classes, probabilities), None,
                     )
                 )
+                if keep_colour:
+                    result.colour_frames[frame.index] = bgr
         tick(1)
 
 
@@ -217,6 +240,7 @@ class _FrameFaces:
     index: int
     found: list[FoundFace]
     crops: list[np.ndarray]
+    colour: np.ndarray | None = None  # the frame in BGR, where faces were found on it
 
 
 class ShotCuts:
@@ -233,7 +257,8 @@ class ShotCuts:
         return previous is not None and float(np.abs(thumb - previous).mean()) > self.threshold
 
 
-def _segment_fast(result: Segmentation, path, detectors, classifier, options: FastOptions, tick: Progress) -> None:
+def _segment_fast(result: Segmentation, path, detectors, classifier, options: FastOptions, tick: Progress,
+                  keep_colour: bool = False) -> None:
     cuts: set[int] = set()
     shots = ShotCuts(options.cut_threshold)
     faces = _FaceBatcher(classifier, options.batch_size)
@@ -245,6 +270,11 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, options: Fa
         if not hasattr(local, "detectors"):
             local.detectors = [d.copy() for d in detectors]
         return _detect_frames(batch, local.detectors, options, classifier.input_size)
+
+    def collect(frames: list[_FrameFaces]) -> None:
+        faces.add_all(frames)
+        if keep_colour:
+            result.colour_frames.update((f.index, f.colour) for f in frames if f.colour is not None)
 
     # OpenCV's detector takes a frame at a time; torch's takes a batch of frames at once (one pass per scale).
     batch_size = DETECT_BATCH if all(hasattr(d, "detect_batch") for d in detectors) else 1
@@ -269,12 +299,12 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, options: Fa
                     pending.append(pool.submit(detect, batch))
                     batch = []
             while pending and (pending[0].done() or len(pending) > 4 * options.threads):
-                faces.add_all(pending.popleft().result())
+                collect(pending.popleft().result())
             tick(1)
         if batch:
             pending.append(pool.submit(detect, batch))
         while pending:
-            faces.add_all(pending.popleft().result())
+            collect(pending.popleft().result())
     result.detections = _tracked_detections(faces.finish(), result, cuts, classifier.classes, options)
 
 
@@ -290,11 +320,11 @@ def _detect_frames(batch, detectors, options: FastOptions, crop_size: int) -> li
     out = []
     found_per_frame = detect_characters_batch([gray for _, gray in batch], detectors, options, colour)
     for i, ((frame, _), found) in enumerate(zip(batch, found_per_frame)):
-        crops = []
+        crops, bgr = [], None
         if found:
             bgr = colour(i)
             crops = [crop_face(bgr, f.box, margin=options.crop_margin, size=crop_size) for f in found]
-        out.append(_FrameFaces(frame.index, found, crops))
+        out.append(_FrameFaces(frame.index, found, crops, bgr))
     return out
 
 
@@ -416,18 +446,7 @@ def _tracked_detections(points, result: Segmentation, cuts, classes, options: Fa
 def crop_face(bgr: np.ndarray, box, margin: float, size: int) -> np.ndarray:
     """The square around a box (inside the frame) grown by `margin`, edge pixels repeated where the
     square leaves the frame, resized to size x size."""
-    x, y, w, h = box
-    side = max(w, h) * margin
-    cx, cy = x + w / 2.0, y + h / 2.0
-    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-    x1, y1 = x0 + int(round(side)), y0 + int(round(side))
-    height, width = bgr.shape[:2]
-    crop = bgr[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
-    top, left = max(0, -y0), max(0, -x0)
-    bottom, right = max(0, y1 - height), max(0, x1 - width)
-    if top or left or bottom or right:
-        crop = cv2.copyMakeBorder(crop, top, bottom, left, right, cv2.BORDER_REPLICATE)
-    return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+    return cv2.resize(crop_square(bgr, box, margin), (size, size), interpolation=cv2.INTER_AREA)
 
 
 def _prob_dict(classes, probabilities) -> dict[str, float]:

@@ -7,7 +7,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from emotions.portraits import STUDIO_PORTRAITS
-from emotions.validation import CharacterSlugSerializerField, image_upload_read
+from emotions.selectors.detections import detection_crop_side
+from emotions.validation import (
+    DRAWING_MAX_PAGES,
+    CharacterSlugSerializerField,
+    EmotionSerializerField,
+    image_upload_read,
+)
 from toonsite.api import ErrorOutputSerializer
 
 MAX_CASCADE_BYTES = 16 * 1024 * 1024
@@ -74,11 +80,27 @@ class ImageInputSerializer(serializers.Serializer):
         return upload
 
 
-class SimilarSearchInputSerializer(ImageInputSerializer):
+class SimilarChoiceInputSerializer(serializers.Serializer):
+    """What a drawing's alike faces are searched for, and which page of them."""
+
     character = CharacterSlugSerializerField(
         required=False, max_length=50, help_text="only this character's faces (a slug)"
     )
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    emotion = EmotionSerializerField(
+        required=False, help_text="faces showing this emotion first, instead of the one the drawing was read as"
+    )
+    by_look = serializers.BooleanField(default=False, help_text="no emotion: every face ranked by look alone")
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=20, help_text="faces a page")
+    page = serializers.IntegerField(min_value=1, max_value=DRAWING_MAX_PAGES, default=1)
+
+    def validate(self, data):
+        if data.get("emotion") and data.get("by_look"):
+            raise serializers.ValidationError("choose an emotion or by_look, not both", code="both")
+        return data
+
+
+class SimilarSearchInputSerializer(ImageInputSerializer, SimilarChoiceInputSerializer):
+    pass
 
 
 # -- output ------------------------------------------------------------------------------------------------
@@ -266,6 +288,7 @@ class DetectionOutputSerializer(serializers.Serializer):
     interpolated = serializers.BooleanField()
     labelled = serializers.BooleanField(help_text="a person's label decides its emotion (its confidence is then 1.0)")
     crop_url = serializers.SerializerMethodField()
+    crop_size = serializers.SerializerMethodField(help_text="the crop's side in pixels (square, native resolution)")
     frame_url = serializers.SerializerMethodField()
 
     def get_timecode(self, detection) -> str:
@@ -278,6 +301,10 @@ class DetectionOutputSerializer(serializers.Serializer):
     @extend_schema_field(NULLABLE_URI)
     def get_crop_url(self, detection) -> str | None:
         return absolute(self.context, "api:detection-crop", detection.pk) if detection.crop else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_crop_size(self, detection) -> int | None:
+        return detection_crop_side(detection)
 
     @extend_schema_field(NULLABLE_URI)
     def get_frame_url(self, detection) -> str | None:
@@ -292,10 +319,19 @@ class ClassificationOutputSerializer(serializers.Serializer):
 
 class SimilarFaceOutputSerializer(serializers.Serializer):
     similarity = serializers.FloatField(help_text="appearance similarity, -1 to 1 (cosine)")
-    same_emotion = serializers.BooleanField(help_text="shows the emotion the drawing was classified as")
+    same_emotion = serializers.BooleanField(
+        help_text="shows the emotion searched for (the one chosen, else the drawing's reading)"
+    )
     detection = DetectionOutputSerializer()
 
 
 class SimilarSearchOutputSerializer(serializers.Serializer):
-    query = ClassificationOutputSerializer(help_text="the drawing's emotion")
+    query = ClassificationOutputSerializer(help_text="the drawing's emotion, as the CNN read it")
+    drawing = serializers.CharField(help_text="the kept drawing's token: GET /api/search/similar/{drawing}/ for "
+                                              "other pages or choices, with no new upload (kept an hour)")
+    emotion = serializers.CharField(allow_null=True, help_text="the emotion whose faces come first; null by look")
+    by_look = serializers.BooleanField()
+    page = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True, help_text="the next page, or null")
+    previous = serializers.URLField(allow_null=True, help_text="the previous page, or null")
     results = SimilarFaceOutputSerializer(many=True)

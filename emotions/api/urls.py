@@ -4,6 +4,7 @@ from django.urls import path
 from emotions.api.views import (
     auth,
     characters,
+    datasets,
     detections,
     emotion_models,
     episodes,
@@ -61,7 +62,10 @@ urlpatterns = [
     path("review/", labels.ReviewApi.as_view(), name="review"),
     path("detections/<int:pk>/crop.jpg", detections.DetectionCropApi.as_view(), name="detection-crop"),
     path("detections/<int:pk>/frame.jpg", detections.DetectionFrameApi.as_view(), name="detection-frame"),
+    path("datasets/", datasets.DatasetListApi.as_view(), name="dataset-list"),
+    path("datasets/export.zip", datasets.DatasetExportApi.as_view(), name="dataset-export"),
     path("classify/", images.ClassifyApi.as_view(), name="classify"),
     path("search/similar/", images.SimilarSearchApi.as_view(), name="similar-search"),
+    path("search/similar/<str:token>/", images.SimilarPageApi.as_view(), name="similar-page"),
     path("auth/token/", auth.TokenApi.as_view(), name="token"),
 ]

@@ -5,14 +5,29 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from emotions.models import Detection, Episode, Status
+from toonvision.crops import STORED_MARGIN_KEY, stored_crop_side
+from toonvision.segmentation import crop_margins
 
 FACES_PAGE_SIZE = 48  # faces or frames per gallery/search page
 EPISODE_CHOICES_MAX = 500  # episodes offered in the frame search's episode menu
+LEGACY_CROP_SIDE = 128  # the fixed size crops had before they were kept at native resolution
 
 
 def detection_list() -> QuerySet[Detection]:
     """The published detections (those of finished runs), with their episode and character fetched alongside."""
-    return Detection.objects.published().select_related("episode", "character")
+    return Detection.objects.published().select_related("episode", "character", "run")
+
+
+def detection_crop_side(detection: Detection) -> int | None:
+    """The pixel side of the face's stored crop (square), from its box and its run's margins (toonvision.crops:
+    native resolution, never resized); the 128 px of crops stored before runs recorded a margin; None without one.
+    Reads detection.run: fetch it alongside (detection_list does)."""
+    if not detection.crop:
+        return None
+    if STORED_MARGIN_KEY not in (detection.run.options or {}):
+        return LEGACY_CROP_SIDE
+    stored, cnn = crop_margins(detection.run.method, detection.run.options)
+    return stored_crop_side(detection.box, stored_margin=stored, cnn_margin=cnn)
 
 
 def keyset_page(rows: QuerySet[Detection], *, key: str, descending: bool, after: tuple | None, limit: int):

@@ -154,8 +154,22 @@ def episode_timeline_lanes(*, episode: Episode, names: dict[str, str] | None = N
     names = names or {}
     order = [slug for slug in names if slug in segments] + sorted(slug for slug in segments if slug not in names)
     lanes = [{"slug": slug, "name": names.get(slug, slug), "segments": segments[slug]} for slug in order]
-    ticks = [{"at": span * i / 4, "left": 25 * i} for i in range(5)]
-    return {"bucket": bucket, "duration": span, "lanes": lanes, "ticks": ticks}
+    return {"bucket": bucket, "duration": span, "lanes": lanes, "ticks": timeline_ticks(duration=span)}
+
+
+# Round steps for the time axis, in seconds: the smallest that gives at most MAX_TICKS ticks is used.
+TICK_STEPS = (1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 300, 600, 900, 1200, 1800, 3600, 7200)
+MAX_TICKS = 10
+
+
+def timeline_ticks(*, duration: float) -> list[dict]:
+    """Ticks at round times (0, 5, 10, ... s; the step chosen by the duration so that there are at most ten, six
+    or more for anything longer than six seconds), each {at: seconds, left: % of the duration}."""
+    if duration <= 0:
+        return [{"at": 0.0, "left": 0.0}]
+    step = next((s for s in TICK_STEPS if duration // s + 1 <= MAX_TICKS), TICK_STEPS[-1])
+    count = int(duration // step) + 1
+    return [{"at": float(i * step), "left": round(100 * i * step / duration, 3)} for i in range(count)]
 
 
 @dataclass(frozen=True)
@@ -260,7 +274,7 @@ def episode_detection_page(*, episode: Episode, after: tuple[float, int] | None 
                            limit: int = DETECTIONS_PAGE_SIZE) -> tuple[list[Detection], tuple[float, int] | None]:
     """One page of the episode's published detections in time order, after the (time, id) key `after`: the page
     and the key of the next page (None on the last). Keyset on the (episode, time) index: no count, no offset."""
-    rows = detection_list().filter(episode=episode).select_related(None).select_related("character")
+    rows = detection_list().filter(episode=episode).select_related(None).select_related("character", "run")
     return keyset_page(rows, key="time", descending=False, after=after, limit=limit)
 
 

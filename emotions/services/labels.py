@@ -10,17 +10,22 @@ timeline, the subtitles and the rebuilt summaries read it without a join.
   every result) and adds it, cut from its stored frame, as a negative example of that character (source `label`),
   which the next training of the character's detector learns from. Undoing the label removes that example again.
 - Every change rebuilds the summaries (EpisodeEmotion) of the episodes it touched, so rankings follow at once.
+- Processing an episode again (a new character found everywhere, a new model) keeps what people said: as the new
+  run is published, each labelled face's labels move to the new run's face of the same character on the same frame
+  (boxes overlapping at IoU >= 0.5), which takes the label in force (run_labels_carry).
 """
 from __future__ import annotations
 
 import logging
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 
 import cv2
 import numpy as np
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 
 from emotions.access import can_label, can_undo_label
 from emotions.exceptions import LabelNotAllowed, LabelRefused, TeachingRefused, storage_full_refused
@@ -29,12 +34,14 @@ from emotions.services.examples import MIN_EXAMPLE_SIDE, episode_frames, png
 from emotions.services.storage import storage_delete
 from emotions.services.summaries import episode_emotions_build
 from toonvision.emotions import EMOTIONS
+from toonvision.tracking import iou
 
 logger = logging.getLogger(__name__)
 
 Verdict = FaceLabel.Verdict
 REJECTIONS = (Verdict.NOT_FACE, Verdict.NOT_CHARACTER)
 MAX_BULK_FACES = 500  # faces one bulk label may change
+CARRY_IOU = 0.5  # a new run's face is a labelled old one when their boxes overlap this much (same character, frame)
 
 
 def face_label_apply(*, detection: Detection, user, verdict: str = Verdict.EMOTION, emotion: str = "") -> FaceLabel:
@@ -87,6 +94,34 @@ def face_label_undo(*, detection: Detection, user) -> FaceLabel | None:
         _put(detection, previous, user=user, model=(latest.model_emotion, latest.model_confidence))
         _summaries_rebuild([detection])
     return previous
+
+
+def run_labels_carry(*, run) -> int:
+    """Move the labels of the episode's faces of older runs onto the matching faces of `run` (called as it is
+    published, before the older faces go), with the label in force; returns how many faces kept their labels."""
+    old = list(Detection.objects.filter(episode_id=run.episode_id).exclude(run=run)
+               .filter(Q(labelled=True) | Q(rejected=True)))
+    if not old:
+        return 0
+    candidates = defaultdict(list)
+    for face in Detection.objects.filter(run=run, frame__in={d.frame for d in old}):
+        candidates[(face.character_id, face.frame)].append(face)
+    carried = []
+    for face in old:
+        match = max(candidates[(face.character_id, face.frame)], key=lambda d: iou(d.box, face.box), default=None)
+        if match is None or match.labelled or match.rejected or iou(match.box, face.box) < CARRY_IOU:
+            continue
+        FaceLabel.objects.filter(detection=face).update(detection=match)
+        if face.rejected:
+            match.labelled = match.rejected = True
+        else:  # an emotion label: the person's emotion, certain
+            match.emotion, match.confidence, match.labelled = face.emotion, 1.0, True
+        carried.append(match)
+    Detection.objects.bulk_update(carried, ["emotion", "confidence", "labelled", "rejected"])
+    if len(carried) < len(old):
+        logger.info("run %s: %d of %d labelled faces were not found again; their labels go with them",
+                    run.pk, len(old) - len(carried), len(old))
+    return len(carried)
 
 
 # -- the label in force, written onto the face ---------------------------------------------------------------------

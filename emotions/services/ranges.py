@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import cv2
+import numpy as np
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
@@ -38,8 +39,9 @@ from emotions.services.storage import (
     stored_file_local_path,
 )
 from toonvision.appearance import appearance_or_none
+from toonvision.crops import crop_encode, stored_crop
 from toonvision.detection import CascadeError, CharacterDetector, DetectionParams
-from toonvision.segmentation import FastOptions, Segmentation, crop_face, segment_video
+from toonvision.segmentation import Segmentation, crop_margins, fast_options_from, segment_video
 from toonvision.video import VideoError, decode_frames
 
 logger = logging.getLogger(__name__)
@@ -49,9 +51,7 @@ logger = logging.getLogger(__name__)
 TRACK_STRIDE = 100_000
 # A range whose task was lost this many times (a worker that dies on it every time) fails instead.
 MAX_RANGE_ATTEMPTS = 5
-CROP_SIZE = 128  # pixels, the saved face crops
-CROP_MARGIN = FastOptions.crop_margin
-JPEG_QUALITY = 88
+JPEG_QUALITY = 88  # whole frames; face crops are toonvision.crops' (native resolution, the CNN's quality)
 PROGRESS_INTERVAL = 1.0  # seconds between progress writes from a running range
 
 
@@ -174,7 +174,8 @@ def _episode_progress(run: ProcessingRun) -> None:
 
 
 def _range_segment(frame_range: FrameRange, forward) -> tuple[Segmentation, list[_DetectionWithCrop], dict[int, bytes]]:
-    """Segment the range and picture its detections: face crops and frames as JPEGs, decoded again here."""
+    """Segment the range and picture its detections: face crops and frames as JPEGs, from the colour frames the
+    segmentation decoded for its faces (only a frame it never decoded in colour is decoded again)."""
     run = ProcessingRun.objects.select_related("episode").get(pk=frame_range.run_id)
     episode = run.episode
     ticker = _ProgressWriter(frame_range, forward)
@@ -182,13 +183,14 @@ def _range_segment(frame_range: FrameRange, forward) -> tuple[Segmentation, list
         classifier = classifier_load(weights=_run_weights(run))
         result = segment_video(
             video, detectors, classifier, method=run.method, start=frame_range.start, stop=frame_range.stop,
-            options=FastOptions(**run.options) if run.method == "fast" else None, progress=ticker,
-            detector=settings.DETECTOR,
+            options=fast_options_from(run.options) if run.method == "fast" else None, progress=ticker,
+            detector=settings.DETECTOR, keep_colour=True,
         )
         ticker.flush()
         characters = {c.slug: c for c in Character.objects.filter(slug__in=[d.name for d in detectors])}
         faces = _detections(frame_range, run, result, characters)
-        frames = _pictures(video, faces, result)
+        frames = _pictures(video, faces, *crop_margins(run.method, run.options), decoded=result.colour_frames)
+        result.colour_frames = {}  # the pictures are made: let the frames go
     return result, faces, frames
 
 
@@ -217,21 +219,34 @@ def _detections(
     return faces
 
 
-def _pictures(video: Path, faces: list[_DetectionWithCrop], result: Segmentation) -> dict[int, bytes]:
-    """Fill in each face's crop and return the JPEG of every frame that has a face."""
+def _pictures(
+    video: Path, faces: list[_DetectionWithCrop], stored_margin: float, cnn_margin: float,
+    decoded: dict[int, np.ndarray] | None = None,
+) -> dict[int, bytes]:
+    """Fill in each face's crop (native resolution, the run's margins: toonvision.crops) and return the JPEG of
+    every frame that has a face: from `decoded` (BGR frames by index) where it has the frame, else decoded here
+    (a face filled in along a track, on a frame where the detector found nothing, has no colour frame yet)."""
     by_frame: dict[int, list[_DetectionWithCrop]] = {}
     for face in faces:
         by_frame.setdefault(face.detection.frame, []).append(face)
     frames: dict[int, bytes] = {}
-    if not by_frame:
-        return frames
-    for decoded in decode_frames(video, start=min(by_frame), stop=max(by_frame) + 1):
-        if decoded.index not in by_frame:
-            continue
-        bgr = decoded.bgr()
-        frames[decoded.index] = _jpeg(bgr)
-        for face in by_frame[decoded.index]:
-            face.crop = _jpeg(crop_face(bgr, face.detection.box, margin=CROP_MARGIN, size=CROP_SIZE))
+    decoded = decoded or {}
+
+    def picture(index: int, bgr: np.ndarray) -> None:
+        frames[index] = _jpeg(bgr)
+        for face in by_frame[index]:
+            face.crop = crop_encode(stored_crop(
+                bgr, face.detection.box, stored_margin=stored_margin, cnn_margin=cnn_margin
+            ))
+
+    for index in by_frame:
+        if index in decoded:
+            picture(index, decoded[index])
+    rest = sorted(set(by_frame) - set(frames))
+    if rest:
+        for frame in decode_frames(video, start=rest[0], stop=rest[-1] + 1):
+            if frame.index in by_frame and frame.index not in frames:
+                picture(frame.index, frame.bgr())
     missing = sorted(set(by_frame) - set(frames))
     if missing:
         raise VideoError(f"frames {missing[:5]} could not be decoded again for their pictures")

@@ -21,6 +21,7 @@ from emotions.models import Character, Detection, Episode, FrameRange, Processin
 from emotions.services.cast import character_sync_cast
 from emotions.services.classifier import active_weights
 from emotions.services.dispatch import frame_ranges_enqueue
+from emotions.services.labels import run_labels_carry
 from emotions.services.storage import (
     detection_file_names,
     file_sha256,
@@ -30,6 +31,7 @@ from emotions.services.storage import (
 )
 from emotions.services.summaries import episode_emotions_build
 from emotions.services.tracks import run_join_tracks
+from toonvision.crops import STORED_CROP_MARGIN, STORED_MARGIN_KEY
 from toonvision.detection import CAST_FILE
 from toonvision.segmentation import FastOptions
 
@@ -78,7 +80,8 @@ def episode_process(*, episode: Episode, force: bool = False, enqueue: bool = Tr
                 for c in characters
             ],
             method=settings.EPISODE_METHOD,
-            options=asdict(_fast_options()) if settings.EPISODE_METHOD == "fast" else {},
+            options={**(asdict(_fast_options()) if settings.EPISODE_METHOD == "fast" else {}),
+                     STORED_MARGIN_KEY: STORED_CROP_MARGIN},
             range_frames=settings.EPISODE_RANGE_FRAMES,
         )
         for old in active:
@@ -165,6 +168,7 @@ def run_finish_if_complete(*, run_id: int) -> bool:
             run.save(update_fields=["status", "error", "finished"])
             return False
         run_join_tracks(run=run)  # a face crossing range boundaries keeps one track id
+        run_labels_carry(run=run)  # what people said of the faces stays with them
         superseded = Detection.objects.filter(episode=episode).exclude(run=run)
         old_names = detection_file_names(superseded)
         superseded.delete()

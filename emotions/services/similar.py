@@ -1,7 +1,9 @@
 """Stored faces alike a drawing: the dissertation's "drawing -> cartoons with similar emotions".
 
-A drawing is classified by the active emotion CNN; the faces showing its emotion come first, then, within
-them, the faces that look most alike. Looks are compared with a small appearance vector per image:
+A drawing is classified by the active emotion CNN; the faces showing its emotion (or the one the user chose
+instead) come first, then the others, each group by how alike they look; "by look only" drops the emotion and
+ranks every face by look alone. Results come in pages (offset and limit). Looks are compared with a small
+appearance vector per image:
 
 - the CNN's penultimate features (the input of its last linear layer: 256 numbers for `toon`, 512 for
   `seed`), read with a forward hook during the same pass that classifies, so no second network runs;
@@ -13,8 +15,9 @@ APPEARANCE_WEIGHT * cosine(CNN features) + (1 - APPEARANCE_WEIGHT) * cosine(colo
 
 Cost stays flat at a million faces: a search compares the drawing with at most SIMILAR_CANDIDATES stored faces,
 the most confident of its emotion for each character (the (character, emotion, -confidence) index reads them
-in order), and each stored face's vector is computed once per process from its crop and kept in an LRU cache,
-so a repeated search costs one CNN pass over the drawing and a matrix product.
+in order; by look only, the most confident of each emotion), and each stored face's vector is computed once per
+process from its crop and kept in an LRU cache, so a repeated search costs one CNN pass over the drawing and a
+matrix product (a kept drawing's next page, none: emotions.services.drawings keeps its vector).
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from django.core.files.storage import default_storage
 from emotions.models import Character, Detection
 from emotions.selectors.detections import detection_list
 from emotions.services.classifier import Classification, active_weights, classifier_load
+from toonvision.emotions import EMOTIONS
 from toonvision.images import ImageError, decode_image
 
 APPEARANCE_WEIGHT = 0.6  # of the CNN features; the rest is colour
@@ -125,17 +129,22 @@ def _crop_vectors(detections: list[Detection]) -> dict[int, np.ndarray]:
     return found
 
 
-def _candidates(emotion: str, character: Character | None, exclude_emotion: bool, budget: int) -> list[Detection]:
-    """The most confident stored faces of (or, with exclude_emotion, not of) the emotion, spread over characters."""
+def _candidates(emotion: str, character: Character | None, which: str, budget: int) -> list[Detection]:
+    """The most confident stored faces, spread over characters: of the emotion (which="same"), not of it
+    ("other"), or of every emotion, spread over them too ("any")."""
     characters = [character] if character else list(Character.objects.all())
     if not characters:
         return []
     per_character = max(MIN_PER_CHARACTER, budget // len(characters))
     chosen: list[Detection] = []
     for member in characters:
-        rows = detection_list().filter(character=member).exclude(crop="")
-        rows = rows.exclude(emotion=emotion) if exclude_emotion else rows.filter(emotion=emotion)
-        chosen += list(rows.order_by("-confidence", "id")[:per_character])
+        rows = detection_list().filter(character=member).exclude(crop="").order_by("-confidence", "id")
+        if which == "any":
+            for each in EMOTIONS:
+                chosen += list(rows.filter(emotion=each)[: per_character // len(EMOTIONS) + 1])
+        else:
+            rows = rows.exclude(emotion=emotion) if which == "other" else rows.filter(emotion=emotion)
+            chosen += list(rows[:per_character])
     return chosen
 
 
@@ -148,25 +157,26 @@ class SimilarDetection:
     same_emotion: bool
 
 
-def detection_similar_search(
-    *, image: np.ndarray, character: Character | None = None, limit: int = 20
-) -> tuple[Classification, list[SimilarDetection]]:
-    """The drawing's emotion, and the stored faces most alike: its emotion first, then by appearance."""
-    (classification,), query = images_describe(images=[image])
-    budget = max(limit, settings.SIMILAR_CANDIDATES)
+def detection_similar_page(
+    *, query: np.ndarray, emotion: str, by_look: bool = False, character: Character | None = None,
+    limit: int = 20, offset: int = 0,
+) -> tuple[list[SimilarDetection], bool]:
+    """A page of the stored faces most alike the appearance vector `query` (from images_describe), and whether
+    another page follows. The faces showing `emotion` come first, then the others, each group by look; with
+    by_look, every face by look alone (`same_emotion` still says which show `emotion`)."""
+    wanted = offset + limit + 1  # one past the page: is there another?
+    budget = max(wanted, settings.SIMILAR_CANDIDATES)
     results: list[SimilarDetection] = []
-    for other_emotions in (False, True):
-        if len(results) >= limit:
+    for which in (("any",) if by_look else ("same", "other")):
+        if len(results) >= wanted:
             break
-        candidates = _candidates(classification.emotion, character, other_emotions, budget)
+        candidates = _candidates(emotion, character, which, budget)
         vectors = _crop_vectors(candidates)
-        scored = [
-            SimilarDetection(d, float(vectors[d.pk] @ query[0]), same_emotion=not other_emotions)
-            for d in candidates if d.pk in vectors
-        ]
+        scored = [SimilarDetection(d, float(vectors[d.pk] @ query), same_emotion=d.emotion == emotion)
+                  for d in candidates if d.pk in vectors]
         scored.sort(key=lambda face: (-face.similarity, face.detection.pk))
-        results += scored[: limit - len(results)]
-    return classification, results
+        results += scored[: wanted - len(results)]
+    return results[offset: offset + limit], len(results) > offset + limit
 
 
 def similarity_cache_clear() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from emotions.models import Detection, ProcessingRun
 from emotions.services.storage import stored_file_local_path
-from toonvision.segmentation import FastOptions, ShotCuts
+from toonvision.segmentation import ShotCuts, fast_options_from
 from toonvision.tracking import TrackEnd, join_tracks
 from toonvision.video import decode_frames
 
@@ -15,7 +15,7 @@ def run_join_tracks(*, run: ProcessingRun) -> int:
     starts = list(run.ranges.order_by("index").values_list("start", flat=True))[1:]
     if run.method != "fast" or not starts:
         return 0
-    options = FastOptions(**run.options)
+    options = fast_options_from(run.options)
     reach = (options.max_gap + 1) * options.stride  # how far link_tracks lets a track go unseen
     joined = 0
     with stored_file_local_path(run.episode.file.name) as video:

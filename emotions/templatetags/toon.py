@@ -1,9 +1,10 @@
 """Template filters the pages share: times as a viewer reads them, shares as percentages, initials, emotions, and
-the mark on an unsure result."""
+the mark on an unsure result, a crop's pixel size."""
 from django import template
 from django.conf import settings
 from django.utils.html import format_html
 
+from emotions.selectors.detections import detection_crop_side
 from toonvision.emotions import EMOTIONS
 
 register = template.Library()
@@ -60,6 +61,13 @@ def listing(items) -> str:
     """Names as a sentence lists them: "Pip", "Pip and Marmalade", "Pip, Marmalade and Rex"."""
     names = [str(item) for item in items or []]
     return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
+@register.filter
+def crop_px(detection) -> str:
+    """A face crop's pixel size, "212×212 px" (empty when it has none): the size an animator gets."""
+    side = detection_crop_side(detection)
+    return f"{side}×{side} px" if side else ""
 
 
 @register.simple_tag

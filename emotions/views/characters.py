@@ -17,6 +17,7 @@ from emotions.selectors.characters import character_list as character_list_read
 from emotions.validation import page_key
 from emotions.views.access import read_page
 from emotions.views.teaching import teaching_context
+from recommender.selectors import like_exists
 
 GALLERY_FRAGMENT = "emotions/includes/character_gallery.html"
 
@@ -48,6 +49,7 @@ def character_detail(request, slug: str):
     if form.cleaned_data["fragment"]:
         return render(request, GALLERY_FRAGMENT, context)
     context["teach"] = teaching_context(request.user, character)  # None unless it is a taught character
+    context["liked"] = like_exists(user=request.user, character=character)
     return render(request, "emotions/character_detail.html", {**context, **_picture(character)})
 
 

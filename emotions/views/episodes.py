@@ -47,7 +47,8 @@ from emotions.throttles import page_throttle_refusal
 from emotions.validation import page_key, sentence, upload_declared_oversize
 from emotions.views.access import read_page
 from emotions.views.teaching import marking_context
-from recommender.selectors import episode_similar
+from recommender.alike import episode_similar
+from recommender.selectors import like_exists
 
 EPISODES_PER_PAGE = 20
 SIMILAR_EPISODES = 6
@@ -147,6 +148,7 @@ def episode_detail(request, pk: int):
         "detections": detections, "after": form.cleaned_data["after"],
         "next_after": page_key(following) if following else None,
         "similar": _similar(episode, names),
+        "liked": like_exists(user=request.user, episode=episode),
         "can_change": can_change_episode(request.user, episode),
         "looked_for": _looked_for(episode),
         "marking": marking_context(request.user, episode),
@@ -168,8 +170,9 @@ def _with_bars(characters: list[dict]) -> list[dict]:
 
 
 def _similar(episode, names: dict[str, str]) -> list[dict]:
-    """Alike episodes, their shared characters by name."""
-    return [{"episode": s.episode, "similarity": s.similarity,
+    """Alike episodes, their shared characters by name, their reason in words and their thumbnail."""
+    return [{"episode": s.episode, "similarity": s.similarity, "reason": s.reason.text(here=True),
+             "emotion": s.reason.emotion, "best_face": s.best_face, "best_time": s.best_time,
              "shared_characters": [names.get(slug, slug) for slug in s.shared_characters]}
             for s in episode_similar(episode=episode, limit=SIMILAR_EPISODES)]
 

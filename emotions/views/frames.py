@@ -1,27 +1,32 @@
 """The animators' frame search: filter faces by character, emotion, confidence and episode, or search by a
-drawing; see each face boxed on its frame, and download the chosen frames with their crops as a ZIP."""
+drawing (shown back beside its reading; searched for as read, for a chosen emotion or by look only; in pages kept
+server-side, so no upload again); see each face boxed on its frame, and download the chosen frames as a ZIP."""
 import tempfile
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from emotions.filters import DetectionFilter
-from emotions.forms import DrawingSearchForm, FrameDownloadForm, PageForm
+from emotions.forms import DrawingChoiceForm, DrawingSearchForm, FrameDownloadForm, PageForm
 from emotions.selectors.characters import character_list
 from emotions.selectors.detections import detection_list, frame_page, frame_search_episodes
+from emotions.services.drawings import drawing_keep, drawing_recall
 from emotions.services.references import references_filename, references_zip_write
-from emotions.services.similar import detection_similar_search
+from emotions.services.similar import detection_similar_page
 from emotions.throttles import page_throttle_refusal
-from emotions.validation import page_key
+from emotions.validation import DRAWING_MAX_PAGES, page_key
 from emotions.views.access import read_page
 from toonvision.emotions import EMOTIONS
 
 TEMPLATE = "emotions/frame_search.html"
 DRAWING_RESULTS = 24
 LABELS = {"character": "Character", "emotion": "Emotion", "min_confidence": "Minimum confidence", "episode": "Episode",
-          "start": "From (seconds)", "end": "Until (seconds)", "after": "Page", "__all__": "Search"}
+          "start": "From (seconds)", "end": "Until (seconds)", "after": "Page", "page": "Page", "__all__": "Search"}
 
 
 @read_page
@@ -47,7 +52,8 @@ def frame_search(request):
 
 @login_required
 def frame_drawing_search(request):
-    """POST a drawing (and optionally a character): its emotion, and the stored faces most alike, as frames."""
+    """POST a drawing (optionally a character, and an emotion or "look"): its reading, the drawing itself, and a
+    first page of the stored faces most alike, as frames. The drawing is kept for its other pages and choices."""
     if request.method != "POST":
         return redirect("frame-search")
     form = DrawingSearchForm(request.POST, request.FILES)
@@ -58,15 +64,51 @@ def frame_drawing_search(request):
         return render(request, TEMPLATE, _context(request, drawing_form=form), status=429)
     if not form.is_valid():
         return render(request, TEMPLATE, _context(request, drawing_form=form), status=413 if form.too_large else 400)
-    classification, faces = detection_similar_search(
-        image=form.cleaned_data["decoded"], character=form.cleaned_data["character"], limit=DRAWING_RESULTS
+    drawing = drawing_keep(user=request.user, image=form.cleaned_data["decoded"])
+    return _drawing_results(request, drawing, form.cleaned_data, drawing_form=form)
+
+
+@login_required
+def frame_drawing_page(request, token: str):
+    """A kept drawing's faces again: another page, emotion (or by look only) or character, with no new upload."""
+    drawing = drawing_recall(token=token, user=request.user)
+    if drawing is None:
+        return render(request, TEMPLATE, _context(request, drawing_gone=True), status=404)
+    choice = DrawingChoiceForm(request.GET)
+    if not choice.is_valid():
+        errors = [(LABELS.get(field, field), messages) for field, messages in choice.errors.items()]
+        return render(request, TEMPLATE, _context(request, errors=errors, invalid=set(choice.errors)), status=400)
+    return _drawing_results(request, drawing, choice.cleaned_data)
+
+
+def _drawing_results(request, drawing, choice: dict, **extra):
+    """The page of a drawing's search: its reading and thumbnail, the choice made, a page of alike faces."""
+    reading = drawing.classification
+    page = choice["page"]
+    faces, more = detection_similar_page(
+        query=drawing.vector, emotion=choice["chosen_emotion"] or reading.emotion, by_look=choice["by_look"],
+        character=choice["character"], limit=DRAWING_RESULTS, offset=(page - 1) * DRAWING_RESULTS,
     )
     for face in faces:
         face.detection.similarity = face.similarity
+    base = reverse("frame-drawing-page", args=[drawing.token])
+    character = choice["character"]
+    kept = {key: value for key, value in (("emotion", choice.get("emotion")),
+                                          ("character", character.slug if character else "")) if value}
+
+    def page_url(number: int) -> str:
+        query = urlencode({**kept, "page": number} if number > 1 else kept)
+        return f"{base}?{query}" if query else base
+
     return render(request, TEMPLATE, _context(
-        request, drawing_form=form, classification=classification,
-        probabilities=sorted(classification.probabilities.items(), key=lambda item: -item[1]),
+        request, values={}, drawing=drawing, classification=reading, choice=kept.get("emotion", ""),
+        chosen_character=choice["character"], by_look=choice["by_look"],
+        searched_emotion=None if choice["by_look"] else choice["chosen_emotion"] or reading.emotion,
+        unsure=reading.confidence < settings.LOW_CONFIDENCE, low_confidence=settings.LOW_CONFIDENCE, drawing_page=page,
+        probabilities=sorted(reading.probabilities.items(), key=lambda item: -item[1]),
         frames=_boxed([face.detection for face in faces]),
+        next_url=page_url(page + 1) if more and page < DRAWING_MAX_PAGES else "",
+        previous_url=page_url(page - 1) if page > 1 else "", **extra,
     ))
 
 

@@ -1,6 +1,7 @@
 """The recommender API's serializers: its query's input, and its rankings' output. The episodes and characters
 nested in a result are shaped by the emotions API's own output serializers, so an episode or a character reads
 the same wherever the API answers it."""
+from django.urls import reverse
 from rest_framework import serializers
 
 from emotions.api.serializers import CharacterOutputSerializer, EpisodeOutputSerializer
@@ -62,12 +63,55 @@ class LeaderboardOutputSerializer(serializers.Serializer):
     results = CharacterScoreOutputSerializer(many=True)
 
 
-class SimilarEpisodeOutputSerializer(serializers.Serializer):
+class ReasonOutputSerializer(serializers.Serializer):
+    text = serializers.CharField(source="words", help_text='in plain words, e.g. "Like Sunny: Pip is happy 62% of '
+                                                           'the time (58% there)"')
+    character = serializers.CharField(source="character.slug", help_text="the character whose mood makes it alike")
+    emotion = serializers.CharField()
+    share = serializers.FloatField(help_text="of the character's screen time in this episode, in that emotion")
+    source_share = serializers.FloatField(help_text="the same in what it is alike to (a liked character: overall)")
+    seconds = serializers.FloatField(help_text="the character's screen seconds in this episode")
+    liked_episode = serializers.IntegerField(source="source.episode.pk", allow_null=True,
+                                             help_text="the episode it is alike to (null: a liked character)")
+    liked_character = serializers.CharField(source="source.character.slug", allow_null=True,
+                                            help_text="the liked character it is alike to (null: an episode)")
+
+
+class AlikeEpisodeOutputSerializer(serializers.Serializer):
     similarity = serializers.FloatField(help_text="cosine similarity of the emotion profiles, 0-1")
     shared_characters = serializers.ListField(child=serializers.CharField())
+    reason = ReasonOutputSerializer()
+    thumbnail = serializers.SerializerMethodField(help_text="the crop of the reason's character in its emotion")
+    best_time = serializers.FloatField(allow_null=True, help_text="where that face is, in seconds")
     episode = EpisodeOutputSerializer()
+
+    def get_thumbnail(self, item) -> str | None:
+        face = item.get("best_face") if isinstance(item, dict) else item.best_face
+        if face is None:
+            return None
+        url = reverse("api:detection-crop", args=[face])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class SimilarEpisodeOutputSerializer(AlikeEpisodeOutputSerializer):
+    pass
 
 
 class SimilarEpisodesOutputSerializer(serializers.Serializer):
     episode = serializers.IntegerField()
     results = SimilarEpisodeOutputSerializer(many=True)
+
+
+class ForYouResultOutputSerializer(AlikeEpisodeOutputSerializer):
+    rank = serializers.IntegerField()
+
+
+class ForYouOutputSerializer(serializers.Serializer):
+    liked_episodes = serializers.ListField(child=serializers.IntegerField(), help_text="ids, latest liked first")
+    liked_characters = serializers.ListField(child=serializers.CharField(), help_text="slugs, latest liked first")
+    results = ForYouResultOutputSerializer(many=True)
+
+
+class LikeOutputSerializer(serializers.Serializer):
+    liked = serializers.BooleanField(help_text="whether you like it now")

@@ -7,12 +7,13 @@ import pytest
 from playwright.sync_api import expect
 
 from emotions.models import Episode
-from tests.browser.pages import log_in, shoot
+from tests.browser.pages import SCREENSHOTS, log_in, shoot
 from toonvision.studio.episode import write_episode
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 VIDEO = "document.getElementById('episode-video')"
+FOCUSED_ROW = "[...document.querySelectorAll('#lanes [role=row]')].indexOf(document.activeElement.closest('[role=row]'))"  # noqa: E501
 # Record every state each upload row goes through, so the test sees the whole journey, not just its end.
 WATCH_ROWS = """() => {
   window.rowStates = [];
@@ -73,7 +74,7 @@ def test_an_upload_is_followed_to_the_end_and_its_page_seeks_and_shows_emotions(
     wait_for_time(page, 0)
     segment = pip.locator(".segment").last
     start = float(segment.get_attribute("data-start"))
-    assert start > 0.5 and re.fullmatch(r"Pip \w+ \d:\d\d to \d:\d\d", segment.get_attribute("aria-label"))
+    assert start > 0.5 and re.fullmatch(r"Pip \w+ \d:\d\d–\d:\d\d", segment.get_attribute("aria-label"))
     segment.click()
     wait_for_time(page, start)
     # ...and by keyboard too: the first segment, focused and pressed.
@@ -109,6 +110,77 @@ def test_an_upload_is_followed_to_the_end_and_its_page_seeks_and_shows_emotions(
     expect(phone_page.locator('.lane[data-character="pip"]')).to_be_visible()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
     shoot(phone_page, "episode-phone")
+
+
+def test_the_seek_bar_marks_the_emotions_and_the_lanes_go_by_keyboard(logged_in_page, processed_episode):
+    episode = processed_episode("Timeline", seconds=8, seed=303, bias={"pip": {"happy": 0.5, "surprise": 0.3}})
+    page = logged_in_page
+    page.goto(f"/episodes/{episode.pk}/")
+    wait_for_time(page, 0)
+
+    # The seek bar sits under the video, as wide; each lane's stretches are marked on it where they fall in time.
+    bar, video = page.locator("#seekbar"), page.locator("#episode-video")
+    markers, segments = bar.locator(".marker"), page.locator("#lanes .segment")
+    expect(markers.first).to_be_visible()
+    assert markers.count() == segments.count() >= 3
+    bar_box, video_box = bar.bounding_box(), video.bounding_box()
+    assert abs(bar_box["x"] - video_box["x"]) < 1 and abs(bar_box["width"] - video_box["width"]) < 1
+    assert 0 <= bar_box["y"] - (video_box["y"] + video_box["height"]) < 8
+    duration = float(bar.get_attribute("data-duration"))
+    for i in range(markers.count()):
+        marker = markers.nth(i)
+        box = marker.bounding_box()
+        expected = bar_box["x"] + bar_box["width"] * float(marker.get_attribute("data-start")) / duration
+        assert abs(box["x"] - expected) < 2 and box["height"] > 4
+    # A click on a marker well into the episode plays from its start; a click on the bare bar from that point.
+    late = markers.last
+    late_start = float(late.get_attribute("data-start"))
+    assert late_start > 1
+    late.click()
+    wait_for_time(page, late_start)
+    bar.click(position={"x": 1, "y": 1})
+    page.wait_for_function(f"() => {VIDEO}.currentTime < 0.2")
+
+    # The lanes are one widget: one tab stop, whichever stretch was last chosen.
+    lanes = page.get_by_role("grid", name="Emotion timeline")
+    rows = lanes.get_by_role("row")
+    assert rows.count() >= 2
+    first = rows.first.get_by_role("gridcell").first
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('segment')"):
+            break
+    expect(first).to_be_focused()
+    page.keyboard.press("Tab")  # past the whole widget in one press
+    assert not page.evaluate("document.getElementById('lanes').contains(document.activeElement)")
+    page.keyboard.press("Shift+Tab")
+    expect(first).to_be_focused()
+
+    # Right moves along the lane, and Enter plays from the stretch it lands on; Down goes to the next character.
+    cells = rows.first.get_by_role("gridcell")
+    if cells.count() > 1:
+        page.keyboard.press("ArrowRight")
+        expect(cells.nth(1)).to_be_focused()
+        label = cells.nth(1).get_attribute("aria-label")
+        assert re.fullmatch(r"\w+ \w+ \d:\d\d–\d:\d\d", label), label
+        page.keyboard.press("Enter")
+        wait_for_time(page, float(cells.nth(1).get_attribute("data-start")))
+        page.keyboard.press("ArrowLeft")
+        expect(cells.first).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    below = page.locator("#lanes .segment:focus")
+    expect(below).to_have_count(1)
+    assert page.evaluate(FOCUSED_ROW) == 1
+    below_start = float(below.get_attribute("data-start"))
+    page.keyboard.press("Enter")
+    wait_for_time(page, below_start)
+    expect(page.locator('#lanes .segment[tabindex="0"]')).to_have_count(1)
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate(FOCUSED_ROW) == 0
+
+    # Round ticks under the lanes: every second over eight seconds.
+    expect(page.locator(".axis span")).to_have_text([f"0:0{i}" for i in range(9)])
+    page.locator(".player").screenshot(path=str(SCREENSHOTS / "episode-timeline.png"))
 
 
 def test_files_that_are_not_videos_or_too_large_get_their_reason_in_their_row(

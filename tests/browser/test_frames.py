@@ -4,11 +4,13 @@ import json
 import re
 import zipfile
 
+import cv2
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
 from emotions.models import Detection
-from tests.browser.pages import shoot
+from tests.browser.pages import log_in, shoot
 from tests.factories import studio_face_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -84,10 +86,17 @@ def test_filter_select_download_and_follow_a_frame(logged_in_page, two_episodes,
     expect(page).to_have_url(re.compile(rf"/episodes/{first.episode_id}/\?t={first.time:.2f}$"))
 
 
-def test_search_by_drawing(logged_in_page, two_episodes, tmp_path):
+def ambiguous_drawing_png() -> bytes:
+    """Pip half surprised, half afraid: a drawing the CNN is unsure of (it reads surprise at about 32%)."""
+    surprise, fear = (cv2.imdecode(np.frombuffer(studio_face_png("pip", e, seed=79), np.uint8), cv2.IMREAD_COLOR)
+                      for e in ("surprise", "fear"))
+    return cv2.imencode(".png", cv2.addWeighted(surprise, 0.5, fear, 0.5, 0))[1].tobytes()
+
+
+def test_search_by_drawing(logged_in_page, phone_page, user, two_episodes, tmp_path, settings):
     page = logged_in_page
     drawing = tmp_path / "my-pip.png"
-    drawing.write_bytes(studio_face_png("pip", "happy", seed=77))
+    drawing.write_bytes(ambiguous_drawing_png())
     page.goto("/frames/")
     page.get_by_label("Your drawing").set_input_files(drawing)
     page.get_by_label("Only this character").select_option("pip")
@@ -97,6 +106,14 @@ def test_search_by_drawing(logged_in_page, two_episodes, tmp_path):
     heading = page.get_by_role("heading", name=re.compile("^Your drawing looks"))
     expect(heading).to_be_visible()
     expect(page.locator(".probabilities li")).to_have_count(7)
+    # The drawing itself, beside its reading; the reading called unsure, with what to do about it.
+    shown = page.get_by_role("img", name="Your drawing, as searched with")
+    expect(shown).to_be_visible()
+    assert page.evaluate("document.getElementById('drawing-thumbnail').naturalWidth") > 50
+    confidence = float(re.search(r"\((\d+)%\)", heading.inner_text()).group(1)) / 100
+    assert confidence < settings.LOW_CONFIDENCE
+    expect(page.locator("#unsure-warning")).to_contain_text("The model is unsure of this reading (under 60%)")
+    expect(page.get_by_role("radio", name=re.compile(r"^As read: \w+ \d+%"))).to_be_checked()
     results = page.locator(".frame-result")
     expect(results.first).to_be_visible()
     assert set(results.locator(".who").all_inner_texts()) == {"Pip"}
@@ -106,6 +123,44 @@ def test_search_by_drawing(logged_in_page, two_episodes, tmp_path):
     show_all_pictures(page)
     shoot(page, "frames-drawing")
 
+    # Another emotion, chosen: Pip's angry faces come first, and the drawing is still there (no upload again).
+    page.get_by_role("radio", name=re.compile("^angry")).check()
+    page.get_by_role("button", name="Search again").click()
+    expect(page).to_have_url(re.compile(r"/frames/drawing/[\w-]+/\?emotion=angry&character=pip$"))
+    expect(page.get_by_role("radio", name=re.compile("^angry"))).to_be_checked()
+    expect(page.locator("#results-title")).to_contain_text("angry first")
+    expect(results.first.locator(".badge")).to_have_text("angry")
+    expect(shown).to_be_visible()
+    show_all_pictures(page)
+    shoot(page, "drawing-search")
+
+    # By look only, anyone: every emotion by look, 24 a page; the next page holds others, the drawing kept.
+    page.get_by_role("radio", name=re.compile("^By look only")).check()
+    page.locator("#drawing-choice").get_by_label("Only this character").select_option("")
+    page.get_by_role("button", name="Search again").click()
+    expect(page).to_have_url(re.compile(r"\?emotion=look&character=$"))
+    expect(page.locator("#results-title")).to_contain_text("Alike faces by look only")
+    expect(results).to_have_count(24)
+    first_page = set(results.evaluate_all("rows => rows.map(r => r.dataset.id)"))
+    alike = [float(re.search(r"alike (-?[\d.]+)", text).group(1)) for text in results.all_inner_texts()]
+    assert alike == sorted(alike, reverse=True)  # by look alone, whatever the emotion
+    page.get_by_role("link", name="Next page").click()
+    expect(page).to_have_url(re.compile(r"\?emotion=look&page=2$"))
+    expect(results.first).to_be_visible()
+    assert not first_page & set(results.evaluate_all("rows => rows.map(r => r.dataset.id)"))
+    expect(page.get_by_role("radio", name=re.compile("^By look only"))).to_be_checked()
+    expect(shown).to_be_visible()
+    page.get_by_role("link", name="Previous page").click()
+    expect(page).to_have_url(re.compile(r"\?emotion=look$"))
+    assert set(results.evaluate_all("rows => rows.map(r => r.dataset.id)")) == first_page
+
+    # The kept drawing's page at a phone's width, in another session of the same user: nothing wider than the phone.
+    log_in(phone_page, user.username)
+    phone_page.goto(page.url)
+    expect(phone_page.get_by_role("img", name="Your drawing, as searched with")).to_be_visible()
+    expect(phone_page.locator(".frame-result").first).to_be_visible()
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+
 
 def test_frames_at_phone_width(phone_page, two_episodes):
     phone_page.goto("/frames/?character=pip&emotion=happy")
@@ -113,7 +168,10 @@ def test_frames_at_phone_width(phone_page, two_episodes):
     expect(results.first).to_be_visible()
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways: {width} px"
-    assert results.first.bounding_box()["width"] > 300  # one frame a row, as wide as the phone allows
+    # Faces first, two a row: the first two results side by side, each near half the phone's width.
+    first, second = results.nth(0).bounding_box(), results.nth(1).bounding_box()
+    assert abs(first["y"] - second["y"]) < 1 and second["x"] >= first["x"] + first["width"]
+    assert 150 < first["width"] < 195 and second["x"] + second["width"] <= 390
     results.first.get_by_role("checkbox").check()
     phone_page.evaluate("document.getElementById('results-title').scrollIntoView()")
     shoot(phone_page, "frames-phone", full_page=False)

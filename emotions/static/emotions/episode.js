@@ -1,10 +1,18 @@
-// The episode page: start the video at ?t=, seek from the timeline and the faces table, move the playhead, switch
-// the emotion subtitles, follow processing until it ends (then reload), and confirm a deletion.
+// The episode page: start the video at ?t=, seek from the seek bar's emotion markers, the lanes (by mouse, or by
+// keyboard: one tab stop, arrow keys between stretches, Enter plays) and the faces table, move the play position,
+// switch the emotion subtitles, follow processing until it ends (then reload), and confirm a deletion.
 (() => {
   "use strict";
   const video = document.getElementById("episode-video");
   const timeline = document.getElementById("timeline");
   const playhead = document.getElementById("playhead");
+  const seekbar = document.getElementById("seekbar");
+  const lanes = document.getElementById("lanes");
+  const SEEK_STEP = 5;
+  // A stretch plays from just past its start: at the very edge Chromium still shows the subtitle cue that ends
+  // there beside the one that begins (10 ms is well under a frame, so the same frame shows).
+  const EDGE = 0.01;
+  const stretchStart = (element) => Number(element.dataset.start) + EDGE;
   const toggle = document.getElementById("subtitles-toggle");
   const processing = document.getElementById("processing");
   const POLL_MS = 1500;
@@ -21,10 +29,24 @@
     return known || Number(timeline && timeline.dataset.duration) || 0;
   }
 
+  function clock(seconds) {
+    const whole = Math.max(0, Math.floor(seconds));
+    const hours = Math.floor(whole / 3600);
+    const minutes = Math.floor((whole % 3600) / 60);
+    const secs = String(whole % 60).padStart(2, "0");
+    return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${secs}` : `${minutes}:${secs}`;
+  }
+
   function movePlayhead() {
-    if (!playhead || !video) return;
+    if (!video) return;
     const total = duration();
-    playhead.style.setProperty("--at", total ? Math.min(video.currentTime / total, 1) : 0);
+    const at = total ? Math.min(video.currentTime / total, 1) : 0;
+    if (playhead) playhead.style.setProperty("--at", at);
+    if (seekbar) {
+      seekbar.style.setProperty("--at", at);
+      seekbar.setAttribute("aria-valuenow", String(Math.round(video.currentTime)));
+      seekbar.setAttribute("aria-valuetext", `${clock(video.currentTime)} of ${clock(total)}`);
+    }
   }
 
   if (video) {
@@ -41,11 +63,80 @@
     for (const name of ["timeupdate", "seeked", "loadedmetadata"]) video.addEventListener(name, movePlayhead);
   }
 
-  if (timeline) {
-    timeline.addEventListener("click", (event) => {
+  // The seek bar: a marker plays from its start; anywhere else (or dragged) from that point.
+  if (seekbar) {
+    const at = (event) => {
+      const box = seekbar.getBoundingClientRect();
+      return Math.min(Math.max((event.clientX - box.left) / box.width, 0), 1) * duration();
+    };
+    let dragging = false;
+    seekbar.addEventListener("pointerdown", (event) => {
+      const marker = event.target.closest(".marker");
+      seek(marker ? stretchStart(marker) : at(event));
+      dragging = !marker;
+      if (dragging) seekbar.setPointerCapture(event.pointerId);
+    });
+    seekbar.addEventListener("pointermove", (event) => { if (dragging) seek(at(event)); });
+    seekbar.addEventListener("pointerup", () => { dragging = false; });
+    seekbar.addEventListener("keydown", (event) => {
+      const now = video ? video.currentTime : 0;
+      const moves = { ArrowLeft: now - SEEK_STEP, ArrowDown: now - SEEK_STEP, ArrowRight: now + SEEK_STEP,
+                      ArrowUp: now + SEEK_STEP, PageDown: now - duration() / 10, PageUp: now + duration() / 10,
+                      Home: 0, End: duration() };
+      if (!(event.key in moves)) return;
+      event.preventDefault();
+      seek(Math.min(moves[event.key], duration()));
+    });
+  }
+
+  // The lanes: one widget, one tab stop (roving tabindex). Left/right move along a lane, up/down to the stretch of
+  // the next character at the same time (or the nearest), Home/End to a lane's ends; Enter or Space plays from it.
+  if (lanes) {
+    const rows = () => Array.from(lanes.querySelectorAll('[role="row"]'));
+    const cells = (row) => Array.from(row.querySelectorAll(".segment"));
+    const moveTo = (cell) => {
+      if (!cell) return;
+      for (const other of lanes.querySelectorAll('.segment[tabindex="0"]')) other.tabIndex = -1;
+      cell.tabIndex = 0;
+      cell.focus();
+    };
+    const nearest = (row, seconds) => {
+      const inRow = cells(row);
+      const covering = inRow.find((c) => Number(c.dataset.start) <= seconds && seconds < Number(c.dataset.end));
+      if (covering) return covering;
+      return inRow.reduce((best, c) => (!best || Math.abs(Number(c.dataset.start) - seconds)
+        < Math.abs(Number(best.dataset.start) - seconds) ? c : best), null);
+    };
+    lanes.addEventListener("keydown", (event) => {
+      const cell = event.target.closest(".segment");
+      if (!cell) return;
+      const row = cell.closest('[role="row"]');
+      const inRow = cells(row);
+      const index = inRow.indexOf(cell);
+      const allRows = rows().filter((r) => cells(r).length);
+      const rowIndex = allRows.indexOf(row);
+      const middle = (Number(cell.dataset.start) + Number(cell.dataset.end)) / 2;
+      const target = {
+        ArrowLeft: () => inRow[Math.max(index - 1, 0)],
+        ArrowRight: () => inRow[Math.min(index + 1, inRow.length - 1)],
+        ArrowUp: () => rowIndex > 0 && nearest(allRows[rowIndex - 1], middle),
+        ArrowDown: () => rowIndex < allRows.length - 1 && nearest(allRows[rowIndex + 1], middle),
+        Home: () => inRow[0],
+        End: () => inRow[inRow.length - 1],
+      }[event.key];
+      if (target) {
+        event.preventDefault();
+        moveTo(target() || cell);
+      } else if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        seek(stretchStart(cell));
+      }
+    });
+    lanes.addEventListener("click", (event) => {
       const segment = event.target.closest(".segment");
       if (segment) {
-        seek(Number(segment.dataset.start));
+        moveTo(segment);
+        seek(stretchStart(segment));
         return;
       }
       const track = event.target.closest(".lane-track");

@@ -1,0 +1,191 @@
+"""Re-classify, not re-process: read every stored face again with an emotion model, from its stored crop alone
+(only the CNN runs: no decoding, no detection), and rebuild the touched episodes' summaries.
+
+A face a person labelled keeps its emotion (a label wins over any model); the others take the model's new
+probabilities, and along each track the emotion is smoothed again as segmentation smooths it (a Viterbi pass
+with the run's switch cost), so a re-read equals what processing with that model would have said.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+
+from emotions.models import Character, Detection, EmotionModel, Episode, ProcessingRun
+from emotions.services.classifier import classifier_load
+from emotions.services.summaries import episode_emotions_build
+from toonvision.crops import crops_classify
+from toonvision.segmentation import crop_margins, fast_options_from
+from toonvision.tracking import run_confidence, smooth_emotions
+
+logger = logging.getLogger(__name__)
+
+BATCH = 256  # faces per CNN batch
+CHUNK = 4096  # faces read from storage at a time
+WRITE_BATCH = 1000
+
+
+@dataclass
+class Reclassified:
+    """What a re-classification did: faces read, changed (emotion), kept for their label, missing crops, the
+    episodes whose summaries were rebuilt, seconds, and the weights used."""
+
+    weights: str
+    faces: int = 0
+    changed: int = 0
+    labelled: int = 0
+    missing: int = 0
+    episodes: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def faces_per_second(self) -> float:
+        return self.faces / self.seconds if self.seconds else 0.0
+
+
+def reclassify_weights(*, weights: str | Path | None = None) -> Path:
+    """The weights to re-read with: those given, else the active model's, else EMOTION_WEIGHTS."""
+    if weights:
+        return Path(weights)
+    active = EmotionModel.objects.filter(active=True).values_list("weights", flat=True).first()
+    if active:
+        path = Path(active)
+        return path if path.is_absolute() else Path(settings.BASE_DIR) / path
+    return Path(settings.EMOTION_WEIGHTS)
+
+
+def detections_reclassify(
+    *, episode: Episode | None = None, character: Character | None = None, weights: str | Path | None = None,
+    progress: Callable[[int], None] | None = None, batch_size: int = BATCH,
+) -> Reclassified:
+    """Re-read the published faces (of one episode, one character, or all) with the model; see the module.
+    Bad weights raise WeightsError (a ValueError) before anything is written."""
+    path = reclassify_weights(weights=weights)
+    classifier = classifier_load(weights=path)
+    began = time.perf_counter()
+    result = Reclassified(weights=path.name)
+    faces = Detection.objects.published().exclude(crop="")
+    if episode is not None:
+        faces = faces.filter(episode=episode)
+    if character is not None:
+        faces = faces.filter(character=character)
+    result.labelled = faces.filter(labelled=True).count()
+    touched: set[int] = set()
+    for run in ProcessingRun.objects.filter(pk__in=faces.values("run_id").distinct()).order_by("pk"):
+        rows = list(
+            faces.filter(run=run, labelled=False).order_by("track", "frame", "pk")
+            .values_list("pk", "track", "crop", "emotion")
+        )
+        if not rows:
+            continue
+        probabilities = _read(classifier, run, [r[2] for r in rows], batch_size, progress)
+        changed = _write(run, rows, probabilities, classifier.classes)
+        result.faces += len(rows)
+        result.missing += int(np.isnan(probabilities[:, 0]).sum())
+        result.changed += changed
+        touched.add(run.episode_id)
+    for touched_episode in Episode.objects.filter(pk__in=touched).select_related("current_run"):
+        if touched_episode.current_run is not None:
+            episode_emotions_build(episode=touched_episode, run=touched_episode.current_run)
+    result.episodes = sorted(touched)
+    result.seconds = time.perf_counter() - began
+    logger.info("re-classified %d faces with %s in %.1f s (%.0f faces/s), %d changed, %d labelled kept",
+                result.faces, result.weights, result.seconds, result.faces_per_second, result.changed,
+                result.labelled)
+    return result
+
+
+def _read(classifier, run: ProcessingRun, names: list[str], batch_size: int, progress) -> np.ndarray:
+    """The model's probabilities for the run's crops, a chunk at a time (files read by threads)."""
+    stored_margin, cnn_margin = crop_margins(run.method, run.options)
+    out = np.empty((len(names), len(classifier.classes)), dtype=np.float32)
+    with ThreadPoolExecutor(4) as pool:
+        for start in range(0, len(names), CHUNK):
+            chunk = list(pool.map(_crop_bytes, names[start : start + CHUNK]))
+            out[start : start + len(chunk)] = crops_classify(
+                classifier, chunk, stored_margin=stored_margin, cnn_margin=cnn_margin, batch_size=batch_size
+            )
+            if progress:
+                progress(len(chunk))
+    return out
+
+
+def _crop_bytes(name: str) -> bytes | None:
+    try:
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _write(run: ProcessingRun, rows: list, probabilities: np.ndarray, classes) -> int:
+    """Smooth each track's new probabilities, then write emotion, confidence and probabilities in batches; a face
+    labelled meanwhile (a person was quicker) is left alone. Returns how many faces changed emotion."""
+    switch_cost = fast_options_from(run.options).switch_cost
+    updates: list[tuple[int, str, float, str]] = []
+    changed = 0
+    for lo, hi in _tracks(rows):
+        index = np.arange(lo, hi)[~np.isnan(probabilities[lo:hi, 0])]  # a missing crop keeps what it had
+        if not len(index):
+            continue
+        block = probabilities[index]
+        if rows[lo][1] is None:  # no track (the seed method): each face on its own
+            path, confidence = block.argmax(1), block.max(1)
+        else:
+            path = smooth_emotions(block, switch_cost)
+            confidence = run_confidence(block, path)
+        for i, best, conf, row in zip(index, path, confidence, block):
+            pk, _, _, before = rows[i]
+            emotion = classes[int(best)]
+            changed += emotion != before
+            updates.append((pk, emotion, min(1.0, max(0.0, float(conf))),
+                            json.dumps({c: round(float(p), 6) for c, p in zip(classes, row)})))
+    for start in range(0, len(updates), WRITE_BATCH):
+        _update(updates[start : start + WRITE_BATCH])
+    return changed
+
+
+def _update(rows: list[tuple[int, str, float, str]]) -> None:
+    """Write (pk, emotion, confidence, probabilities JSON) onto faces still unlabelled, in one statement: a face a
+    person labelled meanwhile is left alone. Django's bulk_update builds a CASE per row and field, which took as
+    long as the CNN itself; PostgreSQL takes the batch as arrays (unnest), SQLite as one executemany."""
+    table = connection.ops.quote_name(Detection._meta.db_table)
+    if connection.vendor == "postgresql":
+        ids, emotions, confidences, probabilities = (list(column) for column in zip(*rows))
+        sql = (f"UPDATE {table} AS d SET emotion = v.emotion, confidence = v.confidence, "
+               "probabilities = v.probabilities::jsonb FROM unnest(%s::bigint[], %s::text[], %s::float8[], "
+               "%s::text[]) AS v(id, emotion, confidence, probabilities) WHERE d.id = v.id AND NOT d.labelled")
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [ids, emotions, confidences, probabilities])
+    elif connection.vendor == "sqlite":
+        sql = f"UPDATE {table} SET emotion = %s, confidence = %s, probabilities = %s WHERE id = %s AND NOT labelled"
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, [(e, c, p, pk) for pk, e, c, p in rows])
+    else:
+        with transaction.atomic():
+            labelled = set(Detection.objects.select_for_update().filter(pk__in=[r[0] for r in rows], labelled=True)
+                           .values_list("pk", flat=True))
+            Detection.objects.bulk_update(
+                [Detection(pk=pk, emotion=e, confidence=c, probabilities=json.loads(p))
+                 for pk, e, c, p in rows if pk not in labelled],
+                ["emotion", "confidence", "probabilities"],
+            )
+
+
+def _tracks(rows: list) -> list[tuple[int, int]]:
+    """[lo, hi) spans of rows (ordered by track, frame) that share a track; faces with no track one span each."""
+    spans, lo = [], 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i][1] != rows[lo][1] or rows[lo][1] is None:
+            spans.append((lo, i))
+            lo = i
+    return spans
