@@ -1,5 +1,6 @@
 """Labelled faces for the emotion-model tests: studio faces stored as the site stores them, as published detections
-a person labelled (crops 128 px at the segmenter's margin) and as an imported dataset's DatasetFace rows."""
+a person labelled (native-size crops at the stored margin, as segmentation keeps them) and as an imported dataset's
+DatasetFace rows."""
 import hashlib
 import uuid
 
@@ -10,9 +11,11 @@ from django.core.files.storage import default_storage
 
 from emotions.models import DatasetFace, Detection, Episode, ProcessingRun, Status
 from tests.factories import character
+from toonvision.crops import STORED_CROP_MARGIN, STORED_MARGIN_KEY, crop_encode
+from toonvision.segmentation import FastOptions
 from toonvision.studio.dataset import draw_face_image, sample_rng
 
-MARGIN = 1.15
+CNN_MARGIN = FastOptions.crop_margin
 
 
 def studio_face(emotion: str, index: int, seed: int = 777, size: int = 64, look: str = "studio") -> np.ndarray:
@@ -20,10 +23,11 @@ def studio_face(emotion: str, index: int, seed: int = 777, size: int = 64, look:
 
 
 def as_stored_crop(face: np.ndarray) -> bytes:
-    """The face as a stored crop: the box grown by MARGIN (edges repeated), 128 px, JPEG."""
-    pad = round(face.shape[0] * (MARGIN - 1) / 2)
-    grown = cv2.copyMakeBorder(face, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    return cv2.imencode(".jpg", cv2.resize(grown, (128, 128), interpolation=cv2.INTER_AREA))[1].tobytes()
+    """The face (the CNN's square at the fast method's margin) as segmentation stores it: grown to
+    STORED_CROP_MARGIN at its native size (edges repeated), JPEG."""
+    side = face.shape[0]
+    pad = int(round(side * (STORED_CROP_MARGIN / CNN_MARGIN - 1) / 2))
+    return crop_encode(cv2.copyMakeBorder(face, pad, pad, pad, pad, cv2.BORDER_REPLICATE))
 
 
 def labelled_site_faces(per_emotion: int, emotions=("happy", "sad", "surprise"), seed: int = 777,
@@ -36,7 +40,8 @@ def labelled_site_faces(per_emotion: int, emotions=("happy", "sad", "surprise"),
         file="episodes/labelled.mp4", container="mov,mp4,m4a,3gp,3g2,mj2", status=Status.DONE, progress=1.0,
     )
     run = ProcessingRun.objects.create(episode=episode, weights_name="w", weights_sha256="s", range_frames=240,
-                                       status=Status.DONE, options={"crop_margin": MARGIN})
+                                       status=Status.DONE, method="fast",
+                                       options={"crop_margin": CNN_MARGIN, STORED_MARGIN_KEY: STORED_CROP_MARGIN})
     rows = []
     for e, emotion in enumerate(emotions):
         for i in range(per_emotion):

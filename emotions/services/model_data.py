@@ -20,11 +20,12 @@ import numpy as np
 from django.conf import settings
 
 from emotions.models import DatasetFace, Detection
+from toonvision.crops import cnn_square, crop_decode
 from toonvision.datasets import FaceDataset, load_dataset
 from toonvision.emotions import EMOTIONS
 from toonvision.evaluation import evaluate
 from toonvision.images import ImageError
-from toonvision.segmentation import FastOptions
+from toonvision.segmentation import crop_margins
 from toonvision.studio.cast import CHARACTERS
 from toonvision.studio.dataset import draw_face_image, sample_rng
 
@@ -34,7 +35,6 @@ SITE, STUDIO = "site", "studio"
 TEST_SHARE = 5  # one face in five is held out
 STUDIO_SEED = 4242  # not seed 1 (the shipped weights' training faces), so the studio test is of unseen faces
 FACE_SIZE = 64
-DEFAULT_CROP_MARGIN = FastOptions.crop_margin  # what crops were stored with before runs recorded it
 
 
 @dataclass
@@ -61,17 +61,14 @@ def site_faces():
 
 
 def detection_face(detection: Detection) -> np.ndarray:
-    """The face the CNN reads from a detection's stored crop (BGR): the crop is the box grown by the run's crop
-    margin, so the box is its centre 1/margin (the CNN reads the box at margin 1.0)."""
+    """The face as the CNN read it during segmentation, from the detection's stored crop alone (BGR, not resized:
+    the loader resizes it as segmentation did): toonvision.crops.cnn_square at the run's recorded margins."""
     with detection.crop.open("rb") as handle:
-        image = cv2.imdecode(np.frombuffer(handle.read(), np.uint8), cv2.IMREAD_COLOR)
+        image = crop_decode(handle.read())
     if image is None:
         raise ImageError(f"the crop of face {detection.pk} is not an image")
-    margin = float((detection.run.options or {}).get("crop_margin") or DEFAULT_CROP_MARGIN)
-    h, w = image.shape[:2]
-    side_y, side_x = max(1, round(h / margin)), max(1, round(w / margin))
-    top, left = (h - side_y) // 2, (w - side_x) // 2
-    return image[top:top + side_y, left:left + side_x]
+    stored_margin, cnn_margin = crop_margins(detection.run.method, detection.run.options or {})
+    return cnn_square(image, stored_margin=stored_margin, cnn_margin=cnn_margin)
 
 
 def training_data_write(*, root: Path, site: bool, datasets: list[str], studio: bool, studio_apart: bool,
