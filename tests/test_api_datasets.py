@@ -48,7 +48,7 @@ def test_a_bad_zip_is_a_400_that_says_why_and_keeps_nothing(api, media):
     answer = post(zip_of({"pip/joyful/a.png": png()}))
     assert answer.status_code == 400 and "unknown emotion folder 'joyful'" in str(answer.json())
     answer = post(zip_of({"../../happy/a.png": png()}))
-    assert answer.status_code == 400 and "points outside the dataset" in str(answer.json())
+    assert answer.status_code == 400 and "points outside the ZIP" in str(answer.json())
     assert post(b"hello").status_code == 400
     assert api.post("/api/datasets/", {}, format="multipart").status_code == 400
     assert APIClient().post("/api/datasets/", {"file": io.BytesIO(b"x")}, format="multipart").status_code in (401, 403)

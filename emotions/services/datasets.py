@@ -27,17 +27,17 @@ import numpy as np
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils.text import slugify
 
 from emotions.exceptions import DatasetRefused
 from emotions.models import DatasetFace, Detection
+from emotions.services.archives import ArchiveRefused, zip_images
 from emotions.services.references import spreadsheet_safe
 from emotions.services.storage import storage_delete, storage_put
 from toonvision.crops import cnn_square, crop_decode
 from toonvision.datasets import DatasetError, load_dataset
 from toonvision.emotions import EMOTIONS
-from toonvision.images import ImageError, is_image_path, read_image
+from toonvision.images import ImageError, read_image
 from toonvision.segmentation import crop_margins
 
 TEST_SHARE = 20  # percent of faces in the testing split
@@ -157,46 +157,18 @@ def dataset_import_zip(*, upload, name: str | None = None, user=None) -> Importe
 
 
 def _unzip(upload, source: str, into: Path) -> None:
-    """Unpack the ZIP's images under `into`, refusing unsafe names and never writing past the limits (a ZIP bomb
-    declares small sizes or none, so each member is read with a cap rather than trusted)."""
+    """Unpack the ZIP's images under `into` (services.archives reads it safely, within the dataset limits)."""
+    codes = {"unreadable": "not_a_zip", "no_images": "no_images", "too_many": "too_many", "too_large": "too_large",
+             "unsafe_name": "unsafe_name"}
     try:
-        archive = zipfile.ZipFile(upload)
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise DatasetRefused(f"{source} is not a readable ZIP ({error})", code="not_a_zip") from None
-    budget, limit = settings.MAX_DATASET_UNPACKED_BYTES, settings.MAX_IMAGE_UPLOAD_BYTES
-    with archive:
-        members = []
-        for member in archive.infolist():
-            path = PurePosixPath(member.filename.replace("\\", "/"))
-            if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
-                raise DatasetRefused(f"{source}: {member.filename!r} points outside the dataset", code="unsafe_name")
-            if (member.external_attr >> 16) & 0o170000 == 0o120000:
-                raise DatasetRefused(f"{source}: {member.filename!r} is a symbolic link", code="unsafe_name")
-            if not member.is_dir() and is_image_path(path.name) and "__MACOSX" not in path.parts \
-                    and not path.name.startswith("."):
-                members.append((member, path))
-        if not members:
-            raise DatasetRefused(f"{source} holds no images (PNG, JPEG, WebP, BMP, ...)", code="no_images")
-        if len(members) > settings.MAX_DATASET_FILES:
-            raise DatasetRefused(f"{source} holds {len(members)} images; at most {settings.MAX_DATASET_FILES} at once",
-                                 code="too_many")
-        for member, path in members:
-            try:
-                with archive.open(member) as handle:
-                    data = handle.read(min(limit, budget) + 1)
-            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as error:
-                raise DatasetRefused(f"{source}: {member.filename} cannot be unpacked ({error})",
-                                     code="not_a_zip") from None
-            if len(data) > budget:
-                raise DatasetRefused(f"{source} unpacks to more than "
-                                     f"{filesizeformat(settings.MAX_DATASET_UNPACKED_BYTES)}", code="too_large")
-            if len(data) > limit:
-                raise DatasetRefused(f"{source}: {member.filename} is over {filesizeformat(limit)} once unpacked",
-                                     code="too_large")
-            budget -= len(data)
+        for path, data in zip_images(upload, source, max_files=settings.MAX_DATASET_FILES,
+                                     budget=settings.MAX_DATASET_UNPACKED_BYTES,
+                                     total_limit=settings.MAX_DATASET_UNPACKED_BYTES):
             target = into.joinpath(*path.parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+    except ArchiveRefused as error:
+        raise DatasetRefused(str(error), code=codes[error.kind]) from None
 
 
 def _unwrapped(root: Path) -> Path:

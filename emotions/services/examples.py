@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import struct
 import uuid
-import zipfile
 from collections.abc import Iterable
 
 import cv2
@@ -22,9 +21,10 @@ from django.template.defaultfilters import filesizeformat
 from emotions.access import can_add_examples, can_change_example
 from emotions.exceptions import TeachingNotAllowed, TeachingRefused, storage_full_refused
 from emotions.models import Character, CharacterExample, Episode
+from emotions.services.archives import ArchiveRefused, zip_images
 from emotions.services.storage import storage_delete, stored_file_local_path
 from toonvision.cascade_training.character import CharacterTrainingOptions
-from toonvision.images import ImageError, decode_image, is_image_path, to_bgr
+from toonvision.images import ImageError, decode_image, to_bgr
 from toonvision.video import VideoError, decode_frames
 
 logger = logging.getLogger(__name__)
@@ -241,37 +241,16 @@ def images_from_files(files) -> list[bytes]:
 
 
 def _zip_images(upload, name: str, *, budget: int):
-    """(member name, bytes) of the images in a ZIP, never unpacking more than `budget` bytes in all (a ZIP bomb
-    declares small sizes or none, so each member is read with a cap rather than trusted)."""
+    """(member name, bytes) of the images in a ZIP, never unpacking more than `budget` bytes in all
+    (services.archives reads it safely)."""
     try:
-        archive = zipfile.ZipFile(upload)
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise TeachingRefused(f"{name} is not a readable ZIP ({error})", code="not_an_image") from None
-    with archive:
-        members = [m for m in archive.infolist() if not m.is_dir() and is_image_path(m.filename)
-                   and "__MACOSX" not in m.filename.split("/")]
-        if not members:
-            raise TeachingRefused(f"{name} holds no images (PNG, JPEG, WebP, BMP, ...)", code="not_an_image")
-        if len(members) > settings.MAX_EXAMPLE_FILES:
-            raise TeachingRefused(f"{name} holds {len(members)} images; at most {settings.MAX_EXAMPLE_FILES} at once",
-                                  code="too_many")
-        limit = settings.MAX_IMAGE_UPLOAD_BYTES
-        for member in members:
-            try:
-                with archive.open(member) as handle:
-                    data = handle.read(min(limit, budget) + 1)
-            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as error:
-                raise TeachingRefused(f"{name}: {member.filename} cannot be unpacked ({error})",
-                                      code="not_an_image") from None
-            if len(data) > budget:
-                raise TeachingRefused(
-                    f"{name} unpacks to more than {filesizeformat(settings.MAX_EXAMPLE_UNPACKED_BYTES)}; send "
-                    "smaller images or fewer at once", code="too_large")
-            if len(data) > limit:
-                raise TeachingRefused(f"{name}: {member.filename} is over {filesizeformat(limit)} once unpacked",
-                                      code="too_large")
-            budget -= len(data)
-            yield member.filename, data
+        for path, data in zip_images(upload, name, max_files=settings.MAX_EXAMPLE_FILES, budget=budget,
+                                     total_limit=settings.MAX_EXAMPLE_UNPACKED_BYTES,
+                                     hint="; send smaller images or fewer at once"):
+            yield str(path), data
+    except ArchiveRefused as error:
+        raise TeachingRefused(str(error), code="too_large" if error.kind == "too_large" else
+                              "too_many" if error.kind == "too_many" else "not_an_image") from None
 
 
 def _image_png(data: bytes, source: str) -> bytes:

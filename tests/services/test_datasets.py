@@ -123,8 +123,8 @@ def test_every_layout_the_loader_knows_imports_from_a_folder(media, tmp_path, la
 @pytest.mark.django_db
 @pytest.mark.parametrize("data, words", [
     (b"not a zip at all", "is not a readable ZIP"),
-    (zip_of({"../evil/happy/x.png": png()}), "points outside the dataset"),
-    (zip_of({"/etc/happy/x.png": png()}), "points outside the dataset"),
+    (zip_of({"../evil/happy/x.png": png()}), "points outside the ZIP"),
+    (zip_of({"/etc/happy/x.png": png()}), "points outside the ZIP"),
     (zip_of({"notes.txt": b"hello"}), "holds no images"),
     (zip_of({"pip/joyful/x.png": png()}), "unknown emotion folder 'joyful'"),
     (zip_of({"pip/happy/good.png": png(), "pip/sad/bad.png": b"\x89PNG garbage"}), "bad.png"),

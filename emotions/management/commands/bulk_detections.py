@@ -39,7 +39,7 @@ CHARACTER_WEIGHTS = {"pip": 0.4, "marmalade": 0.35, "bruno": 0.15, "clover": 0.1
 TRACK_MEAN = 48  # detections per track (about 4 s)
 HOLD = 24  # detections per held emotion (about 2 s)
 COLUMNS = ["episode_id", "run_id", "frame", "time", "duration", "character_id", "x", "y", "w", "h", "emotion",
-           "confidence", "probabilities", "track", "interpolated", "crop", "frame_image"]
+           "confidence", "probabilities", "track", "interpolated", "labelled", "rejected", "crop", "frame_image"]
 PICTURE_VARIANTS = 3
 FRAME_POOL = 6
 
@@ -174,7 +174,7 @@ class Command(ToonCommand):
                 rows.append((
                     episode.pk, run.pk, frame, frame / FPS, STRIDE / FPS, character.pk,
                     min(WIDTH - 1, x + i % 7), y, side, side, emotion, round(confidence, 6),
-                    json.dumps(probabilities), track, False,
+                    json.dumps(probabilities), track, False, False, False,
                     crops[(slug, emotion)][track % PICTURE_VARIANTS], frames[track % len(frames)],
                 ))
             track += 1

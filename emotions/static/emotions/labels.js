@@ -11,18 +11,9 @@
   const status = document.querySelector("[data-label-status]");
   const NAMES = { not_face: "not a face", not_character: "not this character" };
 
-  function url(template, id) { return template.replace(/\/0\//, `/${id}/`); }
+  const url = window.ToonApi.withId;
 
-  async function call(method, address, body) {
-    const response = await fetch(address, {
-      method, credentials: "same-origin",
-      headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.detail || `${response.status} ${response.statusText}`);
-    return data;
-  }
+  const call = (method, address, body) => window.ToonApi.call(method, address, body, csrf);
 
   function note(face, text, isError) {
     let line = face.querySelector(".label-note");

@@ -17,23 +17,14 @@
   let chain = Promise.resolve();
   let refilling = null;
 
-  function url(template, id) { return template.replace(/\/0\//, `/${id}/`); }
+  const url = window.ToonApi.withId;
 
   function later(task) {
     chain = chain.then(task, task);
     return chain;
   }
 
-  async function call(method, address, body) {
-    const response = await fetch(address, {
-      method, credentials: "same-origin",
-      headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.detail || `${response.status} ${response.statusText}`);
-    return data;
-  }
+  const call = (method, address, body) => window.ToonApi.call(method, address, body, csrf);
 
   function say(text, isError) {
     const status = $("[data-status]");
