@@ -8,11 +8,12 @@ from django.db import InterfaceError, OperationalError
 
 from emotions.services.dispatch import (
     PROCESS_FRAME_RANGE,
+    RECLASSIFY_FACES,
     RECOVER_RUNS,
     TRAIN_CHARACTER_VERSION,
     TRAIN_EMOTION_MODEL,
 )
-from emotions.services.emotion_models import emotion_model_train
+from emotions.services.emotion_models import emotion_model_reclassify_run, emotion_model_train
 from emotions.services.ranges import frame_range_process
 from emotions.services.recovery import runs_recover
 from emotions.services.teaching import training_run
@@ -70,6 +71,13 @@ def train_character_version(version_id: int) -> None:
 def train_emotion_model(model_id: int) -> None:
     """Train one emotion model and score it on the fixed held-out faces; failures are written to its row."""
     emotion_model_train(model_id=model_id)
+
+
+@shared_task(name=RECLASSIFY_FACES, ignore_result=True, soft_time_limit=settings.EMOTION_TRAINING_SOFT_TIME_LIMIT,
+             time_limit=settings.EMOTION_TRAINING_TIME_LIMIT)
+def reclassify_faces(model_id: int) -> None:
+    """Re-read every stored face with an activated model; the outcome is written to the model's report."""
+    emotion_model_reclassify_run(model_id=model_id)
 
 
 @worker_ready.connect

@@ -54,6 +54,7 @@ urlpatterns = [
     path("models/<int:pk>/", emotion_models.ModelDetailApi.as_view(), name="model-detail"),
     path("models/<int:pk>/cancel/", emotion_models.ModelCancelApi.as_view(), name="model-cancel"),
     path("models/<int:pk>/activate/", emotion_models.ModelActivateApi.as_view(), name="model-activate"),
+    path("models/<int:pk>/reclassify/", emotion_models.ModelReclassifyApi.as_view(), name="model-reclassify"),
     path("models/<int:pk>/<str:chart>.png", emotion_models.ModelChartApi.as_view(), name="model-chart"),
     path("detections/", detections.DetectionListApi.as_view(), name="detection-list"),
     path("detections/labels/", labels.BulkLabelApi.as_view(), name="detection-labels-bulk"),

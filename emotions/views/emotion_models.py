@@ -78,20 +78,25 @@ def model_list(request):
 @login_required
 @require_POST
 def model_action(request, pk: int):
-    """Cancel a training (whoever started it, or staff) or activate a model (staff)."""
+    """Cancel a training (whoever started it, or staff), activate a model or re-classify with it (staff)."""
     model = get_object_or_404(emotion_model_list(), pk=pk)
     action = request.POST.get("action")
     try:
         if action == "activate":
             service.emotion_model_activate(model=model, user=request.user)
             messages.success(request, f"“{model.name}” is the active model: new processing and classification use "
-                                      "it. Faces already stored keep their emotions: re-classify them with "
-                                      "manage.py reclassify.")
+                                      "it. Faces already stored keep their emotions until you re-read them with it "
+                                      "(Re-classify stored faces).")
+        elif action == "reclassify":
+            service.emotion_model_reclassify(model=model, user=request.user)
+            messages.success(request, f"Re-reading every stored face with “{model.name}” in the background: only "
+                                      "the CNN runs, labelled faces keep their labels, and the figures follow.")
         elif action == "cancel":
             service.emotion_model_cancel(model=model, user=request.user)
             messages.success(request, f"Cancelling “{model.name}”: it stops after its current epoch.")
         else:
-            return render(request, REFUSED, {"reason": "Say what to do: activate or cancel."}, status=400)
+            return render(request, REFUSED, {"reason": "Say what to do: activate, reclassify or cancel."},
+                          status=400)
     except ModelNotAllowed as error:
         return render(request, REFUSED, {"reason": sentence(str(error))}, status=403)
     except ModelRefused as error:

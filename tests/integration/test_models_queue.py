@@ -1,12 +1,13 @@
 """Emotion models through the real queue: a Celery worker on Redis, with PostgreSQL, fine-tunes the active model on
 an imported labelled dataset and the site's labels; the model lands in the registry with its report; staff activate
-it and the next episode is processed with it. A training cancelled mid-way keeps no file."""
+it, re-classify the stored faces with it (labels kept, summaries rebuilt), and the next episode is processed with it.
+A training cancelled mid-way keeps no file."""
 import time
 
 import pytest
 from rest_framework.test import APIClient
 
-from emotions.models import EmotionModel, Episode, Status
+from emotions.models import Detection, EmotionModel, Episode, EpisodeEmotion, Status
 from emotions.services.classifier import weights_path
 from emotions.services.emotion_models import models_dir
 from emotions.services.runs import episode_process
@@ -62,11 +63,27 @@ def wait_episode(episode: Episode, timeout: float, worker) -> None:
     raise AssertionError(f"episode not done within {timeout} s\n{worker.log_path.read_text()[-3000:]}")
 
 
+def summaries_of(episode: Episode) -> dict:
+    return {(r.character_id, r.emotion): (r.detections, r.weighted_seconds)
+            for r in EpisodeEmotion.objects.filter(episode=episode)}
+
+
+def summaries_from_faces(episode: Episode) -> dict:
+    totals: dict = {}
+    for face in Detection.objects.published().filter(episode=episode):
+        n, weighted = totals.get((face.character_id, face.emotion), (0, 0.0))
+        totals[(face.character_id, face.emotion)] = (n + 1, weighted + face.duration * face.confidence)
+    return totals
+
+
 def test_an_imported_dataset_trains_a_model_from_the_active_one_which_staff_activate(
         models_env, start_worker, ana_api, sam_api, characters, studio_episode, media):
     worker = start_worker(models_env, queues=models_env["EPISODE_QUEUE"])
     imported_dataset("posters", 10)  # what import_dataset makes: DatasetFace rows, a fifth in the testing split
     labelled_site_faces(5)
+    before = upload(studio_episode, title="Read by the shipped model")
+    episode_process(episode=before)
+    wait_episode(before, 240, worker)
 
     started = ana_api.post("/api/models/", {"epochs": 4}, format="json")
     assert started.status_code == 202, started.json()
@@ -94,8 +111,29 @@ def test_an_imported_dataset_trains_a_model_from_the_active_one_which_staff_acti
     activated = sam_api.post(f"/api/models/{pk}/activate/")
     assert activated.status_code == 200 and activated.json()["active"] is True
 
-    episode = upload(studio_episode, title="After the new model")
-    run = episode_process(episode=episode)
+    # Re-classify: the stored faces are read again with the active model, the labels kept, the summaries rebuilt.
+    old_faces = dict(Detection.objects.published().values_list("pk", "emotion"))
+    labelled = dict(Detection.objects.published().filter(labelled=True).values_list("pk", "emotion"))
+    old_summaries = summaries_of(before)
+    assert ana_api.post(f"/api/models/{pk}/reclassify/").status_code == 403
+    queued = sam_api.post(f"/api/models/{pk}/reclassify/")
+    assert queued.status_code == 202 and queued.json()["report"]["reclassify"]["status"] == "queued"
+    wait_model(sam_api, pk, lambda b: b["report"].get("reclassify", {}).get("status") in ("done", "failed"), 240,
+               "re-classification", worker)
+    note = sam_api.get(f"/api/models/{pk}/").json()["report"]["reclassify"]
+    assert note["status"] == "done", note
+    assert note["faces"] + note["labelled"] == len(old_faces) and note["labelled"] == len(labelled) > 0
+    now = dict(Detection.objects.published().values_list("pk", "emotion"))
+    assert {k: now[k] for k in labelled} == labelled  # people's labels win over the new model
+    assert note["changed"] == sum(now[k] != v for k, v in old_faces.items())
+    new_summaries = summaries_of(before)
+    fresh = summaries_from_faces(before)  # the summaries are rebuilt from what the faces now say
+    assert {k: n for k, (n, _) in new_summaries.items()} == {k: n for k, (n, _) in fresh.items()}
+    assert {k: w for k, (_, w) in new_summaries.items()} == pytest.approx({k: w for k, (_, w) in fresh.items()})
+    assert new_summaries != old_summaries  # and they changed with the new model's readings
+
+    episode = before  # processed again: the new run reads its faces with the new model
+    run = episode_process(episode=episode, force=True)
     assert weights_path(run.weights_name).resolve() == weights.resolve()
     assert run.weights_sha256 == body["weights_sha256"]
     wait_episode(episode, 240, worker)  # the worker read faces with the new model's very file

@@ -17,6 +17,7 @@ from emotions.selectors.emotion_models import emotion_model_list, emotion_model_
 from emotions.services.emotion_models import (
     emotion_model_activate,
     emotion_model_cancel,
+    emotion_model_reclassify,
     emotion_model_shipped,
     emotion_model_start,
     models_dir,
@@ -78,12 +79,25 @@ class ModelCancelApi(APIView):
 class ModelActivateApi(APIView):
     @extend_schema(summary="Make a trained model (or the shipped one) what new processing and classification use "
                            "(staff)",
-                   description="Faces already stored keep their emotions: re-classify them with "
-                               "`manage.py reclassify`.",
+                   description="Faces already stored keep their emotions until re-read with it: "
+                               "`POST /api/models/{id}/reclassify/` (or `manage.py reclassify`).",
                    request=None,
                    responses={200: m.EmotionModelOutputSerializer, 409: CONFLICT, **error_responses(401, 403, 404)})
     def post(self, request, pk: int):
         return Response(_body(request, emotion_model_activate(model=_model_or_404(pk), user=request.user)))
+
+
+class ModelReclassifyApi(APIView):
+    @extend_schema(summary="Re-read every stored face with the active model, in the background (staff)",
+                   description="Only the CNN runs, over the stored crops: no decoding, no detection. Faces people "
+                               "labelled keep their labels; the summaries are rebuilt. The outcome appears in the "
+                               "model's `report.reclassify` (faces, changed, labelled, faces_per_second).",
+                   request=None,
+                   responses={202: m.EmotionModelOutputSerializer, 409: CONFLICT,
+                              **error_responses(400, 401, 403, 404)})
+    def post(self, request, pk: int):
+        model = emotion_model_reclassify(model=_model_or_404(pk), user=request.user)
+        return Response(_body(request, model), status=202)
 
 
 class ModelChartApi(JSONErrorsMixin, APIView):
