@@ -62,6 +62,16 @@ class TeachingNotAllowed(PermissionDenied):
     code = "not_allowed"
 
 
+class ModelRefused(TeachingRefused):
+    """A request about the emotion models that cannot be done: bad options or no faces to learn from (400), or a
+    conflict with what is under way (409: another training runs, this one is not running, not trained). It is a
+    teaching refusal, so the API and the pages answer it the same way."""
+
+
+class ModelNotAllowed(TeachingNotAllowed):
+    """This user may not do this to the emotion models (train: logged in; activate: staff): a 403 with the reason."""
+
+
 class LabelRefused(ValidationError):
     """A label that cannot be given: an unknown verdict or emotion, a face that is not shown, nothing to undo (a 400;
     `nothing_to_undo` a 409)."""

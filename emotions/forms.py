@@ -14,6 +14,7 @@ from emotions.validation import (
     image_upload_read,
     sentence,
 )
+from toonvision.training import OPTIMIZERS
 
 DOWNLOAD_MAX_FRAMES = 200
 BY_LOOK = "look"
@@ -201,6 +202,36 @@ class TeachActionForm(forms.Form):
             if data.get(field) is None and field not in self.errors:
                 self.add_error(field, f"{data['action']} needs {field}.")
         return data
+
+
+class EmotionModelStartForm(forms.Form):
+    """The Models page's training form: what to train, from where, on which faces (the API's fields)."""
+
+    kind = forms.ChoiceField(label="What", initial="training", choices=[
+        ("training", "a model"), ("optimizers", "the optimiser experiment")],
+        help_text="the experiment: the dissertation's five optimisers side by side, no weights kept")
+    start = forms.ChoiceField(label="Start from", initial="active", choices=[
+        ("active", "the active model (fine-tune)"), ("scratch", "scratch")])
+    preset = forms.ChoiceField(label="Preset", required=False, choices=[
+        ("", "automatic"), ("toon", "toon"), ("seed", "seed (the dissertation's)")],
+        help_text="automatic: the active model's when fine-tuning, toon from scratch, seed for the experiment")
+    optimizer = forms.ChoiceField(label="Optimiser", required=False, choices=[
+        ("", "the preset's own"), *[(name, name) for name in OPTIMIZERS]])
+    epochs = forms.IntegerField(label="Epochs", required=False, min_value=1,
+                                help_text="empty: 60 fine-tuning, the preset's own from scratch")
+    runs = forms.IntegerField(label="Runs per optimiser", required=False, min_value=1, max_value=5,
+                              help_text="the experiment only; empty: 1")
+    site = forms.BooleanField(label="the site's labelled faces", required=False, initial=True)
+    datasets = forms.MultipleChoiceField(label="Imported datasets", required=False, choices=[],
+                                         widget=forms.CheckboxSelectMultiple)
+    studio = forms.BooleanField(label="studio faces, so it does not forget the faces it reads", required=False,
+                                initial=True)
+    name = forms.CharField(label="Name", required=False, max_length=100)
+
+    def __init__(self, *args, datasets: dict[str, int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["datasets"].choices = [(slug, f"{slug} ({n} faces)") for slug, n in (datasets or {}).items()]
+        self.fields["datasets"].initial = list(datasets or {})
 
 
 class DatasetImportForm(forms.Form):

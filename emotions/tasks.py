@@ -6,7 +6,14 @@ from celery.signals import worker_ready
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from emotions.services.dispatch import PROCESS_FRAME_RANGE, RECOVER_RUNS, TRAIN_CHARACTER_VERSION
+from emotions.services.dispatch import (
+    PROCESS_FRAME_RANGE,
+    RECLASSIFY_FACES,
+    RECOVER_RUNS,
+    TRAIN_CHARACTER_VERSION,
+    TRAIN_EMOTION_MODEL,
+)
+from emotions.services.emotion_models import emotion_model_reclassify_run, emotion_model_train
 from emotions.services.ranges import frame_range_process
 from emotions.services.recovery import runs_recover
 from emotions.services.teaching import training_run
@@ -51,6 +58,26 @@ def recover_runs() -> None:
 def train_character_version(version_id: int) -> None:
     """Train one version of a character's cascade, with its preview; failures are written to the version."""
     training_run(version_id)
+
+
+@shared_task(
+    name=TRAIN_EMOTION_MODEL,
+    acks_late=True,  # a worker killed mid-training leaves the model to be trained again
+    reject_on_worker_lost=True,
+    ignore_result=True,  # the outcome lives in the model's row
+    soft_time_limit=settings.EMOTION_TRAINING_SOFT_TIME_LIMIT,
+    time_limit=settings.EMOTION_TRAINING_TIME_LIMIT,
+)
+def train_emotion_model(model_id: int) -> None:
+    """Train one emotion model and score it on the fixed held-out faces; failures are written to its row."""
+    emotion_model_train(model_id=model_id)
+
+
+@shared_task(name=RECLASSIFY_FACES, ignore_result=True, soft_time_limit=settings.EMOTION_TRAINING_SOFT_TIME_LIMIT,
+             time_limit=settings.EMOTION_TRAINING_TIME_LIMIT)
+def reclassify_faces(model_id: int) -> None:
+    """Re-read every stored face with an activated model; the outcome is written to the model's report."""
+    emotion_model_reclassify_run(model_id=model_id)
 
 
 @worker_ready.connect

@@ -1,7 +1,7 @@
 """The site's pages (the REST API's routes are in emotions.api.urls)."""
 from django.urls import path
 
-from emotions.views import characters, datasets, episodes, frames, home, review, teaching
+from emotions.views import characters, datasets, emotion_models, episodes, frames, home, review, teaching
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -18,6 +18,8 @@ urlpatterns = [
     path("characters/<slug:slug>/teach/", teaching.character_teach, name="character-teach"),
     path("datasets/", datasets.dataset_page, name="dataset-list"),
     path("datasets/download.zip", datasets.dataset_download, name="dataset-download"),
+    path("models/", emotion_models.model_list, name="model-list"),
+    path("models/<int:pk>/", emotion_models.model_action, name="model-action"),
     path("frames/", frames.frame_search, name="frame-search"),
     path("frames/drawing/", frames.frame_drawing_search, name="frame-drawing"),
     path("frames/drawing/<str:token>/", frames.frame_drawing_page, name="frame-drawing-page"),

@@ -6,6 +6,9 @@ import pytest
 
 from tests.processes import command_output, command_refusal, manage_py
 
+# With no --weights the commands read the active model from the registry (emotions.services.classifier).
+pytestmark = pytest.mark.django_db
+
 
 @pytest.mark.slow
 def test_synth_faces_writes_the_character_emotion_layout(tmp_path):

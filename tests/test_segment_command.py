@@ -12,6 +12,9 @@ from tests.processes import assert_clean_failure, command_output, command_refusa
 from toonvision.studio.episode import write_episode
 from toonvision.truth_metrics import evaluate_segmentation
 
+# With no --weights the commands read the active model from the registry (emotions.services.classifier).
+pytestmark = pytest.mark.django_db
+
 EPISODE_SEED = 31  # never used for cascade or CNN training data (those are 1, 7 and 8)
 
 

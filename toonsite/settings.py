@@ -240,6 +240,15 @@ MAX_DATASET_UNPACKED_BYTES = env.int("MAX_DATASET_UNPACKED_BYTES", default=1024 
 
 # --- Emotion model: the shipped weights unless EMOTION_WEIGHTS names others.
 EMOTION_WEIGHTS = Path(env("EMOTION_WEIGHTS", default=str(BASE_DIR / "emotions" / "weights" / "toon.pt")))
+# The registry's trained models (emotions/services/emotion_models.py): their files are kept in EMOTION_MODELS_DIR
+# (empty: MEDIA_ROOT/models), a local folder every worker and web process shares; the training task runs on
+# EPISODE_QUEUE on EMOTION_TRAINING_DEVICE (auto: CUDA when present); studio faces per emotion mixed in.
+EMOTION_MODELS_DIR = env("EMOTION_MODELS_DIR", default="")
+EMOTION_TRAINING_DEVICE = env("EMOTION_TRAINING_DEVICE", default="auto")
+EMOTION_TRAINING_STUDIO_FACES = env.int("EMOTION_TRAINING_STUDIO_FACES", default=40)
+EMOTION_TRAINING_MAX_EPOCHS = env.int("EMOTION_TRAINING_MAX_EPOCHS", default=200)
+EMOTION_TRAINING_SOFT_TIME_LIMIT = env.int("EMOTION_TRAINING_SOFT_TIME_LIMIT", default=60 * 60)
+EMOTION_TRAINING_TIME_LIMIT = env.int("EMOTION_TRAINING_TIME_LIMIT", default=61 * 60)
 # "cuda", "cpu", or empty to pick CUDA when present.
 TORCH_DEVICE = env("TORCH_DEVICE", default="")
 # Who runs the cascades in range tasks: "opencv" (detectMultiScale on the CPU), "torch" (the same detections

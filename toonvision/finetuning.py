@@ -41,6 +41,7 @@ from .plots import plot_confusion, plot_learning_curves
 from .training import (
     EVAL_BATCH_SIZE,
     Log,
+    OnEpoch,
     StartingPoint,
     TrainResult,
     _summary,
@@ -60,7 +61,7 @@ REHEARSAL_MIN = 140  # 20 faces per emotion
 def fine_tune(dataset_dir: Path | str, out: Path | str, from_weights: Path | str, *,
               rehearsal_dir: Path | str | None = None, epochs: int | None = None, optimizer: str | None = None,
               lr: float | None = None, seed: int = 0, device=None, progress: bool = True, log: Log = print,
-              test_fraction: float = 0.2) -> TrainResult:
+              test_fraction: float = 0.2, on_epoch: OnEpoch | None = None) -> TrainResult:
     """Fine-tune the checkpoint ``from_weights`` on ``dataset_dir`` (and rehearse ``rehearsal_dir``); write the
     weights, report and charts at ``out`` as ``train`` does, the report saying where it started from."""
     checkpoint = read_checkpoint(from_weights)
@@ -82,7 +83,8 @@ def fine_tune(dataset_dir: Path | str, out: Path | str, from_weights: Path | str
     log(f"fine-tuning {config.arch} from {Path(from_weights).name} on {len(train_idx)} faces "
         f"({'with' if rehearsal is not None else 'without'} rehearsal), testing on {len(test_idx)}, on {device}")
     start = _starting_point(checkpoint)
-    result = fit(images, labels, classes, train_idx, test_idx, config, device, progress, log, start=start)
+    result = fit(images, labels, classes, train_idx, test_idx, config, device, progress, log, start=start,
+                 on_epoch=on_epoch)
     report = build_report(result, dataset, train_idx[train_idx < len(dataset.samples)], test_idx, test_fraction,
                           paths)
     report["fine_tuned_from"] = {"weights": Path(from_weights).name, "sha256": _sha256(from_weights),

@@ -61,6 +61,7 @@ DEFAULT_WEIGHT_DECAY = {"sgd": 5e-4, "adadelta": 5e-4, "adagrad": 5e-4, "adam": 
 EVAL_BATCH_SIZE = 256
 
 Log = Callable[[str], None]
+OnEpoch = Callable[[dict], None]
 
 
 @dataclass(frozen=True)
@@ -298,9 +299,10 @@ def steps_per_epoch(n_train: int, batch_size: int) -> int:
 
 def fit(images: np.ndarray, labels: np.ndarray, classes: Sequence[str], train_idx: np.ndarray,
         test_idx: np.ndarray, config: TrainConfig, device: torch.device, progress: bool = True,
-        log: Log = print, start: StartingPoint | None = None) -> FitResult:
+        log: Log = print, start: StartingPoint | None = None, on_epoch: OnEpoch | None = None) -> FitResult:
     """Train on ``train_idx`` for ``config.epochs``, scoring ``test_idx`` after every epoch; writes nothing.
-    From scratch, or from ``start`` (fine-tuning: its model, its input statistics, its BatchNorm frozen)."""
+    From scratch, or from ``start`` (fine-tuning: its model, its input statistics, its BatchNorm frozen).
+    ``on_epoch`` gets each epoch's row (with ``epochs``, the total); an exception it raises stops training."""
     if len(train_idx) == 0 or len(test_idx) == 0:
         raise ValueError(f"need training and test images, got {len(train_idx)} and {len(test_idx)}; add images")
     if len(classes) < 2:
@@ -331,6 +333,8 @@ def fit(images: np.ndarray, labels: np.ndarray, classes: Sequence[str], train_id
             "lr": run.optimizer.param_groups[0]["lr"],
         }
         history.append(row)
+        if on_epoch is not None:
+            on_epoch({**row, "epochs": config.epochs})
         log(f"{config.arch} epoch {epoch}/{config.epochs}: train loss {row['train_loss']:.4f} "
             f"acc {row['train_accuracy']:.3f} | test loss {row['test_loss']:.4f} acc {row['test_accuracy']:.3f} "
             f"| {row['seconds']:.1f}s")
@@ -340,7 +344,8 @@ def fit(images: np.ndarray, labels: np.ndarray, classes: Sequence[str], train_id
 
 def train(dataset_dir: Path | str, out: Path | str, arch: str = "toon", optimizer: str | None = None,
           epochs: int | None = None, seed: int = 0, batch_size: int | None = None, lr: float | None = None,
-          device=None, progress: bool = True, log: Log = print, test_fraction: float = 0.2) -> TrainResult:
+          device=None, progress: bool = True, log: Log = print, test_fraction: float = 0.2,
+          on_epoch: OnEpoch | None = None) -> TrainResult:
     """Train ``arch`` on a dataset folder and write weights, JSON report and two PNGs (see module docstring).
 
     The dataset's own training/testing split is used when it has one, else a stratified split holding out
@@ -355,7 +360,8 @@ def train(dataset_dir: Path | str, out: Path | str, arch: str = "toon", optimize
     train_idx, test_idx = split_dataset(dataset, test_fraction, seed)
     log(f"training {arch} on {len(train_idx)} images, testing on {len(test_idx)} "
         f"({dataset.layout} layout, {', '.join(dataset.classes)}) with {config.optimizer} on {device}")
-    result = fit(images, labels, dataset.classes, train_idx, test_idx, config, device, progress, log)
+    result = fit(images, labels, dataset.classes, train_idx, test_idx, config, device, progress, log,
+                 on_epoch=on_epoch)
     report = build_report(result, dataset, train_idx, test_idx, test_fraction, paths)
     checkpoint = build_checkpoint(result, dataset.classes, summary=_summary(report))
     with atomic_outputs(paths.values()) as temp:
@@ -462,8 +468,9 @@ def _summary(report: dict) -> dict:
 def compare_optimizers(dataset_dir: Path | str, out_dir: Path | str, arch: str = "seed",
                        optimizers: Sequence[str] = DISSERTATION_OPTIMIZERS, runs: int = 3, epochs: int | None = None,
                        seed: int = 0, batch_size: int | None = None, device=None, progress: bool = False,
-                       log: Log = print, test_fraction: float = 0.2) -> dict:
+                       log: Log = print, test_fraction: float = 0.2, on_epoch: OnEpoch | None = None) -> dict:
     """Rerun the dissertation's experiment: each optimiser ``runs`` times; writes optimizers.json and .md.
+    ``on_epoch`` gets every epoch's row with ``optimizer``, ``run`` (1-based), ``runs`` and ``optimizers``.
 
     Run r uses seed ``seed + r`` for the split, initialisation and shuffling of every optimiser, so the
     optimisers are compared on identical footing within a run. Std is the sample std (0 for one run).
@@ -481,7 +488,11 @@ def compare_optimizers(dataset_dir: Path | str, out_dir: Path | str, arch: str =
             run_config = TrainConfig(**{**asdict(config), "seed": seed + r})
             train_idx, test_idx = split_dataset(dataset, test_fraction, seed + r)
             log(f"{name}: run {r + 1}/{runs} (seed {seed + r})")
-            fitted = fit(images, labels, dataset.classes, train_idx, test_idx, run_config, device, progress, log)
+            tell = None if on_epoch is None else (
+                lambda row, name=name, r=r: on_epoch({**row, "optimizer": name, "run": r + 1, "runs": runs,
+                                                      "optimizers": list(configs)}))
+            fitted = fit(images, labels, dataset.classes, train_idx, test_idx, run_config, device, progress, log,
+                         on_epoch=tell)
             per_run.append({"seed": seed + r, "accuracy": fitted.metrics["accuracy"],
                             "macro_f1": fitted.metrics["macro_f1"], "seconds_per_epoch": fitted.seconds_per_epoch,
                             "history": fitted.history})

@@ -7,7 +7,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 from django.conf import settings
+from django.db import DatabaseError
 
+from emotions.models import EmotionModel
 from toonvision.inference import EmotionClassifier
 
 
@@ -28,10 +30,26 @@ def _load_classifier(path: str, device: str) -> EmotionClassifier:
     return EmotionClassifier.load(path, device=device or None)
 
 
+def weights_path(name: str | Path) -> Path:
+    """A weights file as a model row or a run names it: relative to the project unless absolute."""
+    path = Path(name)
+    return path if path.is_absolute() else settings.BASE_DIR / path
+
+
+def active_weights() -> Path:
+    """The weights new processing and classification use: the active model's (emotions.services.emotion_models
+    activates one), else EMOTION_WEIGHTS (the shipped weights unless the environment names others)."""
+    try:
+        name = EmotionModel.objects.filter(active=True).exclude(weights="").values_list("weights", flat=True).first()
+    except DatabaseError:  # no database here (a command on a machine with only the weights), or not migrated yet
+        name = None
+    return weights_path(name) if name else Path(settings.EMOTION_WEIGHTS)
+
+
 def classifier_load(*, weights=None, device: str | None = None) -> EmotionClassifier:
     """A classifier for the given weights and device, each defaulting to the settings (loaded once per process):
-    with no arguments, the model in use (the shipped weights unless EMOTION_WEIGHTS names others)."""
-    return _load_classifier(str(weights or settings.EMOTION_WEIGHTS), device or settings.TORCH_DEVICE)
+    with no arguments, the model in use (active_weights())."""
+    return _load_classifier(str(weights or active_weights()), device or settings.TORCH_DEVICE)
 
 
 def images_classify(*, images: list[np.ndarray]) -> list[Classification]:
@@ -56,9 +74,10 @@ def images_classify(*, images: list[np.ndarray]) -> list[Classification]:
 def model_summary() -> dict:
     """What the home page says of the active model: its file's name (never the server's path), and its accuracy
     only with what it was measured on. A missing or broken weights file is reported, not raised."""
-    name = Path(str(settings.EMOTION_WEIGHTS)).name
+    weights = active_weights()
+    name = weights.name
     try:
-        classifier = classifier_load()
+        classifier = classifier_load(weights=weights)
     except (ValueError, OSError) as error:
         return {"name": name, "error": model_error_words(error)}
     info = classifier.info
@@ -76,7 +95,7 @@ def model_summary() -> dict:
 
 def model_error_words(error: BaseException) -> str:
     """Why the model cannot load, for a page: the weights' folder (a server path) left out, their name kept."""
-    folder = str(Path(str(settings.EMOTION_WEIGHTS)).parent)
+    folder = str(active_weights().parent)
     return str(error).replace(folder + "/", "").replace(folder, "")
 
 

@@ -10,6 +10,8 @@ from django.conf import settings
 PROCESS_FRAME_RANGE = "emotions.tasks.process_frame_range"
 RECOVER_RUNS = "emotions.tasks.recover_runs"
 TRAIN_CHARACTER_VERSION = "emotions.tasks.train_character_version"
+TRAIN_EMOTION_MODEL = "emotions.tasks.train_emotion_model"
+RECLASSIFY_FACES = "emotions.tasks.reclassify_faces"
 
 
 def frame_ranges_enqueue(*, range_ids: list[int]) -> None:
@@ -18,7 +20,16 @@ def frame_ranges_enqueue(*, range_ids: list[int]) -> None:
         current_app.send_task(PROCESS_FRAME_RANGE, args=(range_id,), queue=settings.EPISODE_QUEUE)
 
 
-
 def character_version_enqueue(*, version_id: int) -> None:
     """Train one character version, on EPISODE_QUEUE (its workers have the GPU, when there is one)."""
     current_app.send_task(TRAIN_CHARACTER_VERSION, args=(version_id,), queue=settings.EPISODE_QUEUE)
+
+
+def emotion_model_enqueue(*, model_id: int) -> None:
+    """Train one emotion model, on EPISODE_QUEUE (its workers have the GPU, when there is one)."""
+    current_app.send_task(TRAIN_EMOTION_MODEL, args=(model_id,), queue=settings.EPISODE_QUEUE)
+
+
+def faces_reclassify_enqueue(*, model_id: int) -> None:
+    """Re-read every stored face with an activated model, on EPISODE_QUEUE (where the CNN's workers are)."""
+    current_app.send_task(RECLASSIFY_FACES, args=(model_id,), queue=settings.EPISODE_QUEUE)

@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 
-from emotions.models import Character, Detection, EmotionModel, Episode, ProcessingRun
-from emotions.services.classifier import classifier_load
+from emotions.models import Character, Detection, Episode, ProcessingRun
+from emotions.services.classifier import active_weights, classifier_load
 from emotions.services.moments import run_moments_build
 from emotions.services.summaries import episode_emotions_build
 from toonvision.crops import crops_classify
@@ -54,14 +53,8 @@ class Reclassified:
 
 
 def reclassify_weights(*, weights: str | Path | None = None) -> Path:
-    """The weights to re-read with: those given, else the active model's, else EMOTION_WEIGHTS."""
-    if weights:
-        return Path(weights)
-    active = EmotionModel.objects.filter(active=True).values_list("weights", flat=True).first()
-    if active:
-        path = Path(active)
-        return path if path.is_absolute() else Path(settings.BASE_DIR) / path
-    return Path(settings.EMOTION_WEIGHTS)
+    """The weights to re-read with: those given, else the model in use (the active model's, else EMOTION_WEIGHTS)."""
+    return Path(weights) if weights else active_weights()
 
 
 def detections_reclassify(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +19,7 @@ from django.utils import timezone
 from emotions.exceptions import ModelUnavailable, ProcessingRefused
 from emotions.models import Character, Detection, Episode, FrameRange, ProcessingRun, Status
 from emotions.services.cast import character_sync_cast
+from emotions.services.classifier import active_weights
 from emotions.services.dispatch import frame_ranges_enqueue
 from emotions.services.labels import run_labels_carry
 from emotions.services.moments import run_moments_build
@@ -66,7 +66,7 @@ def episode_process(*, episode: Episode, force: bool = False, enqueue: bool = Tr
         if active and not force and runs_alive(active):
             raise _busy(episode)
         abandoned = "" if force or not active else f": stuck, no sign of life for {settings.RECOVERY_STALE_SECONDS} s"
-        weights = Path(settings.EMOTION_WEIGHTS)
+        weights = active_weights()
         try:
             weights_sha256 = file_sha256(str(weights.resolve()), *file_stat(weights))
         except OSError as error:  # missing or unreadable: the run could not be segmented anywhere

@@ -34,7 +34,7 @@ from django.core.files.storage import default_storage
 
 from emotions.models import Character, Detection
 from emotions.selectors.detections import detection_list
-from emotions.services.classifier import Classification, classifier_load
+from emotions.services.classifier import Classification, active_weights, classifier_load
 from toonvision.emotions import EMOTIONS
 from toonvision.images import ImageError, decode_image
 
@@ -48,7 +48,7 @@ MIN_PER_CHARACTER = 32
 SINGLE_THREAD_BATCH = 8
 
 _hook_lock = threading.Lock()
-_cache: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
+_cache: OrderedDict[tuple[int, str, str], np.ndarray] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -103,11 +103,12 @@ def _crop_vectors(detections: list[Detection]) -> dict[int, np.ndarray]:
     """Appearance vectors of stored faces, from the cache or their crops (a crop that cannot be read is left out)."""
     found: dict[int, np.ndarray] = {}
     missing: list[tuple[Detection, np.ndarray]] = []
+    model = str(active_weights())  # a vector is the model's: another one activated describes faces anew
     with _cache_lock:
         for detection in detections:
-            vector = _cache.get((detection.pk, detection.crop.name))
+            vector = _cache.get((detection.pk, detection.crop.name, model))
             if vector is not None:
-                _cache.move_to_end((detection.pk, detection.crop.name))
+                _cache.move_to_end((detection.pk, detection.crop.name, model))
                 found[detection.pk] = vector
     for detection in detections:
         if detection.pk in found:
@@ -122,7 +123,7 @@ def _crop_vectors(detections: list[Detection]) -> dict[int, np.ndarray]:
         with _cache_lock:
             for (detection, _), vector in zip(missing, vectors):
                 found[detection.pk] = vector
-                _cache[(detection.pk, detection.crop.name)] = vector
+                _cache[(detection.pk, detection.crop.name, model)] = vector
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
     return found

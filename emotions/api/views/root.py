@@ -13,6 +13,7 @@ def api_root_links(request) -> dict:
              "moments": "api:moment-list",
              "classify": "api:classify", "similar_search": "api:similar-search",
              "recommendations": "api:recommendations", "leaderboard": "api:leaderboard", "review": "api:review",
+             "models": "api:model-list",
              "schema": "api:schema", "docs": "api:docs", "token": "api:token"}
     return {key: request.build_absolute_uri(reverse(name)) for key, name in names.items()}
 

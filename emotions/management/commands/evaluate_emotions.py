@@ -12,7 +12,7 @@ class Command(ToonCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--dataset", required=True)
-        parser.add_argument("--weights", help="default: the active model (EMOTION_WEIGHTS or the shipped weights)")
+        parser.add_argument("--weights", help="default: the active model, else EMOTION_WEIGHTS")
         parser.add_argument("--device", help="cuda or cpu; default: TORCH_DEVICE, else CUDA when present")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 

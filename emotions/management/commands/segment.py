@@ -37,7 +37,7 @@ class Command(ToonCommand):
             help="who runs the cascades: opencv (detectMultiScale on the CPU), torch (the same detections from torch, "
                  "on the CNN's device), or auto: torch on CUDA, opencv on a CPU",
         )
-        parser.add_argument("--weights", help="emotion CNN weights (default: EMOTION_WEIGHTS, the shipped toon.pt)")
+        parser.add_argument("--weights", help="emotion CNN weights (default: the active model, else EMOTION_WEIGHTS)")
         parser.add_argument("--device", help="torch device for the CNN: cpu, cuda, cuda:1 (default: TORCH_DEVICE/auto)")
         parser.add_argument("--start", type=int, default=0, help="first frame to segment")
         parser.add_argument("--stop", type=int, help="frame to stop before (default: the end)")
