@@ -348,6 +348,12 @@ SPECTACULAR_SETTINGS = {
     # The schema and the docs page follow the read rule: a login unless PUBLIC_READ.
     "SERVE_PERMISSIONS": ["emotions.api.permissions.ReadPublicOrAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,  # multipart requests get their own components, with binary file fields
+    # Three choice sets are called "kind"; each gets a name of its own (not Kind035Enum).
+    "ENUM_NAME_OVERRIDES": {
+        "EmotionModelKindEnum": "emotions.models.learning.EmotionModel.Kind",
+        "ModelTrainingKindEnum": ["training", "optimizers"],
+        "ExampleKindEnum": ["positive", "negative"],
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

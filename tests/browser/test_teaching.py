@@ -107,7 +107,7 @@ def test_a_new_character_is_marked_trained_accepted_and_found_everywhere(
     page.wait_for_url(f"**/episodes/{episode.pk}/")
     page.get_by_role("button", name="Mark faces").click()
     expect(page.get_by_role("button", name="Stop marking")).to_have_attribute("aria-pressed", "true")
-    expect(page.locator("#suggested button[data-frame]").first).to_be_visible()
+    expect(page.locator("#suggested button[data-frame]").first).to_be_visible(timeout=30_000)  # fetched after the click
     assert page.evaluate("document.getElementById('episode-video').paused")
     page.wait_for_function(SETTLED)
 

@@ -36,7 +36,8 @@ def free_port() -> int:
 @pytest.fixture
 def video(tmp_path):
     path = tmp_path / "faulty.mp4"
-    write_episode(path, seconds=4, seed=5)  # 4 ranges of 24 frames
+    write_episode(path, seconds=8, seed=5)  # 8 ranges of 24 frames: a range takes well under a second, so enough of
+    # them that the tests catch one under way to break it
     return path
 
 

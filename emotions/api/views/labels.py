@@ -81,6 +81,7 @@ class BulkLabelApi(APIView):
     permission_classes = [LoggedIn]
 
     @extend_schema(
+        operation_id="detections_labels_bulk_create",
         summary="Label many faces at once",
         description='`{"ids": [...], "verdict", "emotion"}`: one label for each face, all or none (an unknown id '
                     "is a 400 naming it).",
