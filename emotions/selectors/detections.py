@@ -45,13 +45,6 @@ def keyset_page(rows: QuerySet[Detection], *, key: str, descending: bool, after:
     return page[:limit], following
 
 
-def frame_page(*, detections: QuerySet[Detection], after: tuple[float, int] | None = None,
-               limit: int = FACES_PAGE_SIZE) -> tuple[list[Detection], tuple[float, int] | None]:
-    """One page of these published detections (already filtered, e.g. by DetectionFilter) that have a stored frame,
-    most confident first, after the (confidence, id) key `after`, and the next page's key (None on the last)."""
-    return keyset_page(detections.exclude(frame_image=""), key="confidence", descending=True, after=after, limit=limit)
-
-
 def frame_search_episodes() -> list[dict]:
     """The processed episodes the frame search offers (id and title), newest first, at most EPISODE_CHOICES_MAX."""
     return list(
