@@ -1,6 +1,7 @@
 """What the tests check again and again: a processed episode holds together, nothing is left in storage."""
 import json
 import os
+import time
 from pathlib import Path
 
 import cv2
@@ -108,3 +109,15 @@ def rows_without_confidence(queryset) -> list[tuple]:
 
 def confidences(queryset) -> list[float]:
     return [d.confidence for d in queryset.order_by("frame", "character__slug", "x", "y", "track")]
+
+
+def wait_episode(episode: Episode, timeout: float, worker) -> None:
+    """Wait for a worker to finish processing the episode; fail at once if it failed, or with the worker's log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        episode.refresh_from_db()
+        assert episode.status != Status.FAILED, episode.error
+        if episode.status == Status.DONE:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"episode not done within {timeout} s\n{worker.log_path.read_text()[-3000:]}")

@@ -106,6 +106,7 @@ def test_a_bad_name_and_bad_options_are_refused(folders, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.django_db  # segment reads which emotion model is active
 def test_segment_runs_a_cascade_with_the_parameters_of_the_json_beside_it(episode, tmp_path):  # noqa: F811
     xml = tmp_path / "pip.xml"
     shutil.copy(SHIPPED_CASCADES / "pip.xml", xml)

@@ -55,9 +55,20 @@ def test_a_model_trained_followed_compared_and_activated(queue_env, start_worker
     assert page.locator(".f1-table tbody tr").count() == 7
 
     row.get_by_role("button", name="Activate").click()
-    expect(page.get_by_role("status").filter(has_text="manage.py reclassify")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Re-classify stored faces")).to_be_visible()
     row = page.locator("#models-table tbody tr").filter(has_text="Line-art labels")
     expect(row.locator(".badge", has_text="active")).to_be_visible()
+    # The active model offers to re-read the stored faces with it; the worker does, and the row says what changed.
+    row.get_by_role("button", name="Re-classify stored faces").click()
+    expect(page.get_by_role("status").filter(has_text="Re-reading every stored face")).to_be_visible()
+    for _ in range(60):  # the page shows the outcome once the worker wrote it
+        page.reload()
+        note = page.locator("#models-table tbody tr").filter(has_text="Line-art labels").locator("[id^=reclassify-]")
+        if "faces re-read" in (note.text_content() or ""):
+            break
+        page.wait_for_timeout(1000)
+    expect(note).to_contain_text(re.compile(r"\d+ faces re-read \(\d+ changed, \d+ kept for their labels\)"))
+    row = page.locator("#models-table tbody tr").filter(has_text="Line-art labels")
     expect(page.locator("#active-model")).to_have_text("Line-art labels")
     assert EmotionModel.objects.get(active=True).name == "Line-art labels"
     page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")

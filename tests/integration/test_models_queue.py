@@ -7,10 +7,11 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
-from emotions.models import Detection, EmotionModel, Episode, EpisodeEmotion, Status
+from emotions.models import Detection, EmotionModel, Episode, EpisodeEmotion
 from emotions.services.classifier import weights_path
 from emotions.services.emotion_models import models_dir
 from emotions.services.runs import episode_process
+from tests.checks import wait_episode
 from tests.emotion_faces import imported_dataset, labelled_site_faces
 from tests.factories import upload, user_make
 
@@ -51,16 +52,6 @@ def wait_model(api, pk: int, condition, timeout: float, what: str, worker) -> li
     raise AssertionError(f"{what} not within {timeout} s: {body['status']} {body['progress']} {body['error']}\n"
                          f"{worker.log_path.read_text()[-3000:]}")
 
-
-def wait_episode(episode: Episode, timeout: float, worker) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        episode.refresh_from_db()
-        assert episode.status != Status.FAILED, episode.error
-        if episode.status == Status.DONE:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"episode not done within {timeout} s\n{worker.log_path.read_text()[-3000:]}")
 
 
 def summaries_of(episode: Episode) -> dict:

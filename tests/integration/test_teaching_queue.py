@@ -6,9 +6,9 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
-from emotions.models import CharacterExample, CharacterVersion, Detection, Episode, Status
+from emotions.models import CharacterExample, CharacterVersion, Detection
 from emotions.services.runs import episode_process
-from tests.checks import media_files
+from tests.checks import media_files, wait_episode
 from tests.factories import upload, user_make
 from tests.teaching import GUEST, marked_boxes
 
@@ -41,16 +41,6 @@ def wait_version(version_id: int, condition, timeout: float, what: str, worker) 
     raise AssertionError(f"{what} not within {timeout} s: {version.status} {version.progress} {version.error}\n"
                          f"{worker.log_path.read_text()[-3000:]}")
 
-
-def wait_episode(episode: Episode, timeout: float, worker) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        episode.refresh_from_db()
-        assert episode.status != Status.FAILED, episode.error
-        if episode.status == Status.DONE:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"episode not done within {timeout} s\n{worker.log_path.read_text()[-3000:]}")
 
 
 def create_and_mark(api, episode, video, count):
