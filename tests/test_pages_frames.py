@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from emotions.models import Detection, Moment, ProcessingRun, Status
+from emotions.selectors.detections import detection_crop_side
 from tests.factories import character, crafted_episode, held, jpeg, studio_face_png
 
 pytestmark = pytest.mark.django_db
@@ -146,11 +147,15 @@ def test_the_zip_holds_exactly_the_selected_frames_their_crops_and_a_manifest(cl
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     assert response["Content-Disposition"] == 'attachment; filename="toonsite-pip-happy-3-frames.zip"'
     pack = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    names = {f"{d.pk}-pip-happy-cheese-heist.jpg" for d in chosen}
+    def named(d):  # character, emotion, episode and time: an animator's folder sorts by what they look for
+        minutes, seconds = divmod(d.time, 60)
+        return f"pip-happy-cheese-heist-{int(minutes)}m{seconds:05.2f}s-{d.pk}.jpg"
+
+    names = {named(d) for d in chosen}
     assert set(pack.namelist()) == ({f"frames/{n}" for n in names} | {f"crops/{n}" for n in names}
                                     | {"manifest.csv", "manifest.json"})
     d = chosen[0]
-    name = f"{d.pk}-pip-happy-cheese-heist.jpg"
+    name = named(d)
     assert pack.read(f"frames/{name}") == default_storage.open(d.frame_image.name).read()
     assert pack.read(f"crops/{name}") == default_storage.open(d.crop.name).read()
 
@@ -159,6 +164,7 @@ def test_the_zip_holds_exactly_the_selected_frames_their_crops_and_a_manifest(cl
     assert manifest[0] == {
         "id": d.pk, "episode": catalogue["first"].pk, "title": "Cheese Heist", "time": d.time, "frame": d.frame,
         "character": "pip", "emotion": "happy", "confidence": 0.9, "box": {"x": 10, "y": 10, "w": 50, "h": 50},
+        "crop_px": detection_crop_side(d), "frame_px": [640, 480],
         "frame_file": f"frames/{name}", "crop_file": f"crops/{name}", "missing": [],
     }
     rows = list(csv.DictReader(io.StringIO(pack.read("manifest.csv").decode())))
@@ -170,8 +176,8 @@ def test_missing_stored_pictures_are_skipped_and_listed(client, catalogue):
     default_storage.delete(d.frame_image.name)
     response = client.post("/frames/download.zip", {"ids": [d.pk, other.pk]})
     pack = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    assert not any(n.startswith(f"frames/{d.pk}-") for n in pack.namelist())
-    assert any(n.startswith(f"crops/{d.pk}-") for n in pack.namelist())
+    assert not any(n.startswith("frames/") and n.endswith(f"-{d.pk}.jpg") for n in pack.namelist())
+    assert any(n.startswith("crops/") and n.endswith(f"-{d.pk}.jpg") for n in pack.namelist())
     rows = {row["id"]: row for row in json.loads(pack.read("manifest.json"))["frames"]}
     assert rows[d.pk]["missing"] == ["frame"] and rows[d.pk]["frame_file"] == ""
     assert rows[other.pk]["missing"] == []

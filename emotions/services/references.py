@@ -10,10 +10,11 @@ from django.core.files.storage import default_storage
 from django.utils.text import slugify
 
 from emotions.models import Detection
+from emotions.selectors.detections import detection_crop_side
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MANIFEST_FIELDS = ["id", "episode", "title", "time", "frame", "character", "emotion", "confidence", "box",
-                   "frame_file", "crop_file", "missing"]
+                   "crop_px", "frame_px", "frame_file", "crop_file", "missing"]
 
 
 def references_filename(*, detections: list[Detection]) -> str:
@@ -47,7 +48,11 @@ def references_zip_write(*, detections: list[Detection], out: BinaryIO) -> list[
 
 
 def _picture_name(detection: Detection) -> str:
-    return f"{detection.pk}-{detection.character.slug}-{detection.emotion}-{slugify(detection.episode.title)[:40]}.jpg"
+    """character-emotion-episode-time-id.jpg: sorted by name, an animator's folder groups a character's emotions."""
+    minutes, seconds = divmod(detection.time, 60)
+    when = f"{int(minutes)}m{seconds:05.2f}s"
+    return (f"{detection.character.slug}-{detection.emotion}-{slugify(detection.episode.title)[:40]}-{when}"
+            f"-{detection.pk}.jpg")
 
 
 def _manifest_row(detection: Detection) -> dict:
@@ -56,6 +61,7 @@ def _manifest_row(detection: Detection) -> dict:
         "time": round(detection.time, 3), "frame": detection.frame, "character": detection.character.slug,
         "emotion": detection.emotion, "confidence": round(detection.confidence, 4),
         "box": {"x": detection.x, "y": detection.y, "w": detection.w, "h": detection.h},
+        "crop_px": detection_crop_side(detection), "frame_px": [detection.episode.width, detection.episode.height],
         "frame_file": "", "crop_file": "", "missing": [],
     }
 
@@ -79,7 +85,8 @@ def _manifest_csv(rows: list[dict]) -> str:
     writer.writeheader()
     for row in rows:
         box = row["box"]
-        cells = {**row, "box": f"{box['x']},{box['y']},{box['w']},{box['h']}", "missing": " ".join(row["missing"])}
+        cells = {**row, "box": f"{box['x']},{box['y']},{box['w']},{box['h']}", "missing": " ".join(row["missing"]),
+                 "frame_px": "x".join(map(str, row["frame_px"]))}
         writer.writerow({key: spreadsheet_safe(value) for key, value in cells.items()})
     return text.getvalue()
 

@@ -80,7 +80,7 @@ def test_filter_select_download_and_follow_a_frame(logged_in_page, two_episodes,
     assert {row["id"] for row in manifest} == ids
     assert sorted(names) == sorted(["manifest.csv", "manifest.json"] + [row["frame_file"] for row in manifest]
                                    + [row["crop_file"] for row in manifest])
-    assert {int(n.split("/")[1].split("-")[0]) for n in names if n.startswith(("frames/", "crops/"))} == ids
+    assert {int(n.rsplit("-", 1)[1].removesuffix(".jpg")) for n in names if n.startswith(("frames/", "crops/"))} == ids
     assert all(row["character"] == "pip" and row["emotion"] == "happy" and not row["missing"] for row in manifest)
 
     # "Select all on this page" ticks every result.
