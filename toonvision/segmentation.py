@@ -358,15 +358,15 @@ def detect_characters_batch(grays: list[np.ndarray], detectors, options: FastOpt
         for found, (boxes, counts) in zip(candidates, results):
             for box, count in zip(boxes, counts):
                 found.append(FoundFace(detector.name, tuple(int(round(v / scale)) for v in box), int(count)))
-    if colour is not None:
-        candidates = [_with_their_colours(found, detectors, lambda i=i: colour(i))
-                      for i, found in enumerate(candidates)]
+    looks = {d.name: d.appearance for d in detectors if getattr(d, "appearance", None) is not None}
+    if colour is not None and looks:
+        candidates = [_with_their_colours(found, looks, lambda i=i: colour(i)) for i, found in enumerate(candidates)]
     return [_one_character_per_face(found) for found in candidates]
 
 
-def _with_their_colours(found: list[FoundFace], detectors, colour: Callable[[], np.ndarray]) -> list[FoundFace]:
-    """The faces whose character has no appearance or whose colours match it (the frame decoded only if needed)."""
-    looks = {d.name: d.appearance for d in detectors if getattr(d, "appearance", None) is not None}
+def _with_their_colours(found: list[FoundFace], looks: dict, colour: Callable[[], np.ndarray]) -> list[FoundFace]:
+    """The faces whose character has no appearance (`looks`: name -> appearance) or whose colours match it (the
+    frame decoded only if needed)."""
     if not any(f.character in looks for f in found):
         return found
     frame = colour()
