@@ -276,6 +276,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),  # kombu's default is ./control, beside wherever it runs
         "store_processed": False,
+        # How often an idle worker looks in the folder for a message (kombu's default is 1 s): every range task
+        # of an episode waited up to that long after the one before, seconds per episode on one worker.
+        "polling_interval": env.float("BROKER_POLLING_INTERVAL", default=0.05),
     }
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # A task is acknowledged only when it ends (acks_late), so a worker killed mid-task leaves it unacked; Redis

@@ -26,7 +26,9 @@ class Classification:
 
 
 @lru_cache(maxsize=2)
-def _load_classifier(path: str, device: str) -> EmotionClassifier:
+def _load_classifier(path: str, device: str, size: int, mtime_ns: int) -> EmotionClassifier:
+    """Keyed by the file's size and modification time too: weights written again under the same name (retrained
+    shipped weights) are loaded anew, never served stale from this process's cache."""
     return EmotionClassifier.load(path, device=device or None)
 
 
@@ -49,7 +51,13 @@ def active_weights() -> Path:
 def classifier_load(*, weights=None, device: str | None = None) -> EmotionClassifier:
     """A classifier for the given weights and device, each defaulting to the settings (loaded once per process):
     with no arguments, the model in use (active_weights())."""
-    return _load_classifier(str(weights or active_weights()), device or settings.TORCH_DEVICE)
+    path = Path(weights or active_weights())
+    try:
+        stat = path.stat()
+        size, mtime_ns = stat.st_size, stat.st_mtime_ns
+    except OSError:  # missing: EmotionClassifier.load says so in its words
+        size = mtime_ns = -1
+    return _load_classifier(str(path), device or settings.TORCH_DEVICE, size, mtime_ns)
 
 
 def images_classify(*, images: list[np.ndarray]) -> list[Classification]:

@@ -8,6 +8,7 @@ call sees a run's last range done finishes the run.
 from __future__ import annotations
 
 import bisect
+import json
 import logging
 import socket
 import time
@@ -53,6 +54,9 @@ TRACK_STRIDE = 100_000
 MAX_RANGE_ATTEMPTS = 5
 JPEG_QUALITY = 88  # whole frames; face crops are toonvision.crops' (native resolution, the CNN's quality)
 PROGRESS_INTERVAL = 1.0  # seconds between progress writes from a running range
+# Characters' detectors this worker process has loaded (_detector), the least recently used dropped first.
+_DETECTORS: dict[tuple, CharacterDetector] = {}
+_DETECTORS_KEPT = 16
 
 
 def episode_process_here(
@@ -347,12 +351,25 @@ def _reason(error: BaseException) -> str:
 @contextmanager
 def _run_detectors(run: ProcessingRun) -> Iterator[list[CharacterDetector]]:
     """The run's characters as detectors, from the cascades it recorded (not whatever the rows say now)."""
-    detectors = []
-    for entry in run.cascades:
-        with stored_file_local_path(entry["cascade"]) as path:
-            detectors.append(CharacterDetector.load(entry["slug"], path, DetectionParams(**entry["params"]),
-                                                    appearance_or_none(entry.get("appearance"))))
-    yield detectors
+    yield [_detector(entry) for entry in run.cascades]
+
+
+def _detector(entry: dict) -> CharacterDetector:
+    """One of a run's characters, loaded once per worker process: a run's every range, and the runs after it,
+    look for the same characters. The key holds the cascade file's size and modification time, so a file
+    replaced under the same name (a character taught again, the shipped cast retrained) is loaded anew."""
+    with stored_file_local_path(entry["cascade"]) as path:
+        stat = path.stat() if path.is_file() else None
+        key = (entry["slug"], entry["cascade"], entry.get("sha256"), str(path), stat and stat.st_size,
+               stat and stat.st_mtime_ns, json.dumps(entry["params"], sort_keys=True),
+               json.dumps(entry.get("appearance"), sort_keys=True))
+        detector = _DETECTORS.pop(key, None) or CharacterDetector.load(
+            entry["slug"], path, DetectionParams(**entry["params"]), appearance_or_none(entry.get("appearance"))
+        )
+    _DETECTORS[key] = detector  # the most recently used last
+    while len(_DETECTORS) > _DETECTORS_KEPT:
+        _DETECTORS.pop(next(iter(_DETECTORS)))
+    return detector
 
 
 def _run_weights(run: ProcessingRun) -> Path:
