@@ -265,6 +265,8 @@ CELERY_RESULT_BACKEND = env(
     "CELERY_RESULT_BACKEND", default=REDIS_URL or f"file://{(DATA_DIR / 'celery' / 'results').as_posix()}"
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's filesystem transport with whole messages only (toonsite/broker.py says why).
+    CELERY_BROKER_TRANSPORT = "toonsite.broker:Transport"
     _broker_dir = DATA_DIR / "celery" / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
