@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import adapting, api, cascades, cnn, load, newchars, pages, reclassify, segmentation
+from benchmarks import adapting, api, cascades, cnn, endtoend, load, long, newchars, pages, reclassify, segmentation
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -27,6 +27,8 @@ SECTIONS = {
     "segmentation": ("Video segmentation", segmentation),
     "newchars": ("New characters", newchars),
     "api": ("REST API and episode processing at scale", api),
+    "endtoend": ("An episode end to end with make run's defaults", endtoend),
+    "long": ("A long 1080p episode end to end", long),
     "pages": ("Browser pages at scale", pages),
     "reclassify": ("Re-classifying stored faces", reclassify),
     "load": ("Under load", load),

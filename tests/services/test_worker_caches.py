@@ -1,5 +1,6 @@
 """What a worker process keeps between range tasks: the emotion CNN and the characters' detectors are loaded once,
 and loaded again when their file changes under the same name, so a run never reads with a stale model or cascade."""
+
 import os
 import shutil
 
