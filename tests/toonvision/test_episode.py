@@ -327,3 +327,18 @@ def test_cascade_samples_refuse_bad_requests(tmp_path):
         write_cascade_samples(tmp_path, "extras", positives=1, negatives=1, seed=0)
     with pytest.raises(ValueError, match="at least one positive"):
         write_cascade_samples(tmp_path, "pip", positives=0, negatives=1, seed=0)
+
+
+def test_a_shot_lets_go_of_its_set_and_extras_and_draws_them_again_the_same():
+    from toonvision.studio.cast import EXTRAS
+    from toonvision.studio.episode import plan_episode, render_frame
+
+    shots = plan_episode(frames=240, seed=11, width=320, height=240, fps=24)
+    shot = next(s for s in shots if any(t.actor.character == EXTRAS for t in s.tracks))
+    k = shot.length // 2
+    before, faces = render_frame(shot, k, 320, 240)
+    shot.release()
+    assert shot.scenery._image is None  # an episode holds one set at a time
+    assert all(t.actor._sprites == {} for t in shot.tracks if t.actor.character == EXTRAS)
+    again, faces_again = render_frame(shot, k, 320, 240)
+    assert np.array_equal(before, again) and faces == faces_again

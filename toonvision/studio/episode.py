@@ -274,6 +274,10 @@ class Actor:
             self._specs[emotion] = replace(with_emotion(self.base, emotion, rng), rotation=0.0, yaw=0.0)
         return self._specs[emotion]
 
+    def release(self) -> None:
+        """Forget the sprites drawn so far (drawn again, the same, if asked for again)."""
+        self._sprites.clear()
+
     def sprite(self, emotion: str, yaw: float) -> Sprite:
         key = (emotion, yaw_bin(yaw))
         if key not in self._sprites:
@@ -392,13 +396,48 @@ class Track:
         return (self.x + half > 0) & (self.x - half < width) & (self.y + half > 0) & (self.y - half < height)
 
 
+class Scenery:
+    """A shot's set (the backdrop, possibly wider than the frame), drawn when the shot's frames are and let go
+    after them, so an episode holds one set at a time however long it is (a 22-minute 1080p plan held gigabytes).
+    Planning draws it once too, only to move the plan's generator on exactly as drawing it does: the same seed
+    plans and draws the same episode, byte for byte, as when every set was kept."""
+
+    def __init__(self, rng: np.random.Generator, width: int, height: int):
+        self._kind, self._state = type(rng.bit_generator), rng.bit_generator.state
+        self.width, self.height = width, height
+        backdrop(rng, width, height)
+        self._image: np.ndarray | None = None
+
+    def image(self) -> np.ndarray:
+        if self._image is None:
+            rng = np.random.Generator(self._kind())
+            rng.bit_generator.state = self._state
+            self._image = backdrop(rng, self.width, self.height)
+        return self._image
+
+    def release(self) -> None:
+        self._image = None
+
+
 @dataclass
 class Shot:
     start: int  # first frame in the episode
     length: int
-    set: np.ndarray  # the backdrop, possibly wider than the frame
+    scenery: Scenery
     pan: np.ndarray  # per frame, the backdrop's column at the frame's left edge
     tracks: list[Track]
+
+    @property
+    def set(self) -> np.ndarray:
+        """The backdrop, possibly wider than the frame."""
+        return self.scenery.image()
+
+    def release(self) -> None:
+        """Let go of what only this shot draws: its set, and its extras' sprites (an extra is in one shot)."""
+        self.scenery.release()
+        for track in self.tracks:
+            if track.actor.character == EXTRAS:
+                track.actor.release()
 
 
 def _ease(u):
@@ -409,7 +448,7 @@ def _ease(u):
 def plan_shot(rng, actors: list[Actor], length: int, fps: float, width: int, height: int, first_id: int) -> Shot:
     """Where the actors are, how big, tilted and turned on each of length frames (emotions come later)."""
     pan_extra = int(rng.uniform(0.05, 0.3) * width) if rng.random() < 0.4 else 0
-    scenery = backdrop(rng, width + pan_extra, height)
+    scenery = Scenery(rng, width + pan_extra, height)
     pan = np.round(_ease(np.arange(length) / max(1, length - 1)) * pan_extra).astype(int)
     if rng.random() < 0.5:
         pan = pan_extra - pan
@@ -736,6 +775,7 @@ def write_episode(
                         per[face["emotion"]] = per.get(face["emotion"], 0) + 1
                     if bar is not None:
                         bar.update(1)
+                shot.release()
         finally:
             if bar is not None:
                 bar.close()
