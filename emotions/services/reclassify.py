@@ -14,7 +14,6 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,17 +106,18 @@ def detections_reclassify(
 
 
 def _read(classifier, run: ProcessingRun, names: list[str], batch_size: int, progress) -> np.ndarray:
-    """The model's probabilities for the run's crops, a chunk at a time (files read by threads)."""
+    """The model's probabilities for the run's crops, a chunk at a time (files read and decoded by threads while
+    the CNN reads the batch before)."""
     stored_margin, cnn_margin = crop_margins(run.method, run.options)
     out = np.empty((len(names), len(classifier.classes)), dtype=np.float32)
-    with ThreadPoolExecutor(4) as pool:
-        for start in range(0, len(names), CHUNK):
-            chunk = list(pool.map(_crop_bytes, names[start : start + CHUNK]))
-            out[start : start + len(chunk)] = crops_classify(
-                classifier, chunk, stored_margin=stored_margin, cnn_margin=cnn_margin, batch_size=batch_size
-            )
-            if progress:
-                progress(len(chunk))
+    for start in range(0, len(names), CHUNK):
+        chunk = names[start : start + CHUNK]
+        out[start : start + len(chunk)] = crops_classify(
+            classifier, chunk, stored_margin=stored_margin, cnn_margin=cnn_margin, batch_size=batch_size,
+            load=_crop_bytes,
+        )
+        if progress:
+            progress(len(chunk))
     return out
 
 
