@@ -32,6 +32,20 @@ def span(moment) -> str:
 
 
 @register.filter
+def start_of(detection, moment=None) -> float:
+    """Where a result card opens the episode: its moment's start, or the lone face's own time."""
+    return moment.start if moment else detection.time
+
+
+@register.filter
+def box_percent(detection) -> dict:
+    """The face's box in percent of its frame (left, top, width, height), for the box drawn over the frame."""
+    width, height = detection.episode.width or 1, detection.episode.height or 1
+    return {"left": 100 * detection.x / width, "top": 100 * detection.y / height,
+            "width": 100 * detection.w / width, "height": 100 * detection.h / height}
+
+
+@register.filter
 def percent(share, digits: int = 0) -> str:
     """A share from 0 to 1 as a percentage."""
     try:
