@@ -112,7 +112,7 @@ def test_keyset_pages_continue_each_other_with_no_repeat_and_no_gap(client):
 
     seen = pages(client, "/characters/pip/?emotion=happy")
 
-    assert [len(p) for p in seen] == [48, 48, 14]
+    assert [len(p) for p in seen] == [24, 24, 24, 24, 14]
     assert sum(seen, []) == expected
 
 

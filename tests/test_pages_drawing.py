@@ -84,7 +84,8 @@ def test_a_chosen_emotion_comes_first_and_by_look_takes_every_emotion(logged_in,
     assert len(shown) == 28 and {d.emotion for d in shown} == {"happy", "angry", "sad"}  # every emotion and character
     scores = [d.similarity for d in shown]
     assert scores == sorted(scores, reverse=True)  # one episode: dealing out by episode keeps the look's order
-    assert "Alike moments by look only" in by_look.content.decode() and 'value="look" checked' in by_look.content.decode()
+    html = by_look.content.decode()
+    assert "Alike moments by look only" in html and 'value="look" checked' in html
 
 
 def test_results_are_moments_one_a_run_and_the_episodes_take_turns(logged_in, settings, media):

@@ -17,6 +17,7 @@ from emotions.models import Character, Episode, Moment
 from emotions.selectors.detections import FACES_PAGE_SIZE, keyset_page
 
 EPISODE_MOMENTS_PAGE_SIZE = 24  # the episode page's moments a page: four rows of cards on a wide screen
+CHARACTER_MOMENTS_PAGE_SIZE = 24  # a character's tab: large cards, so fewer than the frame search's 48 a page
 
 
 def moment_list() -> QuerySet[Moment]:
@@ -50,7 +51,7 @@ def moment_page(*, moments: QuerySet[Moment], after: tuple[float, int] | None = 
 
 
 def character_moment_page(*, character: Character, emotion: str, after: tuple[float, int] | None = None,
-                          limit: int = FACES_PAGE_SIZE) -> tuple[list[Moment], tuple[float, int] | None]:
+                          limit: int = CHARACTER_MOMENTS_PAGE_SIZE) -> tuple[list[Moment], tuple[float, int] | None]:
     """A page of the character's moments of one emotion whose best face has a crop, most confident first and
     dealt out by episode (the character, emotion, -best_confidence index), and the next page's key."""
     moments = moment_list().filter(character=character, emotion=emotion).exclude(best__crop="")
