@@ -56,6 +56,9 @@ def test_the_cast_and_pips_emotion_browser(page, pip_episodes):
     # The chart: each emotion's share and seconds as text.
     chart = page.locator("figure.chart")
     expect(chart.locator("li.emo-happy")).to_contain_text(re.compile(r"\d+\.\d% · \d+\.\d s · \d+ faces"))
+    # Every bar's track is as long as the others, whatever the width of each row's figures.
+    tracks = chart.locator(".bar").evaluate_all("els => els.map(e => Math.round(e.getBoundingClientRect().width))")
+    assert len(tracks) == 7 and len(set(tracks)) == 1, tracks
 
     page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })")
     # A function, not a bare expression: Playwright evals those, and the CSP refuses eval.
