@@ -1,9 +1,10 @@
 """Template filters the pages share: times as a viewer reads them, shares as percentages, initials, emotions, and
-the mark on an unsure result, a crop's pixel size, a moment's span."""
+the mark on an unsure result, a crop's pixel size, a moment's span and start, a face's box, a cast member's species."""
 from django import template
 from django.conf import settings
 from django.utils.html import format_html
 
+from emotions.portraits import cast_species
 from emotions.selectors.detections import detection_crop_side
 from toonvision.emotions import EMOTIONS
 
@@ -35,6 +36,15 @@ def span(moment) -> str:
 def start_of(detection, moment=None) -> float:
     """Where a result card opens the episode: its moment's start, or the lone face's own time."""
     return moment.start if moment else detection.time
+
+
+@register.filter
+def species(character) -> str:
+    """ "the mouse" for a shipped cast member the studio draws (so a portrait reads "Pip the mouse"), else ""."""
+    if not getattr(character, "shipped", False):
+        return ""
+    kind = cast_species(slug=character.slug)
+    return f"the {kind}" if kind else ""
 
 
 @register.filter

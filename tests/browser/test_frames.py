@@ -158,7 +158,7 @@ def test_search_by_drawing(logged_in_page, phone_page, user, two_episodes, tmp_p
     page.locator("#drawing-choice").get_by_label("Only this character").select_option("")
     page.get_by_role("button", name="Search again").click()
     expect(page).to_have_url(re.compile(r"\?emotion=look&character=$"))
-    expect(page.locator("#results-title")).to_contain_text("Alike faces by look only")
+    expect(page.locator("#results-title")).to_contain_text("Alike moments by look only")
     expect(results).to_have_count(24)
     first_page = set(results.evaluate_all("rows => rows.map(r => r.dataset.id)"))
     alike = [float(re.search(r"alike (-?[\d.]+)", text).group(1)) for text in results.all_inner_texts()]
@@ -185,6 +185,14 @@ def test_frames_at_phone_width(phone_page, two_episodes):
     phone_page.goto("/frames/?character=pip&emotion=happy")
     results = phone_page.locator(".frame-result")
     expect(results.first).to_be_visible()
+    # The filters folded away after the search: the first result is on the first screen, the summary reopens them.
+    fold = phone_page.locator("details.search-fold")
+    expect(fold).not_to_have_attribute("open", "")
+    assert results.first.bounding_box()["y"] < 844 * 0.6
+    fold.locator("summary").click()
+    expect(phone_page.get_by_label("Character", exact=True)).to_be_visible()
+    fold.locator("summary").click()
+    expect(phone_page.get_by_label("Character", exact=True)).to_be_hidden()
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways: {width} px"
     # Faces first, two a row: the first two results side by side, each near half the phone's width.
@@ -193,5 +201,5 @@ def test_frames_at_phone_width(phone_page, two_episodes):
     assert 150 < first["width"] < 195 and second["x"] + second["width"] <= 390
     results.first.get_by_role("checkbox").check()
     phone_page.evaluate("() => document.activeElement.blur()")  # ticked, not focused: the face shows, not its frame
-    phone_page.evaluate("document.getElementById('results-title').scrollIntoView()")
+    phone_page.evaluate("window.scrollTo(0, 0)")  # the top of the page: the folded search, then the results
     shoot(phone_page, "frames-phone", full_page=False)

@@ -1,3 +1,11 @@
+// At phone width the frame search's forms fold away once a search has results, so the first result is on the first
+// screen; their summary opens them again. Wider screens (and pages without this script) keep them open.
+(function () {
+  "use strict";
+  const fold = document.querySelector("[data-fold-after-search]");
+  if (fold && window.matchMedia("(max-width: 40rem)").matches) fold.open = false;
+})();
+
 // A grid of moments' selection (the frame search, the character browser, the episode page): "select all on this
 // page" and a count of the faces chosen for the ZIP. The character browser swaps and appends its cards, so the
 // count follows the grid. Without this script the checkboxes and the download button work as a plain form.
