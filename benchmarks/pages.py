@@ -55,21 +55,24 @@ def render(figures: dict) -> list[str]:
     lines = [
         f"PostgreSQL database of its own: {data['detections']:,} detections over {data['episodes']} episodes "
         f"({data['characters']} characters; {data.get('moments', 0):,} moments, which the frame search, the episode "
-        "page and the character browser list), made by `manage.py bulk_detections` in {data['bulk_seconds']:.0f} s. "
+        f"page and the character browser list), made by `manage.py bulk_detections` in {data['bulk_seconds']:.0f} s. "
         f"Each page: {data['requests']} requests through Django's test client as a logged-in user (sessions, "
         "middleware, templates, PostgreSQL; no socket or browser: the server's share of a page view), "
         f"parameters drawn at random per request, after {WARMUP} warm-up requests. The target is a server time "
         f"under {TARGET_MS} ms; the slowest page's median here is {slowest:.0f} ms. The machine is shared and noisy "
         f"(1-minute load average {data['load_average']:.1f} on its {data['cpus']} cores when the requests ended): "
-        "read p99 as an upper bound.",
+        "read p99 as an upper bound. × home is a page's median over the home page's in the same run: the load "
+        "slows both, so the ratio says what a page costs beside the lightest one however busy the machine.",
         "",
-        "| page | example | p50 ms | p99 ms | mean ms | under 200 ms | HTML KiB |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| page | example | p50 ms | p99 ms | mean ms | × home | under 200 ms | HTML KiB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+    home = next((kind["p50_ms"] for kind in figures["pages"] if kind["kind"] == "home"), None)
     for kind in figures["pages"]:
         share = kind["under_target"] / kind["requests"]
+        ratio = f"{kind['p50_ms'] / home:.1f}" if home else "–"
         lines.append(f"| {kind['kind']} | `{kind['example']}` | {kind['p50_ms']:.1f} | {kind['p99_ms']:.1f} | "
-                     f"{kind['mean_ms']:.1f} | {share:.0%} | {kind['kib_mean']:.0f} |")
+                     f"{kind['mean_ms']:.1f} | {ratio} | {share:.0%} | {kind['kib_mean']:.0f} |")
     return lines
 
 

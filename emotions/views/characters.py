@@ -14,13 +14,14 @@ from emotions.selectors.characters import (
     character_tiles,
 )
 from emotions.selectors.characters import character_list as character_list_read
-from emotions.selectors.moments import character_moment_page
+from emotions.selectors.moments import CHARACTER_MOMENTS_PAGE_SIZE, character_moment_page
 from emotions.validation import page_key
 from emotions.views.access import read_page
 from emotions.views.teaching import teaching_context
 from recommender.selectors import like_exists
 
 GALLERY_FRAGMENT = "emotions/includes/character_gallery.html"
+MOMENTS_PAGE_SIZE = CHARACTER_MOMENTS_PAGE_SIZE
 
 
 @read_page
@@ -42,7 +43,7 @@ def character_detail(request, slug: str):
         return render(request, "emotions/character_detail.html", {**context, **_picture(character)}, status=400)
     emotion = form.cleaned_data["emotion"] or character_dominant_emotion(breakdown=breakdown) or "happy"
     moments, following = character_moment_page(character=character, emotion=emotion,
-                                               after=form.cleaned_data["after"])
+                                               after=form.cleaned_data["after"], limit=MOMENTS_PAGE_SIZE)
     context.update(emotion=emotion, moments=moments, first_page=form.cleaned_data["after"] is None,
                    count=next(row["detections"] for row in breakdown["emotions"] if row["emotion"] == emotion),
                    next_query=urlencode({"emotion": emotion, "after": page_key(following)}) if following else "")

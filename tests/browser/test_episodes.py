@@ -264,6 +264,12 @@ def test_the_episode_lists_its_moments_whose_cards_play_from_their_start_and_tak
     wait_for_time(page, moments[1].start)
     assert page.evaluate("window.notReloaded") is True
 
+    page.mouse.move(0, 0)  # no card hovered (a hovered card's frame grows over its face)
+    page.evaluate("document.activeElement.blur()")
+    page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })")
+    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
+    section.screenshot(path=str(SCREENSHOTS / "episode-moments.png"))
+
     # A card takes the correction keys: focused, "3" labels its best face fear, "u" undoes it.
     first = cards.first
     first.focus()
@@ -275,8 +281,3 @@ def test_the_episode_lists_its_moments_whose_cards_play_from_their_start_and_tak
     page.keyboard.press("u")
     expect(first.locator(".badge")).to_have_text(moments[0].emotion)
 
-    page.mouse.move(0, 0)  # no card hovered (a hovered card's frame grows over its face)
-    page.evaluate("document.activeElement.blur()")
-    page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })")
-    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
-    section.screenshot(path=str(SCREENSHOTS / "episode-moments.png"))
