@@ -31,6 +31,13 @@ WATCH_ROWS = """() => {
 }"""
 
 
+def show_all_pictures(page) -> None:
+    """Load the lazy pictures below the fold too, so a full-page screenshot shows them."""
+    page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })")
+    # A function, not a bare expression: Playwright evals those, and the CSP refuses eval.
+    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
+
+
 def wait_for_time(page, seconds: float, tolerance: float = 0.05) -> None:
     """Wait until the video has its metadata (a real, seekable load) and stands at `seconds`."""
     page.wait_for_function(
@@ -94,6 +101,7 @@ def test_an_upload_is_followed_to_the_end_and_its_page_seeks_and_shows_emotions(
     similar = page.locator(".similar .tile")
     expect(similar.first).to_contain_text("Rainy")
     expect(similar.first.get_by_role("link", name="Rainy")).to_have_attribute("href", f"/episodes/{rainy.pk}/")
+    show_all_pictures(page)
     shoot(page, "episode")
 
     page.goto(f"/episodes/{episode.pk}/?t=2")
@@ -110,6 +118,12 @@ def test_an_upload_is_followed_to_the_end_and_its_page_seeks_and_shows_emotions(
     phone_page.goto(f"/episodes/{episode.pk}/")
     expect(phone_page.locator('.lane[data-character="pip"]')).to_be_visible()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    # The moments two a row, faces first, Play visible without a tap.
+    cards = phone_page.locator("#moments .frame-result")
+    first, second = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()
+    assert abs(first["y"] - second["y"]) < 1 and second["x"] >= first["x"] + first["width"]
+    expect(cards.first.get_by_role("button", name=re.compile("^Play from"))).to_be_visible()
+    show_all_pictures(phone_page)
     shoot(phone_page, "episode-phone")
 
 
@@ -266,8 +280,7 @@ def test_the_episode_lists_its_moments_whose_cards_play_from_their_start_and_tak
 
     page.mouse.move(0, 0)  # no card hovered (a hovered card's frame grows over its face)
     page.evaluate("document.activeElement.blur()")
-    page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })")
-    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
+    show_all_pictures(page)
     section.screenshot(path=str(SCREENSHOTS / "episode-moments.png"))
 
     # A card takes the correction keys: focused, "3" labels its best face fear, "u" undoes it.
