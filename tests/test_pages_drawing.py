@@ -78,6 +78,9 @@ def test_a_chosen_emotion_comes_first_and_by_look_takes_every_emotion(logged_in,
     html = angry.content.decode()
     assert 'value="angry" checked' in html and 'Alike moments: <span class="badge emo-angry">angry</span> first' in html
     assert angry.context["next_url"] == ""  # Pip's 24 faces fit one page
+    surprise = logged_in.get(f"/frames/drawing/{token}/?emotion=surprise&character=pip").content.decode()
+    assert "No stored moment of Pip shows surprise: these are the closest in look of the other emotions." in surprise
+    assert "No stored moment" not in html  # angry ones exist
 
     by_look = logged_in.get(f"/frames/drawing/{token}/?emotion=look")
     shown = faces(by_look) + faces(logged_in.get(by_look.context["next_url"]))

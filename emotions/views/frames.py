@@ -111,6 +111,7 @@ def _drawing_results(request, drawing, choice: dict, **extra):
         unsure=reading.confidence < settings.LOW_CONFIDENCE, low_confidence=settings.LOW_CONFIDENCE, drawing_page=page,
         probabilities=sorted(reading.probabilities.items(), key=lambda item: -item[1]),
         moments=[each.moment for each in found],
+        none_shows_it=bool(found) and page == 1 and not choice["by_look"] and not any(f.same_emotion for f in found),
         next_url=page_url(page + 1) if more and page < DRAWING_MAX_PAGES else "",
         previous_url=page_url(page - 1) if page > 1 else "", **extra,
     ))
