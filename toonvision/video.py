@@ -106,15 +106,39 @@ class DecodedFrame:
 
     def gray(self) -> np.ndarray:
         """(H, W) uint8 full-range luma; taken straight from the Y plane when the format has one."""
+        luma, limited = self._luma()
+        return cv2.LUT(luma, _LIMITED_TO_FULL) if limited else luma.copy()
+
+    def gray_shrunk(self, scale: float, region: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        """The full-range luma of `region` (x0, y0, x1, y1; default the whole frame) shrunk by `scale` (INTER_AREA;
+        1.0 leaves it): read in place from the Y plane and brought to full range after shrinking, so a frame
+        that is only searched is never copied or converted at full size."""
+        luma, limited = self._luma()
+        if region is not None:
+            x0, y0, x1, y1 = region
+            luma = luma[y0:y1, x0:x1]
+        if scale < 1.0:
+            luma = cv2.resize(luma, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        elif not limited:
+            luma = luma.copy()  # the frame's own buffer is never handed out
+        return cv2.LUT(luma, _LIMITED_TO_FULL) if limited else luma
+
+    def thumbnail(self, step: int = 16) -> np.ndarray:
+        """Every `step`-th pixel of the full-range luma from (step/2, step/2): what a shot cut is told from."""
+        luma, limited = self._luma()
+        thumb = luma[step // 2 :: step, step // 2 :: step]
+        return _LIMITED_TO_FULL[thumb] if limited else thumb.copy()
+
+    def _luma(self) -> tuple[np.ndarray, bool]:
+        """The frame's luma as a view of its Y plane (no copy) and whether it is limited range; from BGR for a
+        format without a Y plane."""
         frame = self.frame
         fmt = frame.format.name
         if fmt not in _LUMA_FIRST:
-            return cv2.cvtColor(self.bgr(), cv2.COLOR_BGR2GRAY)
+            return cv2.cvtColor(self.bgr(), cv2.COLOR_BGR2GRAY), False
         plane = frame.planes[0]
         luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[: frame.height, : frame.width]
-        if fmt in _FULL_RANGE_FORMATS or frame.color_range == _RANGE_JPEG:
-            return luma.copy()
-        return cv2.LUT(luma, _LIMITED_TO_FULL)
+        return luma, not (fmt in _FULL_RANGE_FORMATS or frame.color_range == _RANGE_JPEG)
 
     def bgr(self) -> np.ndarray:
         """(H, W, 3) uint8 BGR, as OpenCV expects."""
