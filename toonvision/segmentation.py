@@ -28,11 +28,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
 from .appearance import looks_right
 from .crops import LEGACY_CROP_MARGIN, SEED_CNN_MARGIN, STORED_MARGIN_KEY, crop_square
@@ -65,7 +67,7 @@ class FastOptions:
     min_neighbors: int = 1  # detectMultiScale's minNeighbors for every character: find faces even when unsure...
     confirm_neighbors: int = 4  # ...but keep a track only if one of its detections had this many neighbours
     max_gap: int = 2  # analysed frames a track may miss and still continue
-    scan_every: int = 4  # a full scan on every 4th analysed frame of the grid (and shot starts); near faces between
+    scan_every: int = 8  # a full scan on every 8th analysed frame of the grid (and shot starts); near faces between
     reach: float = 1.0  # a face followed is looked for within this many of its sizes of where it was heading
 
     def __post_init__(self):
@@ -248,48 +250,74 @@ class ShotCuts:
 def _segment_fast(result: Segmentation, path, detectors, classifier, options: FastOptions, tick: Progress,
                   keep_colour: bool = False) -> None:
     cuts: set[int] = set()
-    shots = ShotCuts(options.cut_threshold)
-    faces = _FaceBatcher(classifier, options.batch_size)
     unfound: dict[int, DecodedFrame] = {}  # keep_colour: analysed frames a track may be filled in on, by index
+    with ThreadPoolExecutor(options.threads) as pool, _cnn_threads(classifier), _FaceBatcher(
+        classifier, options.batch_size, options.crop_margin, result.colour_frames if keep_colour else None
+    ) as faces:
 
-    def finished(scan: Scan) -> None:  # nothing more will be found on this frame: crop and classify its faces
-        if not scan.found:
-            if keep_colour and scan.followed:
+        def finished(scan: Scan) -> None:  # nothing more will be found on this frame: on to colour and the CNN
+            if scan.found:
+                faces.add(scan)
+            elif keep_colour and scan.followed:
                 unfound[scan.index] = scan.frame
-            return
-        bgr = scan.bgr()
-        crops = [crop_face(bgr, f.box, margin=options.crop_margin, size=classifier.input_size) for f in scan.found]
-        faces.add(scan.index, scan.found, crops)
-        if keep_colour:
-            result.colour_frames[scan.index] = bgr
 
-    # OpenCV's detector takes a frame at a time; torch's takes a batch of frames at once (one pass per scale).
-    batch_size = DETECT_BATCH if all(hasattr(d, "detect_batch") for d in detectors) else 1
-    full_every = options.stride * options.scan_every
-    with ThreadPoolExecutor(options.threads) as pool:
+        # OpenCV's detector takes a frame at a time; torch's takes a batch of frames at once (one pass per scale).
+        batch_size = DETECT_BATCH if all(hasattr(d, "detect_batch") for d in detectors) else 1
         scanner = Scanner(detectors, options, (result.width, result.height), pool, finished, batch_size)
-        # From the frame before the range, so a cut on its first frame is seen as an unsplit run sees it.
-        for frame in decode_frames(path, start=max(0, result.start - 1), stop=result.stop):
-            cut = shots.is_cut_thumbnail(frame.thumbnail(16))
-            if frame.index < result.start:
-                continue
-            # Every frame on the stride's grid (counted from the episode's first frame, so ranges that start on
-            # it analyse what one range would), every shot start, and the range's first frame; a full scan on
-            # every scan_every-th of the grid, on shot starts and on the range's first frame.
-            first = not result.analyzed
-            if cut or first or frame.index % options.stride == 0:
-                if cut:
-                    cuts.add(frame.index)
-                full = cut or first or frame.index % full_every == 0
-                scanner.add(frame, len(result.analyzed), full, cut)
-                result.analyzed.append(frame.index)
-            tick(1)
+        for frame, cut in _sampled_frames(path, result, options, tick):
+            if cut:
+                cuts.add(frame.index)
+            # A full scan on every scan_every-th frame of the grid, on shot starts and on the range's first frame.
+            full = cut or not result.analyzed or frame.index % (options.stride * options.scan_every) == 0
+            scanner.add(frame, len(result.analyzed), full, cut)
+            result.analyzed.append(frame.index)
         scanner.finish()
-    result.detections = _tracked_detections(faces.finish(), result, cuts, classifier.classes, options)
+        points = faces.finish()
+    result.detections = _tracked_detections(points, result, cuts, classifier.classes, options)
     if keep_colour:  # the frames of faces filled in along a track, from this same decoding
         for index in {d.frame for d in result.detections} - result.colour_frames.keys():
             if index in unfound:
                 result.colour_frames[index] = unfound[index].bgr()
+
+
+def _sampled_frames(path, result: Segmentation, options: FastOptions, tick: Progress):
+    """The range's frames to analyse, each with whether it starts a shot: every frame on the stride's grid (counted
+    from the episode's first frame, so ranges that start on it analyse what one range would), every shot start and
+    the range's first frame. Decoded from the frame before the range, so a cut on its first frame is seen as an
+    unsplit run sees it; on one thread (frame threads cost more CPU than they save, and the detection threads
+    need the cores); frames off the grid that no other frame is predicted from are not decoded at all, so a
+    shot cut on one is seen on the next frame decoded."""
+    shots = ShotCuts(options.cut_threshold)
+    first = max(0, result.start - 1)
+    done = result.start  # frames before this are counted in the progress
+
+    def needed(index: int) -> bool:
+        return index >= first and (index % options.stride == 0 or index <= result.start)
+
+    for frame in decode_frames(path, start=first, stop=result.stop, threads=1, needed=needed):
+        cut = shots.is_cut_thumbnail(frame.thumbnail(16))
+        if frame.index < result.start:
+            continue
+        if cut or frame.index == result.start or frame.index % options.stride == 0:
+            yield frame, cut
+        tick(frame.index + 1 - done)
+        done = frame.index + 1
+    tick(result.stop - done)
+
+
+@contextmanager
+def _cnn_threads(classifier: EmotionClassifier):
+    """The CNN on one CPU thread while frames are decoded and searched on the others: torch's threads wait for
+    work spinning, taking the cores the detection threads need (measured: a third more CPU time in all)."""
+    if classifier.device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def detect_characters(gray: np.ndarray, detectors, options: FastOptions, bgr: np.ndarray | None = None
@@ -314,35 +342,54 @@ def detect_characters_batch(grays: list[np.ndarray], detectors, options: FastOpt
 
 
 class _FaceBatcher:
-    """Collects face crops from frames as they finish and classifies them a batch at a time."""
+    """Takes frames with faces as they finish and, a batch of faces at a time, on a thread of its own, converts
+    the frames to colour, crops the faces and classifies them (the frames kept in `colour` when it is a dict)."""
 
-    def __init__(self, classifier: EmotionClassifier, batch_size: int):
-        self.classifier = classifier
-        self.batch_size = batch_size
+    def __init__(self, classifier: EmotionClassifier, batch_size: int, crop_margin: float,
+                 colour: dict[int, np.ndarray] | None = None):
+        self.classifier, self.batch_size, self.crop_margin, self.colour = classifier, batch_size, crop_margin, colour
         self.points: dict[int, list[ClassifiedFace]] = {}
-        self._waiting: list[tuple[ClassifiedFace, np.ndarray]] = []
+        self._waiting: list[tuple[Scan, list[ClassifiedFace]]] = []
+        self._faces = 0
+        self._pool = ThreadPoolExecutor(1)
+        self._jobs: list = []
 
-    def add(self, index: int, found: list[FoundFace], crops: list[np.ndarray]) -> None:
-        points = self.points.setdefault(index, [])
-        for face, crop in zip(found, crops):
-            point = ClassifiedFace(index, face.character, face.box, np.empty(0, np.float32))
-            point.neighbours = face.neighbours
-            points.append(point)
-            self._waiting.append((point, crop))
-        if len(self._waiting) >= self.batch_size:
-            self._classify()
+    def add(self, scan: Scan) -> None:
+        points = [ClassifiedFace(scan.index, f.character, f.box, np.empty(0, np.float32), neighbours=f.neighbours)
+                  for f in scan.found]
+        self.points[scan.index] = points
+        self._waiting.append((scan, points))
+        self._faces += len(points)
+        if self._faces >= self.batch_size:
+            self._send()
 
     def finish(self) -> dict[int, list[ClassifiedFace]]:
-        self._classify()
+        self._send()
+        for job in self._jobs:
+            job.result()
         return self.points
 
-    def _classify(self) -> None:
-        if not self._waiting:
-            return
-        probabilities = self.classifier.predict_proba([crop for _, crop in self._waiting], self.batch_size)
-        for (point, _), row in zip(self._waiting, probabilities):
+    def __enter__(self) -> _FaceBatcher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+    def _send(self) -> None:
+        if self._waiting:
+            self._jobs.append(self._pool.submit(self._classify, self._waiting))
+            self._waiting, self._faces = [], 0
+
+    def _classify(self, frames: list[tuple[Scan, list[ClassifiedFace]]]) -> None:
+        size, crops = self.classifier.input_size, []
+        for scan, points in frames:
+            bgr = scan.bgr()
+            crops += [crop_face(bgr, p.box, margin=self.crop_margin, size=size) for p in points]
+            if self.colour is not None:
+                self.colour[scan.index] = bgr
+        probabilities = self.classifier.predict_proba(crops, self.batch_size)
+        for point, row in zip((p for _, points in frames for p in points), probabilities):
             point.probabilities = row
-        self._waiting = []
 
 
 def _tracked_detections(points, result: Segmentation, cuts, classes, options: FastOptions) -> list[TrackedFace]:
