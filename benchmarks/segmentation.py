@@ -241,7 +241,8 @@ def _render_target(aim: dict) -> list[str]:
              "fast_decode": "decoding as `fast` does (one thread; frames off the grid that nothing refers to skipped)"}
     for key, name in names.items():
         row = aim[key]
-        lines.append(f"| {name} | {row['frames_per_second']:.0f} | {', '.join(map(str, row['runs_frames_per_second']))} "
+        each = ", ".join(map(str, row["runs_frames_per_second"]))
+        lines.append(f"| {name} | {row['frames_per_second']:.0f} | {each} "
                      f"| {row['frames_per_second'] / aim['target_fps']:.2f} | {row['cores_busy']:.2f} |")
     lines += [
         "",

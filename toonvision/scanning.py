@@ -42,8 +42,9 @@ class FoundFace(NamedTuple):
     neighbours: int
 
 
-def detect_shrunk(smalls: list[np.ndarray], scale: float, detectors, options,
-                  colour: Callable[[int], np.ndarray] | None = None) -> list[list[FoundFace]]:
+def detect_shrunk(
+    smalls: list[np.ndarray], scale: float, detectors, options, colour: Callable[[int], np.ndarray] | None = None
+) -> list[list[FoundFace]]:
     """Every character's faces in frames already shrunk by `scale` (boxes in full-resolution pixels), each
     detector given them all at once where it can take a batch; `colour(i)`: frame i in BGR, asked for only where a
     character with an appearance found a face."""
@@ -162,8 +163,16 @@ class Follower:
         params = DetectionParams(options.scale_factor, options.min_neighbors, smallest, largest)
         boxes, counts = detector.detect_with_counts(small, params)
         faces = [
-            FoundFace(character, (int(round(x0 + bx / scale)), int(round(y0 + by / scale)), int(round(bw / scale)),
-                                  int(round(bh / scale))), int(count))
+            FoundFace(
+                character,
+                (
+                    int(round(x0 + bx / scale)),
+                    int(round(y0 + by / scale)),
+                    int(round(bw / scale)),
+                    int(round(bh / scale)),
+                ),
+                int(count),
+            )
             for (bx, by, bw, bh), count in zip(boxes, counts)
         ]
         look = getattr(detector, "appearance", None)
@@ -176,7 +185,9 @@ class Follower:
             self.seen = []
         live = self.live(pos)
         pairs = sorted(
-            (shift(s.box, f.box), si, fi) for si, s in enumerate(live) for fi, f in enumerate(faces)
+            (shift(s.box, f.box), si, fi)
+            for si, s in enumerate(live)
+            for fi, f in enumerate(faces)
             if s.character == f.character
         )
         used_seen, used_faces = set(), set()
@@ -214,8 +225,15 @@ class Scanner:
     """Looks for faces on a range's analysed frames, given in order with `add`: full scans on a pool, searches
     near faces here; `finished(scan)` is called with each frame, in order, once nothing more can be found on it."""
 
-    def __init__(self, detectors, options, size: tuple[int, int], pool: Executor, finished: Callable[[Scan], None],
-                 batch_size: int = 1):
+    def __init__(
+        self,
+        detectors,
+        options,
+        size: tuple[int, int],
+        pool: Executor,
+        finished: Callable[[Scan], None],
+        batch_size: int = 1,
+    ):
         self.detectors, self.options, self.pool = detectors, options, pool
         self.scale = min(1.0, options.detect_width / size[0])
         self.follower = Follower([d.copy() for d in detectors], options, self.scale, size)

@@ -5,15 +5,16 @@ Two methods, side by side:
 - `seed` reproduces the dissertation: every frame, full-resolution colour frames,
   detectMultiScale(scaleFactor=1.10, minNeighbors=<the character's>, minSize=24x24), no tracking, one
   face at a time into the CNN.
-- `fast` is ours: every frame is decoded but only its luma is touched; a frame is analysed every
-  `stride` frames (frames 0, stride, 2 stride, ... of the episode, so ranges analyse what one range would)
-  and on every shot cut (a jump in a thumbnail of every 16th pixel); analysed frames are shrunk and
-  searched on a coarser pyramid by a pool of threads (OpenCV releases the GIL; or by the torch detector),
-  with a low minNeighbors so
-  faces are rarely missed; faces are cropped from colour only where found and classified in batches; faces
-  are linked into tracks, gaps are filled, and a track is kept only when it was seen twice and one of its
-  sightings was confident (hysteresis: weak detections extend confirmed tracks but never start one), then
-  emotions are smoothed along each track.
+- `fast` is ours: a frame is analysed every `stride` frames (frames 0, stride, 2 stride, ... of the episode, so
+  ranges analyse what one range would) and on every shot cut (a jump in a thumbnail of every 16th pixel of the
+  luma); the range is decoded once, on one thread, and frames off the grid that no other frame refers to are
+  dropped by the decoder unseen; every `scan_every`-th analysed frame, every cut and the range's first frame get a
+  full scan (shrunk, searched on a coarser pyramid by a pool of threads: OpenCV releases the GIL; or by the torch
+  detector), the others only a search near the faces just seen (scanning.py), with a low minNeighbors so faces
+  are rarely missed; colour is converted only for frames with faces, and their crops classified in batches on a
+  thread of their own; faces are linked into tracks, gaps are filled, and a track is kept only when it was seen
+  twice and one of its sightings was confident (hysteresis: weak detections extend confirmed tracks but never
+  start one), then emotions are smoothed along each track.
 
 Works on a frame range [start, stop) so an episode can be split across workers (the frame before `start` is
 decoded too, so a cut on the range's first frame is seen); track ids are unique
