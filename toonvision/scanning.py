@@ -88,10 +88,10 @@ class Scan:
     """One analysed frame on its way through: its place among the analysed frames, whether it gets a full scan,
     and the faces found on it."""
 
-    __slots__ = ("frame", "pos", "full", "cut", "future", "slot", "found", "followed", "_bgr")
+    __slots__ = ("frame", "pos", "full", "cut", "ahead", "future", "slot", "found", "followed", "_bgr")
 
-    def __init__(self, frame: DecodedFrame, pos: int, full: bool, cut: bool):
-        self.frame, self.pos, self.full, self.cut = frame, pos, full, cut
+    def __init__(self, frame: DecodedFrame, pos: int, full: bool, cut: bool, ahead: bool = False):
+        self.frame, self.pos, self.full, self.cut, self.ahead = frame, pos, full, cut, ahead
         self.future: Future | None = None  # a full scan's, for the batch of frames it went with
         self.slot = 0  # its place in that batch
         self.found: list[FoundFace] = []
@@ -244,8 +244,8 @@ class Scanner:
         self.held: list[Scan] = []  # frames searched near faces since the last full scan
         self._local = threading.local()
 
-    def add(self, frame: DecodedFrame, pos: int, full: bool, cut: bool) -> None:
-        scan = Scan(frame, pos, full, cut)
+    def add(self, frame: DecodedFrame, pos: int, full: bool, cut: bool, ahead: bool = False) -> None:
+        scan = Scan(frame, pos, full, cut, ahead)
         self.pending.append(scan)
         if full:
             self.unsent.append(scan)
@@ -283,6 +283,10 @@ class Scanner:
             self._step(head)
 
     def _step(self, scan: Scan) -> None:
+        if not scan.full and not self.follower.live(scan.pos):
+            # Nothing to follow: the frame gets the full scan instead (a face the last one missed may be there).
+            scan.full, scan.slot = True, 0
+            scan.future = self.pool.submit(self._full_scan, [scan])
         if not scan.full:
             scan.found = self.follower.search(scan)
             self.follower.update(scan.pos, scan.found, cut=False)
@@ -295,6 +299,9 @@ class Scanner:
         if not scan.cut:  # at a cut the frames held are the shot before's
             for face in new:
                 self._look_back(face)
+        # From here on only what this full scan found is followed, from a standstill: so a range that starts on
+        # a full scan follows what an unsplit run follows from there.
+        self.follower.seen = [_Seen(f.character, f.box, scan.pos) for f in scan.found]
         self._release()
         self.finished(scan)
 

@@ -68,7 +68,7 @@ class FastOptions:
     min_neighbors: int = 1  # detectMultiScale's minNeighbors for every character: find faces even when unsure...
     confirm_neighbors: int = 4  # ...but keep a track only if one of its detections had this many neighbours
     max_gap: int = 2  # analysed frames a track may miss and still continue
-    scan_every: int = 8  # a full scan on every 8th analysed frame of the grid (and shot starts); near faces between
+    scan_every: int = 6  # a full scan on every 6th analysed frame of the grid (and shot starts); near faces between
     reach: float = 1.0  # a face followed is looked for within this many of its sizes of where it was heading
 
     def __post_init__(self):
@@ -252,11 +252,14 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, options: Fa
                   keep_colour: bool = False) -> None:
     cuts: set[int] = set()
     unfound: dict[int, DecodedFrame] = {}  # keep_colour: analysed frames a track may be filled in on, by index
+    beyond: list[int] = []  # frames after the range searched only to look back from the next full scan
     with ThreadPoolExecutor(options.threads) as pool, _cnn_threads(classifier), _FaceBatcher(
         classifier, options.batch_size, options.crop_margin, result.colour_frames if keep_colour else None
     ) as faces:
 
         def finished(scan: Scan) -> None:  # nothing more will be found on this frame: on to colour and the CNN
+            if scan.ahead:
+                return
             if scan.found:
                 faces.add(scan)
             elif keep_colour and scan.followed:
@@ -265,13 +268,15 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, options: Fa
         # OpenCV's detector takes a frame at a time; torch's takes a batch of frames at once (one pass per scale).
         batch_size = DETECT_BATCH if all(hasattr(d, "detect_batch") for d in detectors) else 1
         scanner = Scanner(detectors, options, (result.width, result.height), pool, finished, batch_size)
-        for frame, cut in _sampled_frames(path, result, options, tick):
-            if cut:
+        for frame, cut, ahead in _sampled_frames(path, result, options, tick):
+            if cut and not ahead:
                 cuts.add(frame.index)
             # A full scan on every scan_every-th frame of the grid, on shot starts and on the range's first frame.
             full = cut or not result.analyzed or frame.index % (options.stride * options.scan_every) == 0
-            scanner.add(frame, len(result.analyzed), full, cut)
-            result.analyzed.append(frame.index)
+            scanner.add(frame, len(result.analyzed) + len(beyond), full, cut, ahead)
+            if ahead and full:
+                break
+            (beyond if ahead else result.analyzed).append(frame.index)
         scanner.finish()
         points = faces.finish()
     result.detections = _tracked_detections(points, result, cuts, classifier.classes, options)
@@ -282,27 +287,31 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, options: Fa
 
 
 def _sampled_frames(path, result: Segmentation, options: FastOptions, tick: Progress):
-    """The range's frames to analyse, each with whether it starts a shot: every frame on the stride's grid (counted
-    from the episode's first frame, so ranges that start on it analyse what one range would), every shot start and
-    the range's first frame. Decoded from the frame before the range, so a cut on its first frame is seen as an
-    unsplit run sees it; on one thread (frame threads cost more CPU than they save, and the detection threads
-    need the cores); frames off the grid that no other frame is predicted from are not decoded at all, so a
-    shot cut on one is seen on the next frame decoded."""
+    """The range's frames to analyse, each with whether it starts a shot and whether it lies after the range: every
+    frame on the stride's grid (counted from the episode's first frame, so ranges that start on it analyse what one
+    range would), every shot start and the range's first frame; then those after the range up to the next full
+    scan, so the faces it finds new are looked for back into the range as an unsplit run would.
+
+    Decoded on one thread (frame threads cost more CPU than they save, and the detection threads need the cores);
+    frames off the grid that no other frame is predicted from are not decoded at all, so a shot cut on one is seen
+    on the next frame decoded, the same in a range as in an unsplit run (decoding starts a stride early for it)."""
     shots = ShotCuts(options.cut_threshold)
-    first = max(0, result.start - 1)
+    first = max(0, result.start - options.stride)
+    stop = min(result.frame_count, result.stop + options.stride * options.scan_every + 1)
     done = result.start  # frames before this are counted in the progress
 
     def needed(index: int) -> bool:
-        return index >= first and (index % options.stride == 0 or index <= result.start)
+        return index % options.stride == 0 or index == result.start
 
-    for frame in decode_frames(path, start=first, stop=result.stop, threads=1, needed=needed):
+    for frame in decode_frames(path, start=first, stop=stop, threads=1, needed=needed):
         cut = shots.is_cut_thumbnail(frame.thumbnail(16))
         if frame.index < result.start:
             continue
+        ahead = frame.index >= result.stop
+        tick(min(frame.index + 1, result.stop) - done)  # counted before the caller may stop reading ahead
+        done = min(frame.index + 1, result.stop)
         if cut or frame.index == result.start or frame.index % options.stride == 0:
-            yield frame, cut
-        tick(frame.index + 1 - done)
-        done = frame.index + 1
+            yield frame, cut, ahead
     tick(result.stop - done)
 
 
