@@ -70,11 +70,13 @@ def test_faces_corrected_by_keyboard_show_everywhere_and_in_the_rankings(logged_
     rejected.refresh_from_db()
     assert rejected.rejected
 
-    # The episode page: the corrected face shows its label, the rejected one is gone.
+    # The episode page: the corrected face shows its label (a label counts as sure, so it is its moment's best
+    # face), the rejected one is gone.
     page.goto(f"/episodes/{episode.pk}/")
-    row = page.locator(f"#detections tr[data-id='{first.pk}']")
-    expect(row.locator(".badge")).to_have_text(first_label)
-    expect(page.locator(f"#detections tr[data-id='{rejected.pk}']")).to_have_count(0)
+    card = page.locator(f"#moments .frame-result[data-id='{first.pk}']")
+    expect(card.locator(".badge")).to_have_text(first_label)
+    expect(card.locator(".conf")).to_have_text("labelled")
+    expect(page.locator(f"#moments .frame-result[data-id='{rejected.pk}']")).to_have_count(0)
 
     # The recommendations' figures are rebuilt from the labels.
     character = first.character
@@ -120,9 +122,9 @@ def test_faces_are_corrected_where_they_are_listed_one_by_key_or_menu_or_many_at
         == sorted(ids)
     shoot(page, "frames-labels", full_page=False)
 
-    # The episode's faces: a focused row takes a key; "u" undoes it.
+    # The episode's moments: a focused card takes a key; "u" undoes it.
     page.goto(f"/episodes/{episode.pk}/")
-    row = page.locator("#detections tr[data-face]").first
+    row = page.locator("#moments .frame-result[data-face]").first
     face_id = int(row.get_attribute("data-face"))
     new = "disgust" if Detection.objects.get(pk=face_id).emotion != "disgust" else "neutral"
     row.focus()
