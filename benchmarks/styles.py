@@ -33,11 +33,19 @@ HELD_OUT = ("people", "chibi", "heavy-ink", "line-art")
 
 def add_arguments(parser) -> None:
     group = parser.add_argument_group("styles")
-    group.add_argument("--styles-held-out", nargs="+", choices=list(STYLES), default=list(HELD_OUT),
-                       help="styles to hold out, one at a time")
-    group.add_argument("--styles-per-class", type=int, default=10,
-                       help="training faces per character, emotion and style")
-    group.add_argument("--styles-test-per-class", type=int, default=4, help="test faces per character, emotion and style")
+    group.add_argument(
+        "--styles-held-out",
+        nargs="+",
+        choices=list(STYLES),
+        default=list(HELD_OUT),
+        help="styles to hold out, one at a time",
+    )
+    group.add_argument(
+        "--styles-per-class", type=int, default=10, help="training faces per character, emotion and style"
+    )
+    group.add_argument(
+        "--styles-test-per-class", type=int, default=4, help="test faces per character, emotion and style"
+    )
     group.add_argument("--styles-epochs", type=int, default=10, help="epochs of each training")
     group.add_argument("--styles-batch", type=int, default=32, help="batch size (small sets want more steps)")
 
@@ -48,9 +56,11 @@ def style_split(styles: np.ndarray, parts: np.ndarray, held_out: str) -> dict[st
     if held_out not in set(styles.tolist()):
         raise ValueError(f"no faces of the held-out style {held_out!r}")
     other = styles != held_out
-    return {"train": np.flatnonzero(other & (parts == TRAIN)),
-            "in_style": np.flatnonzero(other & (parts == TEST)),
-            "held_out": np.flatnonzero(~other & (parts == TEST))}
+    return {
+        "train": np.flatnonzero(other & (parts == TRAIN)),
+        "in_style": np.flatnonzero(other & (parts == TEST)),
+        "held_out": np.flatnonzero(~other & (parts == TEST)),
+    }
 
 
 def draw(root: Path, per_class: int, test_per_class: int) -> dict[str, Path]:
@@ -75,8 +85,12 @@ def pooled(folders: dict, size: int) -> dict[str, np.ndarray]:
         labels.append(to_emotions[found_labels])
         styles += [style] * len(found)
         parts += [part] * len(found)
-    return {"images": np.concatenate(images), "labels": np.concatenate(labels), "styles": np.array(styles),
-            "parts": np.array(parts)}
+    return {
+        "images": np.concatenate(images),
+        "labels": np.concatenate(labels),
+        "styles": np.array(styles),
+        "parts": np.array(parts),
+    }
 
 
 @torch.inference_mode()
@@ -106,8 +120,17 @@ def held_out_run(faces: dict, held_out: str, epochs: int, batch_size: int) -> di
     split = style_split(faces["styles"], faces["parts"], held_out)
     config = resolve_config("toon", epochs=epochs, batch_size=batch_size, seed=0)
     started = time.perf_counter()
-    fitted = fit(faces["images"], faces["labels"], list(EMOTIONS), split["train"], split["in_style"], config,
-                 torch.device("cpu"), progress=False, log=lambda line: None)
+    fitted = fit(
+        faces["images"],
+        faces["labels"],
+        list(EMOTIONS),
+        split["train"],
+        split["in_style"],
+        config,
+        torch.device("cpu"),
+        progress=False,
+        log=lambda line: None,
+    )
     seconds = time.perf_counter() - started
     result = {"n_train": int(len(split["train"])), "seconds": seconds}
     for name in ("in_style", "held_out"):
@@ -124,12 +147,21 @@ def measure(args) -> dict:
         faces = pooled(folders, resolve_config("toon").input_size)
         for style in args.styles_held_out:
             print(f"holding out {style}", flush=True)
-            row = {"style": style, "shipped": scores(SHIPPED, folders[style, TEST]),
-                   **held_out_run(faces, style, args.styles_epochs, args.styles_batch)}
+            row = {
+                "style": style,
+                "shipped": scores(SHIPPED, folders[style, TEST]),
+                **held_out_run(faces, style, args.styles_epochs, args.styles_batch),
+            }
             print(row, flush=True)  # a long run shows what it has measured so far
             rows.append(row)
-    return {"rows": rows, "per_class": args.styles_per_class, "test_per_class": args.styles_test_per_class,
-            "epochs": args.styles_epochs, "batch": args.styles_batch, "styles": list(STYLES)}
+    return {
+        "rows": rows,
+        "per_class": args.styles_per_class,
+        "test_per_class": args.styles_test_per_class,
+        "epochs": args.styles_epochs,
+        "batch": args.styles_batch,
+        "styles": list(STYLES),
+    }
 
 
 def render(figures: dict) -> list[str]:
@@ -152,10 +184,15 @@ def render(figures: dict) -> list[str]:
     ]
     for row in rows:
         inside, held, shipped = row["in_style"], row["held_out"], row["shipped"]
-        lines.append(f"| {row['style']} | {inside['seven']:.3f} | {held['seven']:.3f} | {inside['three']:.3f} | "
-                     f"{held['three']:.3f} | {shipped['seven']:.3f} / {shipped['three']:.3f} | {row['seconds']:.0f} |")
+        lines.append(
+            f"| {row['style']} | {inside['seven']:.3f} | {held['seven']:.3f} | {inside['three']:.3f} | "
+            f"{held['three']:.3f} | {shipped['seven']:.3f} / {shipped['three']:.3f} | {row['seconds']:.0f} |"
+        )
     if rows:
         gaps = {k: np.mean([r["in_style"][k] - r["held_out"][k] for r in rows]) for k in ("seven", "three")}
-        lines += ["", f"Mean drop from in-style to held-out style: {gaps['seven']:.3f} (7 emotions), "
-                  f"{gaps['three']:.3f} (3). Trained on the CPU."]
+        lines += [
+            "",
+            f"Mean drop from in-style to held-out style: {gaps['seven']:.3f} (7 emotions), "
+            f"{gaps['three']:.3f} (3). Trained on the CPU.",
+        ]
     return lines

@@ -29,8 +29,9 @@ def test_the_default_style_draws_what_the_studio_drew_before_styles():
     # Dataset images keep their four-number generator key, so seed-1 training faces are unchanged.
     assert sample_rng(1, "pip", "sad", 3).random() == np.random.default_rng([1, 1, 5, 3]).random()
     image = draw_face_image(sample_rng(1, "pip", "sad", 3), "pip", "sad")
-    assert np.array_equal(image, draw_face_image(sample_rng(1, "pip", "sad", 3, "studio"), "pip", "sad",
-                                                 style="studio"))
+    assert np.array_equal(
+        image, draw_face_image(sample_rng(1, "pip", "sad", 3, "studio"), "pip", "sad", style="studio")
+    )
 
 
 # -- every style: deterministic, different from the default, all emotions -----------------------------------
@@ -92,12 +93,17 @@ def test_the_cast_drawn_as_people_keeps_its_colours_and_haircut():
 
 
 def test_datasets_mix_styles_in_one_folder_and_refuse_unknown_ones(tmp_path):
-    summary = write_face_dataset(tmp_path, per_class=2, seed=4, size=32, characters=["pip"], emotions=["happy"],
-                                 styles=["studio", "chibi"])
+    summary = write_face_dataset(
+        tmp_path, per_class=2, seed=4, size=32, characters=["pip"], emotions=["happy"], styles=["studio", "chibi"]
+    )
     assert summary["styles"] == ["studio", "chibi"] and summary["count"] == 4
     names = sorted(p.name for p in (tmp_path / "pip" / "happy").glob("*.png"))
-    assert names == ["pip-happy-4-00000.png", "pip-happy-4-00001.png", "pip-happy-chibi-4-00000.png",
-                     "pip-happy-chibi-4-00001.png"]
+    assert names == [
+        "pip-happy-4-00000.png",
+        "pip-happy-4-00001.png",
+        "pip-happy-chibi-4-00000.png",
+        "pip-happy-chibi-4-00001.png",
+    ]
     with pytest.raises(ValueError, match="unknown style 'cubist'"):
         write_face_dataset(tmp_path, per_class=1, seed=4, styles=["cubist"])
     with pytest.raises(ValueError, match="unknown style"):
