@@ -135,3 +135,33 @@ def test_three_emotion_accuracy_restricts_predictions_to_the_three():
     result = accuracies(scores, np.array([angry, happy, sad]))
     assert result == {"seven": pytest.approx(2 / 3), "three": 1.0}
     assert set(DISSERTATION_EMOTIONS) == {"angry", "happy", "surprise"}
+
+
+@pytest.mark.slow
+def test_the_benchmark_trains_on_the_other_styles_and_scores_the_held_out_one():
+    import argparse
+
+    from benchmarks import styles as section
+
+    parser = argparse.ArgumentParser()
+    section.add_arguments(parser)
+    args = parser.parse_args(
+        [
+            "--styles-held-out",
+            "chibi",
+            "--styles-per-class",
+            "1",
+            "--styles-test-per-class",
+            "1",
+            "--styles-epochs",
+            "1",
+        ]
+    )
+    figures = section.measure(args)
+    (row,) = figures["rows"]
+    faces_per_style = 3 * len(EMOTIONS)  # every character and emotion, one face each
+    assert row["style"] == "chibi"
+    assert row["n_train"] == row["n_in_style"] == faces_per_style * (len(STYLES) - 1)
+    assert row["n_held_out"] == faces_per_style
+    assert set(row["held_out"]) == set(row["in_style"]) == set(row["shipped"]) == {"seven", "three"}
+    assert "| chibi |" in "\n".join(section.render(figures))
