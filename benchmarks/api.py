@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DATABASE = "toonsite_bench_api"
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "toonsite_bench_api")  # another name: two benches side by side
 PROCESS_SEED = 6001
 WARMUP = 5
 

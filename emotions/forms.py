@@ -49,10 +49,11 @@ class EpisodeUploadForm(forms.Form):
 
 
 class EpisodePageForm(forms.Form):
-    """The episode page's query: `t`, where the video starts, and `after`, the (time, id) key of a detections page."""
+    """The episode page's query: `t`, where the video starts, and `after`, the (start, id) key of a page of its
+    moments."""
 
     t = forms.FloatField(required=False, min_value=0, label="Start at (seconds)")
-    after = PageKeyField(required=False, message="after must be a detection's time and id, like 12.5_3401")
+    after = PageKeyField(required=False, message="after must be a moment's start and id, like 12.5_3401")
 
 
 class PageForm(forms.Form):

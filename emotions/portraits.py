@@ -11,6 +11,12 @@ from toonvision.studio import CAST, render_face, sample_face_spec
 STUDIO_PORTRAITS = frozenset(CAST)
 
 
+def cast_species(*, slug: str) -> str:
+    """What animal a shipped cast member is ("mouse" for Pip), for "Pip the mouse"; "" for anyone else."""
+    member = CAST.get(slug)
+    return member.species if member else ""
+
+
 @lru_cache(maxsize=32)
 def cast_portrait_png(*, slug: str, emotion: str = "happy", size: int = 128) -> bytes:
     """A studio portrait of a cast member (transparent PNG), the same every time: seeded by the member's slug."""

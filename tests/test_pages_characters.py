@@ -1,5 +1,6 @@
 """The character pages through Django's client: the cast's tiles, a character's emotion tabs and their keyset
-pages of crops, the breakdown chart, bad input, the read rule and a bounded number of queries."""
+pages of moments (dealt out by episode), the breakdown chart, bad input, the read rule and a bounded number of
+queries."""
 import re
 
 import pytest
@@ -22,9 +23,10 @@ def cast_data():
     pip = character("pip", "Pip")
     Character.objects.filter(pk=pip.pk).update(shipped=True)
     rex, nobody = character("rex", "Rex Dog"), character("nobody", "Nobody")
-    first = crafted_episode("Cheese Heist", held(pip, "happy", 0, 3, confidence=0.9) + held(pip, "sad", 3, 4)
-                            + held(rex, "angry", 0, 2, confidence=0.7), pictures=True)
-    second = crafted_episode("Night Shift", held(pip, "happy", 0, 1, confidence=0.95)
+    first = crafted_episode("Cheese Heist", held(pip, "happy", 0, 3, confidence=0.9, track=1)
+                            + held(pip, "sad", 3, 4, track=1) + held(rex, "angry", 0, 2, confidence=0.7, track=2),
+                            pictures=True)
+    second = crafted_episode("Night Shift", held(pip, "happy", 0, 1, confidence=0.95, track=1)
                              + [(rex, "angry", 5.0, 0.125, 0.99)], pictures=True)
     return {"pip": pip, "rex": rex, "nobody": nobody, "episodes": (first, second)}
 
@@ -57,20 +59,25 @@ def test_a_character_page_has_emotion_tabs_with_counts_and_the_dominant_one_open
     response = client.get("/characters/pip/")
     html = response.content.decode()
     assert response.status_code == 200
-    tabs = re.findall(r'<a role="tab" id="tab-(\w+)".*?aria-selected="(\w+)".*?<span class="count">(\d+)</span>',
+    tabs = re.findall(r'<a role="tab" id="tab-(\w+)".*?aria-selected="(\w+)".*?<span class="count"[^>]*>(\d+)</span>',
                       html, re.S)
     assert [t[0] for t in tabs] == ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
     assert dict((t[0], int(t[2])) for t in tabs)["happy"] == 32 and dict((t[0], int(t[2])) for t in tabs)["sad"] == 8
     assert [t[0] for t in tabs if t[1] == "true"] == ["happy"]
     assert 'href="?emotion=sad"' in html  # each tab is a real link
 
-    faces = response.context["faces"]
-    assert [d.confidence for d in faces] == sorted((d.confidence for d in faces), reverse=True)
-    assert faces[0].confidence == 0.95 and all(d.emotion == "happy" and d.character.slug == "pip" for d in faces)
-    first = faces[0]
-    assert f'href="/episodes/{first.episode_id}/?t={first.time:.2f}"' in html
-    assert f'<img loading="lazy" src="/api/detections/{first.pk}/crop.jpg"' in html
-    assert "Pip looking happy (95%) in Night Shift at 0:00" in html  # alt text
+    # The tab lists moments, not frames: Pip's 32 happy faces are two moments, one an episode, the surest first.
+    moments = response.context["moments"]
+    assert [(m.episode.title, m.emotion, m.best_confidence, m.faces) for m in moments] == [
+        ("Night Shift", "happy", 0.95, 8), ("Cheese Heist", "happy", 0.9, 24)]
+    first = moments[0].best
+    card = re.search(rf'<li class="tile frame-result emo-happy" data-id="{first.pk}" data-moment="{moments[0].pk}">'
+                     r'.*?</li>', html, re.S).group(0)
+    assert f'href="/episodes/{first.episode_id}/?t=0.00"' in card  # opens the episode at the moment's start
+    assert f'<img loading="lazy" src="/api/detections/{first.pk}/crop.jpg"' in card  # its best face, large
+    assert f'src="/api/detections/{first.pk}/frame.jpg"' in card  # and its frame, the inset
+    assert "Night Shift" in card and "0:00–0:01 (1.0 s)" in card and "8 faces" in card
+    assert 'name="ids"' in card and 'id="download"' in html  # ticked for the references ZIP
 
 
 def test_the_chart_gives_each_emotions_share_and_seconds_as_text(client, cast_data):
@@ -90,7 +97,7 @@ def pages(client, url: str) -> list[list[int]]:
     while url:
         response = client.get(url)
         assert response.status_code == 200
-        seen.append([d.pk for d in response.context["faces"]])
+        seen.append([m.best_id for m in response.context["moments"]])
         following = re.search(r'<a class="next-link" rel="next" href="([^"]+)"', response.content.decode())
         url = "/characters/pip/" + following.group(1).replace("&amp;", "&") if following else None
     return seen
@@ -98,14 +105,14 @@ def pages(client, url: str) -> list[list[int]]:
 
 def test_keyset_pages_continue_each_other_with_no_repeat_and_no_gap(client):
     pip = character("pip", "Pip")
-    # 110 faces, many sharing a confidence, so the id must break the ties between pages.
+    # 110 lone faces (a moment each), many sharing a confidence, so the id must break the ties between pages.
     faces = [(pip, "happy", i * 0.1, 0.1, round(0.5 + (i % 7) * 0.05, 2)) for i in range(110)]
     crafted_episode("Long", faces, pictures=True)
     expected = list(pip.detections.order_by("-confidence", "-id").values_list("pk", flat=True))
 
     seen = pages(client, "/characters/pip/?emotion=happy")
 
-    assert [len(p) for p in seen] == [48, 48, 14]
+    assert [len(p) for p in seen] == [24, 24, 24, 24, 14]
     assert sum(seen, []) == expected
 
 
@@ -113,7 +120,19 @@ def test_the_fragment_is_only_the_tiles_and_the_pager(client, cast_data):
     response = client.get("/characters/pip/?emotion=sad&fragment=1")
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html and "<nav" not in html
-    assert html.count('<li class="tile face">') == 8
+    assert html.count('<li class="tile frame-result emo-sad"') == 1 and "8 faces" in html  # Pip's sad moment
+    assert 'data-gallery' in html and "<form" not in html  # the cards only: the page keeps its form
+
+
+def test_a_tab_deals_its_moments_out_by_episode_and_marks_the_unsure(client):
+    pip = character("pip", "Pip")
+    # Episode A's four moments are all surer than B's: by confidence alone A would fill the tab's top rows.
+    crafted_episode("A", [(pip, "surprise", i, 0.5, 0.95 - i * 0.01) for i in range(4)], pictures=True)
+    crafted_episode("B", [(pip, "surprise", i, 0.5, 0.45 - i * 0.01) for i in range(2)], pictures=True)
+    response = client.get("/characters/pip/?emotion=surprise")
+    assert [m.episode.title for m in response.context["moments"]] == ["A", "B", "A", "B", "A", "A"]
+    cards = re.findall(r'<li class="tile frame-result.*?</li>', response.content.decode(), re.S)
+    assert ['class="unsure"' in card for card in cards] == [False, True, False, True, False, False]
 
 
 def test_an_unknown_character_is_a_404_page(client, cast_data):

@@ -1,5 +1,6 @@
-"""The episode pages through Django's client: the list, the episode page (lanes, faces, alike episodes) in few queries,
-the video's HTTP ranges, the read rule, a missing episode, the plain upload form, and the faces' keyset pages."""
+"""The episode pages through Django's client: the list, the episode page (lanes, moments, alike episodes) in few
+queries, the video's HTTP ranges, the read rule, a missing episode, the plain upload form, and the moments' keyset
+pages."""
 import html
 import importlib
 import re
@@ -25,8 +26,8 @@ VIDEO_BYTES = bytes(range(256)) * 40  # 10,240 bytes standing in for a video fil
 def episodes(user, media):
     """Two alike episodes (Pip mostly happy) and one of Marmalade alone, with faces and summaries."""
     pip, marmalade = character("pip", "Pip"), character("marmalade", "Marmalade")
-    sunny = crafted_episode("Sunny day", held(pip, "happy", 0, 6) + held(pip, "sad", 6, 8)
-                            + held(marmalade, "angry", 2, 5), owner=user, duration=10)
+    sunny = crafted_episode("Sunny day", held(pip, "happy", 0, 6, track=1) + held(pip, "sad", 6, 8, track=1)
+                            + held(marmalade, "angry", 2, 5, confidence=0.4, track=2), owner=user, duration=10)
     picnic = crafted_episode("Picnic", held(pip, "happy", 0, 4) + held(marmalade, "angry", 4, 6), duration=8)
     alone = crafted_episode("Cat nap", held(marmalade, "neutral", 0, 3), duration=5)
     return {"sunny": sunny, "picnic": picnic, "alone": alone}
@@ -110,10 +111,18 @@ def test_the_episode_page_shows_lanes_summaries_faces_and_alike_episodes_in_few_
     assert '<video id="episode-video"' in page and f'src="/episodes/{sunny.pk}/video"' in page
     assert f'<track kind="subtitles" src="/api/episodes/{sunny.pk}/subtitles.vtt"' in page
     assert 'aria-label="Pip happy 75%"' in page
-    # The first 50 faces in time order, each with a seek button.
-    rows = re.findall(r'<tr data-id="(\d+)"[^>]*>', page)
-    assert len(rows) == 50
-    assert 'data-seek="0.000"' in page and 'rel="next"' in page
+    # Its moments, not its 88 analysed frames: one card a character's run of one emotion, in time order, each its
+    # best face large with its span, face count and a Play button that seeks the player to its start.
+    moments = page[page.index('id="moments"'):page.index('id="similar-heading"')]
+    cards = re.findall(r'<li class="tile frame-result emo-(\w+)" data-id="(\d+)" data-moment="\d+"(.*?)</li>', moments)
+    assert [emotion for emotion, _, _ in cards] == ["happy", "angry", "sad"]
+    happy, angry, sad = (card for _, _, card in cards)
+    assert "0:00–0:06 (6.0 s)" in happy and "48 faces" in happy and 'data-seek="0.000"' in happy
+    assert "▶ Play 0:00" in happy and f'href="/episodes/{sunny.pk}/?t=0.00"' in happy
+    assert "0:02–0:05 (3.0 s)" in angry and 'data-seek="2.000"' in angry and "unsure" in angry  # 40%: marked
+    assert "unsure" not in happy and "16 faces" in sad
+    assert "Sunny day" not in happy  # the episode's own title is not repeated on its cards
+    assert 'id="download"' in moments and "Download selected as ZIP" in moments and 'rel="next"' not in moments
     # Picnic (Pip happy, Marmalade angry) is alike; the cat's nap shares Marmalade but none of its emotions.
     similar = page[page.index("More like this"):]
     assert f'href="/episodes/{episodes["picnic"].pk}/"><strong>Picnic' in similar and "Cat nap" not in similar
@@ -143,19 +152,19 @@ def test_a_missing_episode_is_a_404_page(logged_in):
     assert logged_in.get("/episodes/999999/video").status_code == 404
 
 
-def test_faces_page_by_time_and_id_without_repeats(logged_in, media):
+def test_moments_page_by_start_and_id_without_repeats(logged_in, media):
     pip, marmalade = character("pip", "Pip"), character("marmalade", "Marmalade")
-    # Both on screen at the same moments: equal times, told apart by id.
+    # Both on screen at the same moments, lone faces (no track: a moment each): equal starts, told apart by id.
     episode = crafted_episode("Duet", held(pip, "happy", 0, 8) + held(marmalade, "sad", 0, 8), duration=8)
     seen, url = [], f"/episodes/{episode.pk}/"
     while url:
         page = text(logged_in.get(url))
-        rows = re.findall(r'<tr data-id="(\d+)"[^>]*>.*?data-seek="([\d.]+)"', page)
-        assert rows and len(rows) <= 50
+        cards = re.findall(r'data-moment="(\d+)".*?data-seek="([\d.]+)"', page)
+        assert cards and len(cards) <= 24
         if seen:
-            assert float(rows[0][1]) >= float(seen[-1][1])  # page 2 starts where page 1 ended
-        seen += rows
-        following = re.search(r'href="\?after=([^"#]+)#detections" rel="next"', page)
+            assert float(cards[0][1]) >= float(seen[-1][1])  # page 2 starts where page 1 ended
+        seen += cards
+        following = re.search(r'href="\?after=([^"#]+)#moments" rel="next"', page)
         url = f"/episodes/{episode.pk}/?after={following.group(1)}" if following else None
     ids = [int(pk) for pk, _ in seen]
     assert len(ids) == len(set(ids)) == 128
@@ -389,5 +398,5 @@ def test_the_owner_processes_again_and_the_page_then_follows_the_progress(
     assert f'data-poll="/api/episodes/{sunny.pk}/"' in page and "The page reloads when it is done" in page
     assert "Processing again" in page  # the message
     assert 'value="reprocess"' not in page  # not while a run is under way
-    # The faces of the finished run stay on show until the new one is done.
-    assert len(re.findall(r'<tr data-id="\d+"[^>]*>', page)) == 50
+    # The moments of the finished run stay on show until the new one is done.
+    assert len(re.findall(r'data-moment="\d+"', page)) == 3

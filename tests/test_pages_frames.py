@@ -211,7 +211,7 @@ def test_a_drawing_finds_alike_faces_shown_as_selectable_frames(logged_in, catal
     classification = response.context["classification"]
     assert f"Your drawing looks <span class=\"badge emo-{classification.emotion}\">" in html
     assert len(re.findall(r'<li class="emo-\w+"><span class="label">', html)) == 7  # every probability
-    found = response.context["frames"]
+    found = [m.best for m in response.context["moments"]]
     assert found and {d.character.slug for d in found} == {"pip"}
     if classification.emotion in {"happy", "angry"}:  # Pip shows these: the faces of the drawing's emotion come first
         assert found[0].emotion == classification.emotion

@@ -104,6 +104,16 @@ def test_the_leaderboard_ranks_characters_by_happy_by_default(reader, moods):
     assert 'href="/recommendations/?character=pip&amp;emotion=happy"' in html  # on to the episodes
 
 
+def test_the_shipped_cast_is_named_with_its_species_where_it_is_pictured(reader, moods):
+    moods["pip"].shipped = True
+    moods["pip"].save(update_fields=["shipped"])
+    board = reader.get("/leaderboard/").content.decode()
+    assert 'href="/characters/pip/">Pip</a> <small class="muted species">the mouse</small>' in board
+    assert ">Marmalade</a></h3>" in board  # not shipped here: no species claimed
+    ranking = reader.get("/recommendations/?character=pip&emotion=happy").content.decode()
+    assert 'The happiest Pip <small class="muted species">(the mouse)</small>:' in ranking
+
+
 def test_the_leaderboard_follows_the_emotion_asked_for(reader, moods):
     html = reader.get("/leaderboard/?emotion=angry").content.decode()
     assert ranked_titles(html) == ["Marmalade", "Pip"]

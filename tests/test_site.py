@@ -49,6 +49,21 @@ def test_the_model_card_says_what_its_accuracy_was_measured_on_and_shows_no_serv
     assert "Faces drawn in another style read less well" in page
 
 
+def test_no_page_shows_a_server_path(logged_in, settings, media):
+    """Honest numbers and no leaks: where the site, its data or its uploads live on the server is in no page."""
+    pip = character("pip", "Pip")
+    episode = crafted_episode("Paths", held(pip, "happy", 0, 2, track=1), pictures=True)
+    pages = ["/", "/episodes/", f"/episodes/{episode.pk}/", "/characters/", "/characters/pip/", "/frames/",
+             "/frames/?character=pip", "/review/", "/models/", "/datasets/", "/recommendations/?character=pip"
+             "&emotion=happy", "/leaderboard/", "/recommendations/for-you/", "/episodes/upload/"]
+    places = {str(settings.BASE_DIR), str(settings.DATA_DIR), str(settings.MEDIA_ROOT), str(settings.EMOTION_WEIGHTS)}
+    for url in pages:
+        response = logged_in.get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
+        assert not [place for place in places if place in page], url
+
+
 def test_health_answers_without_a_login(client):
     assert client.get("/healthz").json() == {"status": "ok"}
 

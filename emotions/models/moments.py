@@ -49,6 +49,8 @@ class Moment(models.Model):
             models.Index(fields=["-best_confidence", "-id"], name="moment_conf"),
             models.Index(fields=["episode", "-best_confidence", "-id"], name="moment_ep_conf"),
             models.Index(fields=["run", "start"], name="moment_run_start"),
+            # The episode page's moments, in time order.
+            models.Index(fields=["episode", "start", "id"], name="moment_ep_start"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="moment_ends_after_start"),

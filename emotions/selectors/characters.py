@@ -1,12 +1,11 @@
 """Reads of characters: the list, one character's emotions across episodes, the characters page's tiles, how
-each is pictured (a studio portrait, or its best face), and a page of its faces in one emotion."""
+each is pictured (a studio portrait, or its best face); its moments in one emotion: selectors.moments."""
 from __future__ import annotations
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 
 from emotions.models import Character, Detection, EpisodeEmotion
 from emotions.portraits import STUDIO_PORTRAITS
-from emotions.selectors.detections import FACES_PAGE_SIZE, detection_list, keyset_page
 from toonvision.emotions import EMOTIONS
 
 
@@ -84,12 +83,3 @@ def character_dominant_emotion(*, breakdown: dict) -> str | None:
     """The emotion with the most screen seconds in a character_emotion_breakdown, None when it has no faces."""
     shown = [row for row in breakdown["emotions"] if row["detections"]]
     return max(shown, key=lambda row: row["seconds"])["emotion"] if shown else None
-
-
-def character_faces(*, character: Character, emotion: str, after: tuple[float, int] | None = None,
-                    limit: int = FACES_PAGE_SIZE) -> tuple[list[Detection], tuple[float, int] | None]:
-    """One page of the character's published face crops showing the emotion, most confident first, after the
-    (confidence, id) key `after`: the page and the next page's key (None on the last). Keyset on the
-    (character, emotion, -confidence) index: no count, no offset."""
-    rows = detection_list().filter(character=character, emotion=emotion).exclude(crop="")
-    return keyset_page(rows, key="confidence", descending=True, after=after, limit=limit)

@@ -1,5 +1,5 @@
 """Reads of episodes: the list, one episode with its summaries, its timeline (as buckets, and as the episode
-page's lanes), its subtitle cues, a page of its detections, its stored video's name."""
+page's lanes), its subtitle cues, its stored video's name (its moments: selectors.moments)."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,6 @@ from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Cast, Floor
 
 from emotions.models import Detection, Episode, EpisodeEmotion, Status
-from emotions.selectors.detections import detection_list, keyset_page
 from toonvision.emotions import EMOTIONS
 
 # Subtitles: runs of one character's emotion closer than this are one cue; shorter runs are flicker, dropped.
@@ -20,7 +19,6 @@ TIMELINE_MAX_BUCKETS = 10_000
 # The episode page's timeline: about this many buckets a lane, but never finer than two frames (a face stands
 # for the time until the next analysed frame, so finer buckets would only add gaps between faces).
 TIMELINE_LANE_BUCKETS = 150
-DETECTIONS_PAGE_SIZE = 50
 
 
 def episode_list() -> QuerySet[Episode]:
@@ -268,14 +266,6 @@ def _without_slivers(cues: list[Cue]) -> list[Cue]:
         else:
             joined[-1] = Cue(before.start, cue.end, before.labels)
     return joined
-
-
-def episode_detection_page(*, episode: Episode, after: tuple[float, int] | None = None,
-                           limit: int = DETECTIONS_PAGE_SIZE) -> tuple[list[Detection], tuple[float, int] | None]:
-    """One page of the episode's published detections in time order, after the (time, id) key `after`: the page
-    and the key of the next page (None on the last). Keyset on the (episode, time) index: no count, no offset."""
-    rows = detection_list().filter(episode=episode).select_related(None).select_related("character", "run")
-    return keyset_page(rows, key="time", descending=False, after=after, limit=limit)
 
 
 def episode_video_file(*, pk: int) -> dict:

@@ -1,4 +1,5 @@
-"""Reads of moments (one track's run of one emotion): the published ones, and the frame search's pages of them.
+"""Reads of moments (one track's run of one emotion): the published ones, and pages of them for the frame search,
+the character browser's emotion tabs (both by confidence, dealt out by episode) and the episode page (in time order).
 
 A page is a keyset page of the filtered moments by (best confidence, id), descending: an index range scan with a
 LIMIT (Moment's indexes lead with each filter and end with -best_confidence, -id), so it is as fast on a million
@@ -12,8 +13,11 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from emotions.models import Moment
+from emotions.models import Character, Episode, Moment
 from emotions.selectors.detections import FACES_PAGE_SIZE, keyset_page
+
+EPISODE_MOMENTS_PAGE_SIZE = 24  # the episode page's moments a page: four rows of cards on a wide screen
+CHARACTER_MOMENTS_PAGE_SIZE = 24  # a character's tab: large cards, so fewer than the frame search's 48 a page
 
 
 def moment_list() -> QuerySet[Moment]:
@@ -44,3 +48,20 @@ def moment_page(*, moments: QuerySet[Moment], after: tuple[float, int] | None = 
         moments = moments.exclude(best__frame_image="")
     page, following = keyset_page(moments, key="best_confidence", descending=True, after=after, limit=limit)
     return moments_interleave(page), following
+
+
+def character_moment_page(*, character: Character, emotion: str, after: tuple[float, int] | None = None,
+                          limit: int = CHARACTER_MOMENTS_PAGE_SIZE) -> tuple[list[Moment], tuple[float, int] | None]:
+    """A page of the character's moments of one emotion whose best face has a crop, most confident first and
+    dealt out by episode (the character, emotion, -best_confidence index), and the next page's key."""
+    moments = moment_list().filter(character=character, emotion=emotion).exclude(best__crop="")
+    return moment_page(moments=moments, after=after, limit=limit)
+
+
+def episode_moment_page(*, episode: Episode, after: tuple[float, int] | None = None,
+                        limit: int = EPISODE_MOMENTS_PAGE_SIZE) -> tuple[list[Moment], tuple[float, int] | None]:
+    """A page of the episode's moments in time order (start, then id; the episode, start, id index), after the
+    (start, id) key `after`, and the next page's key (None on the last): the episode page's faces, one per
+    character holding an emotion instead of one per analysed frame."""
+    moments = moment_list().filter(episode=episode)
+    return keyset_page(moments, key="start", descending=False, after=after, limit=limit)

@@ -2,7 +2,9 @@
 
 A drawing is classified by the active emotion CNN; the faces showing its emotion (or the one the user chose
 instead) come first, then the others, each group by how alike they look; "by look only" drops the emotion and
-ranks every face by look alone. Results come in pages (offset and limit). Looks are compared with a small
+ranks every face by look alone. Results come in pages (offset and limit). The drawing search of the site lists
+moments (moment_similar_page: each moment by its best face, so a shot held for seconds is one result, not dozens,
+and each page dealt out by episode); the API lists faces (detection_similar_page). Looks are compared with a small
 appearance vector per image:
 
 - the CNN's penultimate features (the input of its last linear layer: 256 numbers for `toon`, 512 for
@@ -32,8 +34,9 @@ import torch
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from emotions.models import Character, Detection
+from emotions.models import Character, Detection, Moment
 from emotions.selectors.detections import detection_list
+from emotions.selectors.moments import moment_list, moments_interleave
 from emotions.services.classifier import Classification, active_weights, classifier_load
 from toonvision.emotions import EMOTIONS
 from toonvision.images import ImageError, decode_image
@@ -177,6 +180,61 @@ def detection_similar_page(
         scored.sort(key=lambda face: (-face.similarity, face.detection.pk))
         results += scored[: wanted - len(results)]
     return results[offset: offset + limit], len(results) > offset + limit
+
+
+def _moment_candidates(emotion: str, character: Character | None, which: str, budget: int) -> list[Moment]:
+    """As _candidates, of moments (their best face has a crop): the most confident, spread over characters."""
+    characters = [character] if character else list(Character.objects.all())
+    if not characters:
+        return []
+    per_character = max(MIN_PER_CHARACTER, budget // len(characters))
+    chosen: list[Moment] = []
+    for member in characters:
+        rows = moment_list().filter(character=member).exclude(best__crop="").order_by("-best_confidence", "-id")
+        if which == "any":
+            for each in EMOTIONS:
+                chosen += list(rows.filter(emotion=each)[: per_character // len(EMOTIONS) + 1])
+        else:
+            rows = rows.exclude(emotion=emotion) if which == "other" else rows.filter(emotion=emotion)
+            chosen += list(rows[:per_character])
+    return chosen
+
+
+@dataclass(frozen=True)
+class SimilarMoment:
+    """A stored moment (shown by its best face) and how alike that face is to the drawing searched with."""
+
+    moment: Moment
+    similarity: float
+    same_emotion: bool
+
+
+def moment_similar_page(
+    *, query: np.ndarray, emotion: str, by_look: bool = False, character: Character | None = None,
+    limit: int = 20, offset: int = 0,
+) -> tuple[list[SimilarMoment], bool]:
+    """A page of the stored moments whose best face is most alike the appearance vector `query`, and whether
+    another page follows: as detection_similar_page (the moments of `emotion` first, then the others, each group
+    by look; by_look, all by look), but one result per moment, and each group on the page dealt out round-robin
+    by episode (moments_interleave), so one episode's shots cannot fill the top rows."""
+    wanted = offset + limit + 1
+    budget = max(wanted, settings.SIMILAR_CANDIDATES)
+    results: list[SimilarMoment] = []
+    for which in (("any",) if by_look else ("same", "other")):
+        if len(results) >= wanted:
+            break
+        candidates = _moment_candidates(emotion, character, which, budget)
+        vectors = _crop_vectors([moment.best for moment in candidates])
+        scored = [SimilarMoment(m, float(vectors[m.best_id] @ query), same_emotion=m.emotion == emotion)
+                  for m in candidates if m.best_id in vectors]
+        scored.sort(key=lambda found: (-found.similarity, found.moment.pk))
+        results += scored[: wanted - len(results)]
+    page = results[offset: offset + limit]
+    by_moment = {found.moment.pk: found for found in page}
+    first = [found.moment for found in page if found.same_emotion or by_look]
+    then = [found.moment for found in page if not (found.same_emotion or by_look)]
+    dealt = [by_moment[moment.pk] for group in (first, then) for moment in moments_interleave(group)]
+    return dealt, len(results) > offset + limit
 
 
 def similarity_cache_clear() -> None:

@@ -1,9 +1,10 @@
 """Template filters the pages share: times as a viewer reads them, shares as percentages, initials, emotions, and
-the mark on an unsure result, a crop's pixel size, a moment's span."""
+the mark on an unsure result, a crop's pixel size, a moment's span and start, a face's box, a cast member's species."""
 from django import template
 from django.conf import settings
 from django.utils.html import format_html
 
+from emotions.portraits import cast_species
 from emotions.selectors.detections import detection_crop_side
 from toonvision.emotions import EMOTIONS
 
@@ -29,6 +30,29 @@ def span(moment) -> str:
     start, end = clock(moment.start), clock(moment.end)
     when = start if start == end else f"{start}\u2013{end}"
     return f"{when} ({moment.end - moment.start:.1f} s)"
+
+
+@register.filter
+def start_of(detection, moment=None) -> float:
+    """Where a result card opens the episode: its moment's start, or the lone face's own time."""
+    return moment.start if moment else detection.time
+
+
+@register.filter
+def species(character) -> str:
+    """ "the mouse" for a shipped cast member the studio draws (so a portrait reads "Pip the mouse"), else ""."""
+    if not getattr(character, "shipped", False):
+        return ""
+    kind = cast_species(slug=character.slug)
+    return f"the {kind}" if kind else ""
+
+
+@register.filter
+def box_percent(detection) -> dict:
+    """The face's box in percent of its frame (left, top, width, height), for the box drawn over the frame."""
+    width, height = detection.episode.width or 1, detection.episode.height or 1
+    return {"left": 100 * detection.x / width, "top": 100 * detection.y / height,
+            "width": 100 * detection.w / width, "height": 100 * detection.h / height}
 
 
 @register.filter

@@ -1,5 +1,6 @@
-"""Character pages: the cast as tiles, and each character's emotion browser (tabs of face crops, a breakdown
-chart). They read summaries and keyset pages only, so they stay fast over a million faces."""
+"""Character pages: the cast as tiles, and each character's emotion browser (tabs of its moments, each shown by
+its best face, and a breakdown chart). They read summaries and keyset pages only, so they stay fast over a million
+faces."""
 from urllib.parse import urlencode
 
 from django.shortcuts import get_object_or_404, render
@@ -9,17 +10,18 @@ from emotions.selectors.characters import (
     character_best_face,
     character_dominant_emotion,
     character_emotion_breakdown,
-    character_faces,
     character_has_portrait,
     character_tiles,
 )
 from emotions.selectors.characters import character_list as character_list_read
+from emotions.selectors.moments import CHARACTER_MOMENTS_PAGE_SIZE, character_moment_page
 from emotions.validation import page_key
 from emotions.views.access import read_page
 from emotions.views.teaching import teaching_context
 from recommender.selectors import like_exists
 
 GALLERY_FRAGMENT = "emotions/includes/character_gallery.html"
+MOMENTS_PAGE_SIZE = CHARACTER_MOMENTS_PAGE_SIZE
 
 
 @read_page
@@ -30,7 +32,7 @@ def character_list(request):
 
 @read_page
 def character_detail(request, slug: str):
-    """One character's emotions as tabs of face crops (`?emotion=`, keyset pages `&after=`) and its breakdown.
+    """One character's emotions as tabs of its moments (`?emotion=`, keyset pages `&after=`) and its breakdown.
 
     With `fragment=1` only the gallery (tiles and pager) is answered: the page's script appends it."""
     character = get_object_or_404(character_list_read(), slug=slug)
@@ -40,10 +42,9 @@ def character_detail(request, slug: str):
     if not form.is_valid():
         return render(request, "emotions/character_detail.html", {**context, **_picture(character)}, status=400)
     emotion = form.cleaned_data["emotion"] or character_dominant_emotion(breakdown=breakdown) or "happy"
-    faces, following = character_faces(
-        character=character, emotion=emotion, after=form.cleaned_data["after"]
-    )
-    context.update(emotion=emotion, faces=faces, first_page=form.cleaned_data["after"] is None,
+    moments, following = character_moment_page(character=character, emotion=emotion,
+                                               after=form.cleaned_data["after"], limit=MOMENTS_PAGE_SIZE)
+    context.update(emotion=emotion, moments=moments, first_page=form.cleaned_data["after"] is None,
                    count=next(row["detections"] for row in breakdown["emotions"] if row["emotion"] == emotion),
                    next_query=urlencode({"emotion": emotion, "after": page_key(following)}) if following else "")
     if form.cleaned_data["fragment"]:

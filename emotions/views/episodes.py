@@ -1,5 +1,5 @@
 """Episode pages: the upload page (a script uploads through the API; the plain form works without it), the list,
-the episode page (video, emotion timeline, subtitles, summaries, detections, alike episodes) and the video itself,
+the episode page (video, emotion timeline, subtitles, summaries, moments, alike episodes) and the video itself,
 streamed with HTTP ranges so browsers can seek."""
 import re
 
@@ -29,7 +29,6 @@ from emotions.media import video_media
 from emotions.models import Episode, Status
 from emotions.selectors.episodes import (
     episode_character_emotions,
-    episode_detection_page,
     episode_main_emotions,
     episode_timeline_lanes,
     episode_video_file,
@@ -40,6 +39,7 @@ from emotions.selectors.episodes import (
 from emotions.selectors.episodes import (
     episode_list as episode_list_read,
 )
+from emotions.selectors.moments import episode_moment_page
 from emotions.services.episodes import episode_delete
 from emotions.services.episodes import episode_upload as episode_upload_and_queue
 from emotions.services.runs import episode_process
@@ -127,7 +127,7 @@ def _upload_page(request, form, *, reason: str = "", duplicate=None, status: int
 @read_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def episode_detail(request, pk: int):
-    """The episode: video with ?t= start, timeline lanes, subtitles, summaries, a page of detections, alike episodes.
+    """The episode: video with ?t= start, timeline lanes, subtitles, summaries, a page of moments, alike episodes.
     A POST (owner or staff) processes it again or deletes it."""
     try:
         episode = episode_detail_read(pk=pk)
@@ -139,13 +139,13 @@ def episode_detail(request, pk: int):
     if not form.is_valid():
         return render(request, "emotions/episode_detail.html", {"episode": episode, "form": form}, status=400)
     characters = episode_character_emotions(episode=episode)
-    detections, following = episode_detection_page(episode=episode, after=form.cleaned_data["after"])
+    moments, following = episode_moment_page(episode=episode, after=form.cleaned_data["after"])
     names = {c["slug"]: c["name"] for c in characters}
     context = {
         "episode": episode, "form": form, "start": form.cleaned_data["t"] or 0,
         "characters": _with_bars(characters),
         "timeline": episode_timeline_lanes(episode=episode, names=names),
-        "detections": detections, "after": form.cleaned_data["after"],
+        "moments": moments, "after": form.cleaned_data["after"],
         "next_after": page_key(following) if following else None,
         "similar": _similar(episode, names),
         "liked": like_exists(user=request.user, episode=episode),

@@ -1,7 +1,7 @@
 """The animators' frame search: filter moments (one track's run of one emotion, shown by its best face) by
-character, emotion, best confidence and episode, or search by a
-drawing (shown back beside its reading; searched for as read, for a chosen emotion or by look only; in pages kept
-server-side, so no upload again); see each face boxed on its frame, and download the chosen frames as a ZIP."""
+character, emotion, best confidence and episode, or search by a drawing (shown back beside its reading; its alike
+moments searched for as read, for a chosen emotion or by look only; in pages kept server-side, so no upload again);
+see each face boxed on its frame, and download the chosen frames as a ZIP."""
 import tempfile
 from urllib.parse import urlencode
 
@@ -19,7 +19,7 @@ from emotions.selectors.detections import frame_search_episodes
 from emotions.selectors.moments import moment_list, moment_page
 from emotions.services.drawings import drawing_keep, drawing_recall
 from emotions.services.references import references_filename, references_zip_write
-from emotions.services.similar import detection_similar_page
+from emotions.services.similar import moment_similar_page
 from emotions.throttles import page_throttle_refusal
 from emotions.validation import DRAWING_MAX_PAGES, page_key
 from emotions.views.access import read_page
@@ -42,7 +42,6 @@ def frame_search(request):
         labelled = [(LABELS.get(field, field), messages) for field, messages in errors.items()]
         return render(request, TEMPLATE, _context(request, errors=labelled, invalid=set(errors)), status=400)
     moments, following = moment_page(moments=filters.qs, after=page.cleaned_data["after"], framed=True)
-    _boxed([moment.best for moment in moments])
     query = request.GET.copy()
     query.pop("after", None)
     first_query = query.urlencode()
@@ -57,7 +56,8 @@ def frame_search(request):
 @login_required
 def frame_drawing_search(request):
     """POST a drawing (optionally a character, and an emotion or "look"): its reading, the drawing itself, and a
-    first page of the stored faces most alike, as frames. The drawing is kept for its other pages and choices."""
+    first page of the stored moments whose best face is most alike. The drawing is kept for its other pages and
+    choices."""
     if request.method != "POST":
         return redirect("frame-search")
     form = DrawingSearchForm(request.POST, request.FILES)
@@ -74,7 +74,7 @@ def frame_drawing_search(request):
 
 @login_required
 def frame_drawing_page(request, token: str):
-    """A kept drawing's faces again: another page, emotion (or by look only) or character, with no new upload."""
+    """A kept drawing's moments again: another page, emotion (or by look only) or character, with no new upload."""
     drawing = drawing_recall(token=token, user=request.user)
     if drawing is None:
         return render(request, TEMPLATE, _context(request, drawing_gone=True), status=404)
@@ -86,15 +86,15 @@ def frame_drawing_page(request, token: str):
 
 
 def _drawing_results(request, drawing, choice: dict, **extra):
-    """The page of a drawing's search: its reading and thumbnail, the choice made, a page of alike faces."""
+    """The page of a drawing's search: its reading and thumbnail, the choice made, a page of alike moments."""
     reading = drawing.classification
     page = choice["page"]
-    faces, more = detection_similar_page(
+    found, more = moment_similar_page(
         query=drawing.vector, emotion=choice["chosen_emotion"] or reading.emotion, by_look=choice["by_look"],
         character=choice["character"], limit=DRAWING_RESULTS, offset=(page - 1) * DRAWING_RESULTS,
     )
-    for face in faces:
-        face.detection.similarity = face.similarity
+    for each in found:
+        each.moment.best.similarity = each.similarity
     base = reverse("frame-drawing-page", args=[drawing.token])
     character = choice["character"]
     kept = {key: value for key, value in (("emotion", choice.get("emotion")),
@@ -110,7 +110,8 @@ def _drawing_results(request, drawing, choice: dict, **extra):
         searched_emotion=None if choice["by_look"] else choice["chosen_emotion"] or reading.emotion,
         unsure=reading.confidence < settings.LOW_CONFIDENCE, low_confidence=settings.LOW_CONFIDENCE, drawing_page=page,
         probabilities=sorted(reading.probabilities.items(), key=lambda item: -item[1]),
-        frames=_boxed([face.detection for face in faces]),
+        moments=[each.moment for each in found],
+        none_shows_it=bool(found) and page == 1 and not choice["by_look"] and not any(f.same_emotion for f in found),
         next_url=page_url(page + 1) if more and page < DRAWING_MAX_PAGES else "",
         previous_url=page_url(page - 1) if page > 1 else "", **extra,
     ))
@@ -138,11 +139,3 @@ def _context(request, **extra) -> dict:
         "values": request.GET, "errors": [], "invalid": set(), "drawing_form": DrawingSearchForm(), **extra,
     }
 
-
-def _boxed(detections: list) -> list:
-    """Give each detection its face box in percent of the frame, for the box drawn over the frame's picture."""
-    for d in detections:
-        width, height = d.episode.width or 1, d.episode.height or 1
-        d.box_percent = {"left": 100 * d.x / width, "top": 100 * d.y / height,
-                         "width": 100 * d.w / width, "height": 100 * d.h / height}
-    return detections

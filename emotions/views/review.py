@@ -1,5 +1,6 @@
 """The Review page: the faces the model is least sure of, one at a time, labelled by keyboard (the page's script
 reads and writes through the label API). Labelling needs a login."""
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
@@ -25,4 +26,5 @@ def review(request):
     return render(request, "emotions/review.html", {
         "keys": keys, "labelled_by_you": labels_count(user=request.user), "characters": characters,
         "character": "" if errors else slug, "episode": None if errors else episode, "errors": errors,
+        "low_confidence": settings.LOW_CONFIDENCE,
     }, status=400 if errors else 200)

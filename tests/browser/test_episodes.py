@@ -1,12 +1,13 @@
 """The episode pages in Chromium: a studio episode uploaded through the upload page and processed by a real Celery
 worker, its row followed to the end; then the episode page: Pip's lane, a click on the timeline seeks the video,
-the emotion subtitles show, ?t= starts the video there. Bad files get their reason in their row."""
+the emotion subtitles show, ?t= starts the video there; its moments as cards that play from their start and take
+corrections. Bad files get their reason in their row."""
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from emotions.models import Episode
+from emotions.models import Detection, Episode, Moment
 from tests.browser.pages import SCREENSHOTS, log_in, shoot
 from toonvision.studio.episode import write_episode
 
@@ -28,6 +29,13 @@ WATCH_ROWS = """() => {
     }
   }).observe(document.getElementById('uploads'), {subtree: true, childList: true, attributes: true});
 }"""
+
+
+def show_all_pictures(page) -> None:
+    """Load the lazy pictures below the fold too, so a full-page screenshot shows them."""
+    page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })")
+    # A function, not a bare expression: Playwright evals those, and the CSP refuses eval.
+    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
 
 
 def wait_for_time(page, seconds: float, tolerance: float = 0.05) -> None:
@@ -93,6 +101,7 @@ def test_an_upload_is_followed_to_the_end_and_its_page_seeks_and_shows_emotions(
     similar = page.locator(".similar .tile")
     expect(similar.first).to_contain_text("Rainy")
     expect(similar.first.get_by_role("link", name="Rainy")).to_have_attribute("href", f"/episodes/{rainy.pk}/")
+    show_all_pictures(page)
     shoot(page, "episode")
 
     page.goto(f"/episodes/{episode.pk}/?t=2")
@@ -109,6 +118,12 @@ def test_an_upload_is_followed_to_the_end_and_its_page_seeks_and_shows_emotions(
     phone_page.goto(f"/episodes/{episode.pk}/")
     expect(phone_page.locator('.lane[data-character="pip"]')).to_be_visible()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    # The moments two a row, faces first, Play visible without a tap.
+    cards = phone_page.locator("#moments .frame-result")
+    first, second = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()
+    assert abs(first["y"] - second["y"]) < 1 and second["x"] >= first["x"] + first["width"]
+    expect(cards.first.get_by_role("button", name=re.compile("^Play from"))).to_be_visible()
+    show_all_pictures(phone_page)
     shoot(phone_page, "episode-phone")
 
 
@@ -227,3 +242,55 @@ def test_the_skip_link_lands_on_the_video_not_on_the_owners_buttons(logged_in_pa
     expect(page.get_by_role("region", name="Video and emotion timeline")).to_be_focused()
     page.keyboard.press("Tab")  # the next stop is inside the player, past Process again and Delete
     assert page.evaluate("document.getElementById('player').contains(document.activeElement)")
+
+
+def test_the_episode_lists_its_moments_whose_cards_play_from_their_start_and_take_corrections(
+    logged_in_page, processed_episode
+):
+    episode = processed_episode("Moments", seconds=8, seed=303, bias={"pip": {"happy": 0.6}})
+    moments = list(Moment.objects.published().filter(episode=episode).order_by("start", "id"))
+    faces = Detection.objects.published().filter(episode=episode).count()
+    assert 3 <= len(moments) < faces / 3, (len(moments), faces)  # far fewer cards than analysed faces
+    page = logged_in_page
+    page.goto(f"/episodes/{episode.pk}/")
+    wait_for_time(page, 0)
+
+    # One card a moment, in time order, each its best face large with its span, face count and a Play button.
+    section = page.get_by_role("region", name=re.compile("^Moments"))
+    cards = section.locator(".frame-result")
+    expect(cards).to_have_count(min(len(moments), 24))
+    assert [int(cards.nth(i).get_attribute("data-moment")) for i in range(cards.count())] == [
+        m.pk for m in moments[:24]]
+    for i, moment in enumerate(moments[:24]):
+        card = cards.nth(i)
+        assert int(card.get_attribute("data-id")) == moment.best_id
+        expect(card.locator(".span")).to_contain_text(f"({moment.end - moment.start:.1f} s)")
+        expect(card.get_by_role("button", name=re.compile(r"^Play from \d:\d\d: "))).to_be_visible()
+    crop = cards.first.locator(".face-pic img").bounding_box()
+    assert crop["width"] >= 200 and crop["height"] >= 200  # face first: the crop fills the card
+
+    # Play on a later card seeks the player to that moment's start; so does a click on its picture, no reload.
+    page.evaluate("window.notReloaded = true")
+    later = moments[min(len(moments), 24) - 1]
+    cards.nth(min(len(moments), 24) - 1).get_by_role("button", name=re.compile("^Play from")).click()
+    wait_for_time(page, later.start)
+    cards.nth(1).locator("a.frame-link").click()
+    wait_for_time(page, moments[1].start)
+    assert page.evaluate("window.notReloaded") is True
+
+    page.mouse.move(0, 0)  # no card hovered (a hovered card's frame grows over its face)
+    page.evaluate("document.activeElement.blur()")
+    show_all_pictures(page)
+    section.screenshot(path=str(SCREENSHOTS / "episode-moments.png"))
+
+    # A card takes the correction keys: focused, "3" labels its best face fear, "u" undoes it.
+    first = cards.first
+    first.focus()
+    page.keyboard.press("3")
+    expect(first.locator(".badge")).to_have_text("fear")
+    expect(first.locator(".conf")).to_have_text("labelled")
+    expect(first.get_by_role("button", name=re.compile("^u Undo"))).to_be_visible()
+    assert Detection.objects.get(pk=moments[0].best_id).emotion == "fear"
+    page.keyboard.press("u")
+    expect(first.locator(".badge")).to_have_text(moments[0].emotion)
+

@@ -1,6 +1,7 @@
 """The frame search in Chromium: filter Pip's happy moments over two processed episodes, see each best face boxed
-on its frame with its span and face count, download a chosen few as a ZIP and open it, follow a result to its
-moment's start, and search by a drawing."""
+on its frame with its span and face count, download a chosen few as a ZIP and open it (crops at the stored faces'
+native size, frames at full resolution), follow a result to its moment's start, and search by a drawing (its
+results moments too); at phone width the forms fold away after a search."""
 import json
 import re
 import zipfile
@@ -8,9 +9,12 @@ import zipfile
 import cv2
 import numpy as np
 import pytest
+from django.core.files.storage import default_storage
 from playwright.sync_api import expect
 
-from emotions.models import Moment
+from emotions.models import Detection, Moment
+from emotions.selectors.detections import detection_crop_side
+from emotions.views import frames as frames_view
 from tests.browser.pages import log_in, shoot
 from tests.factories import studio_face_png
 
@@ -77,6 +81,16 @@ def test_filter_select_download_and_follow_a_frame(logged_in_page, two_episodes,
     with zipfile.ZipFile(path) as pack:
         names = pack.namelist()
         manifest = json.loads(pack.read("manifest.json"))["frames"]
+        pictures = {row["id"]: [cv2.imdecode(np.frombuffer(pack.read(row[key]), np.uint8), cv2.IMREAD_COLOR)
+                                for key in ("crop_file", "frame_file")] for row in manifest}
+    # Reference size: each crop exactly as large as the stored face's (native, never enlarged), each frame the
+    # episode's full resolution.
+    for pk, (crop, frame) in pictures.items():
+        face = Detection.objects.select_related("episode", "run").get(pk=pk)
+        with default_storage.open(face.crop.name, "rb") as handle:
+            stored = cv2.imdecode(np.frombuffer(handle.read(), np.uint8), cv2.IMREAD_COLOR)
+        assert crop.shape == stored.shape and crop.shape[:2] == (detection_crop_side(face),) * 2
+        assert frame.shape[:2] == (face.episode.height, face.episode.width)
     assert {row["id"] for row in manifest} == ids
     assert sorted(names) == sorted(["manifest.csv", "manifest.json"] + [row["frame_file"] for row in manifest]
                                    + [row["crop_file"] for row in manifest])
@@ -112,7 +126,10 @@ def ambiguous_drawing_png() -> bytes:
     return cv2.imencode(".png", cv2.addWeighted(surprise, 0.5, fear, 0.5, 0))[1].tobytes()
 
 
-def test_search_by_drawing(logged_in_page, phone_page, user, two_episodes, tmp_path, settings):
+DRAWING_PAGE = 4  # alike moments a page here: two short studio episodes hold fewer than the site's 24 a page
+
+
+def test_search_by_drawing(logged_in_page, phone_page, user, two_episodes, tmp_path, settings, monkeypatch):
     page = logged_in_page
     drawing = tmp_path / "my-pip.png"
     drawing.write_bytes(ambiguous_drawing_png())
@@ -139,6 +156,8 @@ def test_search_by_drawing(logged_in_page, phone_page, user, two_episodes, tmp_p
     results.nth(0).get_by_role("checkbox").check()
     results.nth(1).get_by_role("checkbox").check()
     expect(page.get_by_text("2 selected")).to_be_visible()
+    page.mouse.move(0, 0)  # no card hovered or focused: each shows its face, the frame as its inset
+    page.evaluate("() => document.activeElement.blur()")
     show_all_pictures(page)
     shoot(page, "frames-drawing")
 
@@ -153,13 +172,14 @@ def test_search_by_drawing(logged_in_page, phone_page, user, two_episodes, tmp_p
     show_all_pictures(page)
     shoot(page, "drawing-search")
 
-    # By look only, anyone: every emotion by look, 24 a page; the next page holds others, the drawing kept.
+    # By look only, anyone: every emotion by look, a page at a time; the next page holds others, the drawing kept.
+    monkeypatch.setattr(frames_view, "DRAWING_RESULTS", DRAWING_PAGE)  # from here on (the screenshots show 24)
     page.get_by_role("radio", name=re.compile("^By look only")).check()
     page.locator("#drawing-choice").get_by_label("Only this character").select_option("")
     page.get_by_role("button", name="Search again").click()
     expect(page).to_have_url(re.compile(r"\?emotion=look&character=$"))
-    expect(page.locator("#results-title")).to_contain_text("Alike faces by look only")
-    expect(results).to_have_count(24)
+    expect(page.locator("#results-title")).to_contain_text("Alike moments by look only")
+    expect(results).to_have_count(DRAWING_PAGE)
     first_page = set(results.evaluate_all("rows => rows.map(r => r.dataset.id)"))
     alike = [float(re.search(r"alike (-?[\d.]+)", text).group(1)) for text in results.all_inner_texts()]
     assert alike == sorted(alike, reverse=True)  # by look alone, whatever the emotion
@@ -185,6 +205,14 @@ def test_frames_at_phone_width(phone_page, two_episodes):
     phone_page.goto("/frames/?character=pip&emotion=happy")
     results = phone_page.locator(".frame-result")
     expect(results.first).to_be_visible()
+    # The filters folded away after the search: the first result is on the first screen, the summary reopens them.
+    fold = phone_page.locator("details.search-fold")
+    expect(fold).not_to_have_attribute("open", "")
+    assert results.first.bounding_box()["y"] < 844 - 250  # on the first screen, most of its face showing
+    fold.locator("summary").click()
+    expect(phone_page.get_by_label("Character", exact=True)).to_be_visible()
+    fold.locator("summary").click()
+    expect(phone_page.get_by_label("Character", exact=True)).to_be_hidden()
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways: {width} px"
     # Faces first, two a row: the first two results side by side, each near half the phone's width.
@@ -193,5 +221,5 @@ def test_frames_at_phone_width(phone_page, two_episodes):
     assert 150 < first["width"] < 195 and second["x"] + second["width"] <= 390
     results.first.get_by_role("checkbox").check()
     phone_page.evaluate("() => document.activeElement.blur()")  # ticked, not focused: the face shows, not its frame
-    phone_page.evaluate("document.getElementById('results-title').scrollIntoView()")
+    phone_page.evaluate("window.scrollTo(0, 0)")  # the top of the page: the folded search, then the results
     shoot(phone_page, "frames-phone", full_page=False)

@@ -1,8 +1,9 @@
-"""Character selectors called directly: the emotion breakdown across episodes, and keyset pages of faces that,
-with ties in confidence, neither repeat nor skip a face."""
+"""Character selectors called directly: the emotion breakdown across episodes, and keyset pages of moments that,
+with ties in confidence, neither repeat nor skip one."""
 import pytest
 
-from emotions.selectors.characters import character_emotion_breakdown, character_faces
+from emotions.selectors.characters import character_emotion_breakdown
+from emotions.selectors.moments import character_moment_page
 from tests.factories import character, crafted_episode, held
 
 pytestmark = pytest.mark.django_db
@@ -30,9 +31,9 @@ def test_keyset_pages_with_tied_confidences_have_no_repeats_and_no_gaps(media):
 
     seen, after = [], None
     while True:
-        page, after = character_faces(character=pip, emotion="happy", after=after, limit=4)
+        page, after = character_moment_page(character=pip, emotion="happy", after=after, limit=4)
         seen += page
         if after is None:
             break
-    assert len(seen) == len({d.pk for d in seen}) == 23
-    assert [(d.confidence, d.pk) for d in seen] == sorted(((d.confidence, d.pk) for d in seen), reverse=True)
+    assert len(seen) == len({m.pk for m in seen}) == 23  # lone faces: a moment each
+    assert [(m.best_confidence, m.pk) for m in seen] == sorted(((m.best_confidence, m.pk) for m in seen), reverse=True)

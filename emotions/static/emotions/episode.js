@@ -1,5 +1,5 @@
 // The episode page: start the video at ?t=, seek from the seek bar's emotion markers, the lanes (by mouse, or by
-// keyboard: one tab stop, arrow keys between stretches, Enter plays) and the faces table, move the play position,
+// keyboard: one tab stop, arrow keys between stretches, Enter plays) and the moments (Play, or the picture), move the play position,
 // switch the emotion subtitles, follow processing until it ends (then reload), and confirm a deletion.
 (() => {
   "use strict";
@@ -147,9 +147,12 @@
     });
   }
 
+  // A moment's Play button, or its picture (a link to ?t=, which works without the script), plays from its start.
   document.addEventListener("click", (event) => {
-    const button = event.target.closest("button[data-seek]");
-    if (button) seek(Number(button.dataset.seek), { scroll: true });
+    const control = event.target.closest("[data-seek]");
+    if (!control || event.ctrlKey || event.metaKey || event.shiftKey) return; // let a link open a new tab
+    event.preventDefault();
+    seek(Number(control.dataset.seek), { scroll: true });
   });
 
   if (video && toggle && video.textTracks.length) {

@@ -1,5 +1,14 @@
-// The frame search's selection: "select all on this page" and a count of the frames chosen for the ZIP.
-// Without this script the checkboxes and the download button work as a plain form.
+// At phone width the frame search's forms fold away once a search has results, so the first result is on the first
+// screen; their summary opens them again. Wider screens (and pages without this script) keep them open.
+(function () {
+  "use strict";
+  const fold = document.querySelector("[data-fold-after-search]");
+  if (fold && window.matchMedia("(max-width: 40rem)").matches) fold.open = false;
+})();
+
+// A grid of moments' selection (the frame search, the character browser, the episode page): "select all on this
+// page" and a count of the faces chosen for the ZIP. The character browser swaps and appends its cards, so the
+// count follows the grid. Without this script the checkboxes and the download button work as a plain form.
 (function () {
   "use strict";
   const form = document.getElementById("download");
@@ -11,7 +20,8 @@
 
   function update() {
     const chosen = boxes().filter((box) => box.checked).length;
-    count.textContent = chosen ? `${chosen} selected` : "Nothing selected yet";
+    const text = chosen ? `${chosen} selected` : "Nothing selected yet";
+    if (count.textContent !== text) count.textContent = text; // a change here is one the observer below sees
     button.disabled = chosen === 0;
     all.checked = chosen > 0 && chosen === boxes().length;
     all.indeterminate = chosen > 0 && chosen < boxes().length;
@@ -26,5 +36,6 @@
   form.addEventListener("change", (event) => {
     if (event.target.name === "ids") update();
   });
+  new MutationObserver(update).observe(form, { childList: true, subtree: true });
   update();
 })();

@@ -14,6 +14,8 @@
   let current = null;
   let sessionCount = 0;
   let total = Number(root.dataset.labelled) || 0;
+  // The site's LOW_CONFIDENCE setting: below it a reading is marked unsure, as on every other page.
+  const LOW_CONFIDENCE = Number(root.dataset.lowConfidence) || 0.6;
   let chain = Promise.resolve();
   let refilling = null;
 
@@ -76,7 +78,7 @@
     badge.textContent = face.emotion;
     $("[data-model-confidence]").textContent =
       `${Math.round(face.confidence * 100)}% sure (margin ${face.margin.toFixed(2)} over the next emotion)`;
-    $("[data-unsure]").hidden = face.confidence >= 0.6;
+    $("[data-unsure]").hidden = face.confidence >= LOW_CONFIDENCE;
     $("[data-where]").textContent = `${face.episode.title} · ${face.time.toFixed(2)} s`;
     $("[data-accept-emotion]").textContent = face.emotion;
     const frame = $("[data-frame]");
