@@ -13,8 +13,9 @@ from emotions.services.dispatch import (
     TRAIN_CHARACTER_VERSION,
     TRAIN_EMOTION_MODEL,
 )
-from emotions.services.emotion_models import emotion_model_reclassify_run, emotion_model_train
+from emotions.services.emotion_models import emotion_model_train
 from emotions.services.ranges import frame_range_process
+from emotions.services.reclassify import emotion_model_reclassify_run
 from emotions.services.recovery import runs_recover
 from emotions.services.teaching import training_run
 from emotions.watchdog import watchdog_start

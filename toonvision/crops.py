@@ -8,7 +8,9 @@ centre, never resized; its centre m/M is the CNN's square, so `cnn_input` cuts t
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import cv2
 import numpy as np
@@ -123,16 +125,19 @@ def crop_decode(data: bytes) -> np.ndarray | None:
 
 
 def crops_classify(
-    classifier, crops: list[bytes | None], *, stored_margin: float, cnn_margin: float, batch_size: int = 256,
-    threads: int = 2,
+    classifier, crops: Sequence, *, stored_margin: float, cnn_margin: float, batch_size: int = 256,
+    threads: int = 2, load: Callable[[Any], bytes | None] | None = None,
 ) -> np.ndarray:
     """The classifier's probabilities (N x classes, float32) for stored crops' bytes, each read as the CNN read it
     during segmentation (cnn_input); a crop that is missing or no image gets a row of NaN. Crops are decoded and
-    cut by a pool of threads (OpenCV lets go of the GIL) while the CNN reads the batch before."""
+    cut by a pool of threads (OpenCV lets go of the GIL) while the CNN reads the batch before. With `load`, crops
+    are what it takes (names in a storage, say) and it fetches their bytes in those threads too, so the reading of
+    files also overlaps the CNN instead of coming before it."""
     size = classifier.input_size
     out = np.full((len(crops), len(classifier.classes)), np.nan, dtype=np.float32)
 
-    def prepare(data):
+    def prepare(item):
+        data = load(item) if load is not None else item
         image = crop_decode(data) if data else None
         if image is None:
             return None

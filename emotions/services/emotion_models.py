@@ -1,5 +1,6 @@
 """The site's emotion models: train one as a job (from the active model, from scratch, or the dissertation's
-optimiser experiment), follow and cancel it, keep it in the registry with its report, and activate one.
+optimiser experiment), follow and cancel it, keep it in the registry with its report, and activate one (then
+re-classify the stored faces with it: emotions.services.reclassify).
 
 A training runs on EPISODE_QUEUE (emotions.tasks.train_emotion_model): the faces are written to a temporary folder
 (emotions.services.model_data), the vision core trains on them (toonvision.finetuning.fine_tune from the active
@@ -28,9 +29,8 @@ from django.utils import timezone
 from emotions.exceptions import ModelNotAllowed, ModelRefused
 from emotions.models import DatasetFace, EmotionModel
 from emotions.services.classifier import weights_path
-from emotions.services.dispatch import emotion_model_enqueue, faces_reclassify_enqueue
+from emotions.services.dispatch import emotion_model_enqueue
 from emotions.services.model_data import site_faces, tests_score, training_data_write
-from emotions.services.reclassify import detections_reclassify
 from emotions.services.storage import file_sha256, file_stat, portable_path
 from emotions.services.training import _plain
 from toonvision.finetuning import FINE_TUNE_EPOCHS, fine_tune
@@ -199,52 +199,6 @@ def emotion_model_activate(*, model: EmotionModel, user) -> EmotionModel:
     return model
 
 
-def emotion_model_reclassify(*, model: EmotionModel, user) -> EmotionModel:
-    """Queue a re-reading of every stored face with the active model (staff only): only the CNN runs, over the stored
-    crops; faces people labelled keep their labels, and the summaries are rebuilt. Its outcome goes in the model's
-    report under "reclassify"."""
-    if not (user and user.is_authenticated and user.is_staff):
-        raise ModelNotAllowed("Only staff may re-classify the stored faces: it changes every episode's figures.")
-    with transaction.atomic():
-        model = EmotionModel.objects.select_for_update().get(pk=model.pk)
-        if not model.active:
-            raise ModelRefused(f"{model.name} is not the active model: activate it first, then re-classify with it",
-                               code="not_active")
-        if (model.report or {}).get("reclassify", {}).get("status") in ("queued", "running"):
-            raise ModelRefused(f"the stored faces are already being re-read with {model.name}", code="busy")
-        queued = {"status": "queued", "queued": timezone.now().isoformat()}
-        model.report = {**(model.report or {}), "reclassify": queued}
-        model.save(update_fields=["report"])
-        transaction.on_commit(lambda: faces_reclassify_enqueue(model_id=model.pk))
-    return model
-
-
-def emotion_model_reclassify_run(*, model_id: int) -> None:
-    """The re-classification job: every published face re-read with this model's weights (if it is still active)."""
-    model = EmotionModel.objects.filter(pk=model_id).first()
-    if model is None:
-        return
-    _reclassify_note(model_id, status="running")
-    try:
-        if not model.active or not model.weights:
-            raise ModelRefused(f"{model.name} is no longer the active model; nothing was re-read", code="not_active")
-        done = detections_reclassify(weights=weights_path(model.weights))
-    except Exception as error:
-        _reclassify_note(model_id, status="failed", error=_reason(error))
-        logger.exception("re-classifying with model %s failed", model_id)
-        return
-    _reclassify_note(model_id, status="done", faces=done.faces, changed=done.changed, labelled=done.labelled,
-                     episodes=len(done.episodes), seconds=round(done.seconds, 1),
-                     faces_per_second=round(done.faces_per_second))
-
-
-def _reclassify_note(model_id: int, **note) -> None:
-    with transaction.atomic():
-        model = EmotionModel.objects.select_for_update().get(pk=model_id)
-        model.report = {**(model.report or {}), "reclassify": {**note, "at": timezone.now().isoformat()}}
-        model.save(update_fields=["report"])
-
-
 # -- the job -----------------------------------------------------------------------------------------------------------
 def emotion_model_train(*, model_id: int) -> None:
     """Train the queued model (the task's body); anything not queued, or cancelled, is left alone."""
@@ -280,7 +234,10 @@ def _claim(model_id: int) -> EmotionModel | None:
     with transaction.atomic():
         rows = EmotionModel.objects.select_for_update(of=("self",)).select_related("parent")
         model = rows.filter(pk=model_id).first()
-        if model is None or model.status not in RUNNING or model.cancel_requested:
+        if model is None or model.status not in RUNNING:
+            return None
+        if model.cancel_requested:  # e.g. delivered again after its worker died mid-cancel: the cancel stands
+            rows.filter(pk=model_id).update(status=Status.CANCELLED, finished=timezone.now())
             return None
         model.status, model.started, model.error = Status.TRAINING, timezone.now(), ""
         model.progress = {"phase": "preparing the faces"}

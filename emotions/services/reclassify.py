@@ -4,6 +4,9 @@
 A face a person labelled keeps its emotion (a label wins over any model); the others take the model's new
 probabilities, and along each track the emotion is smoothed again as segmentation smooths it (a Viterbi pass
 with the run's switch cost), so a re-read equals what processing with that model would have said.
+
+Staff start it from the model registry as a job (emotion_model_reclassify, on EPISODE_QUEUE: the task
+reclassify_faces), whose outcome goes in the model's report; `manage.py reclassify` runs the same service.
 """
 from __future__ import annotations
 
@@ -11,16 +14,19 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.utils import timezone
 
-from emotions.models import Character, Detection, Episode, ProcessingRun
-from emotions.services.classifier import active_weights, classifier_load
+from emotions.exceptions import ModelNotAllowed, ModelRefused
+from emotions.models import Character, Detection, EmotionModel, Episode, ProcessingRun
+from emotions.services.classifier import active_weights, classifier_load, weights_path
+from emotions.services.dispatch import faces_reclassify_enqueue
 from emotions.services.moments import run_moments_build
 from emotions.services.summaries import episode_emotions_build
 from toonvision.crops import crops_classify
@@ -100,17 +106,18 @@ def detections_reclassify(
 
 
 def _read(classifier, run: ProcessingRun, names: list[str], batch_size: int, progress) -> np.ndarray:
-    """The model's probabilities for the run's crops, a chunk at a time (files read by threads)."""
+    """The model's probabilities for the run's crops, a chunk at a time (files read and decoded by threads while
+    the CNN reads the batch before)."""
     stored_margin, cnn_margin = crop_margins(run.method, run.options)
     out = np.empty((len(names), len(classifier.classes)), dtype=np.float32)
-    with ThreadPoolExecutor(4) as pool:
-        for start in range(0, len(names), CHUNK):
-            chunk = list(pool.map(_crop_bytes, names[start : start + CHUNK]))
-            out[start : start + len(chunk)] = crops_classify(
-                classifier, chunk, stored_margin=stored_margin, cnn_margin=cnn_margin, batch_size=batch_size
-            )
-            if progress:
-                progress(len(chunk))
+    for start in range(0, len(names), CHUNK):
+        chunk = names[start : start + CHUNK]
+        out[start : start + len(chunk)] = crops_classify(
+            classifier, chunk, stored_margin=stored_margin, cnn_margin=cnn_margin, batch_size=batch_size,
+            load=_crop_bytes,
+        )
+        if progress:
+            progress(len(chunk))
     return out
 
 
@@ -184,3 +191,58 @@ def _tracks(rows: list) -> list[tuple[int, int]]:
             spans.append((lo, i))
             lo = i
     return spans
+
+
+# -- the job, from the model registry ---------------------------------------------------------------------------------
+def emotion_model_reclassify(*, model: EmotionModel, user) -> EmotionModel:
+    """Queue a re-reading of every stored face with the active model (staff only): only the CNN runs, over the stored
+    crops; faces people labelled keep their labels, and the summaries are rebuilt. Its outcome goes in the model's
+    report under "reclassify"."""
+    if not (user and user.is_authenticated and user.is_staff):
+        raise ModelNotAllowed("Only staff may re-classify the stored faces: it changes every episode's figures.")
+    with transaction.atomic():
+        model = EmotionModel.objects.select_for_update().get(pk=model.pk)
+        if not model.active:
+            raise ModelRefused(f"{model.name} is not the active model: activate it first, then re-classify with it",
+                               code="not_active")
+        if (model.report or {}).get("reclassify", {}).get("status") in ("queued", "running"):
+            raise ModelRefused(f"the stored faces are already being re-read with {model.name}", code="busy")
+        queued = {"status": "queued", "queued": timezone.now().isoformat()}
+        model.report = {**(model.report or {}), "reclassify": queued}
+        model.save(update_fields=["report"])
+        transaction.on_commit(lambda: faces_reclassify_enqueue(model_id=model.pk))
+    return model
+
+
+def emotion_model_reclassify_run(*, model_id: int) -> None:
+    """The re-classification job: every published face re-read with this model's weights (if it is still active)."""
+    model = EmotionModel.objects.filter(pk=model_id).first()
+    if model is None:
+        return
+    _reclassify_note(model_id, status="running")
+    try:
+        if not model.active or not model.weights:
+            raise ModelRefused(f"{model.name} is no longer the active model; nothing was re-read", code="not_active")
+        done = detections_reclassify(weights=weights_path(model.weights))
+    except Exception as error:
+        _reclassify_note(model_id, status="failed", error=_job_reason(error))
+        logger.exception("re-classifying with model %s failed", model_id)
+        return
+    _reclassify_note(model_id, status="done", faces=done.faces, changed=done.changed, labelled=done.labelled,
+                     episodes=len(done.episodes), seconds=round(done.seconds, 1),
+                     faces_per_second=round(done.faces_per_second))
+
+
+def _reclassify_note(model_id: int, **note) -> None:
+    with transaction.atomic():
+        model = EmotionModel.objects.select_for_update().get(pk=model_id)
+        model.report = {**(model.report or {}), "reclassify": {**note, "at": timezone.now().isoformat()}}
+        model.save(update_fields=["report"])
+
+
+def _job_reason(error: BaseException) -> str:
+    if isinstance(error, SoftTimeLimitExceeded):
+        return "re-classifying took longer than a job may take"
+    if isinstance(error, ValueError | OSError):  # bad weights, a refusal, storage away: each says it in words
+        return str(error)
+    return f"re-classifying failed ({type(error).__name__}: {error})"

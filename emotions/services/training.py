@@ -91,7 +91,11 @@ def training_run(version_id: int) -> None:
 def _claim(version_id: int) -> CharacterVersion | None:
     with transaction.atomic():
         version = CharacterVersion.objects.select_for_update().select_related("character").filter(pk=version_id).first()
-        if version is None or version.status not in (Status.QUEUED, Status.TRAINING) or version.cancel_requested:
+        if version is None or version.status not in (Status.QUEUED, Status.TRAINING):
+            return None
+        if version.cancel_requested:  # e.g. delivered again after its worker died mid-cancel: the cancel stands
+            version.status, version.finished = Status.CANCELLED, timezone.now()
+            version.save(update_fields=["status", "finished"])
             return None
         version.status, version.started, version.error = Status.TRAINING, timezone.now(), ""
         version.progress = {"phase": "gathering examples"}

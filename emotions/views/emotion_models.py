@@ -19,6 +19,7 @@ from emotions.selectors.emotion_models import (
 )
 from emotions.services import emotion_models as service
 from emotions.services.model_data import site_faces
+from emotions.services.reclassify import emotion_model_reclassify
 from emotions.validation import sentence
 
 REFUSED = "emotions/model_refused.html"
@@ -88,7 +89,7 @@ def model_action(request, pk: int):
                                       "it. Faces already stored keep their emotions until you re-read them with it "
                                       "(Re-classify stored faces).")
         elif action == "reclassify":
-            service.emotion_model_reclassify(model=model, user=request.user)
+            emotion_model_reclassify(model=model, user=request.user)
             messages.success(request, f"Re-reading every stored face with “{model.name}” in the background: only "
                                       "the CNN runs, labelled faces keep their labels, and the figures follow.")
         elif action == "cancel":

@@ -1,14 +1,17 @@
 """The Review page in Chromium: faces corrected by keyboard alone (an emotion, not a face, accept, undo) with a
 running count; the corrections then show on the episode page (its faces and shares) and in the recommendations'
-figures, which are rebuilt from them."""
+figures, which are rebuilt from them; and the Datasets page exports them as a ZIP that reads back in."""
+import csv
+import io
 import re
+import zipfile
 
 import pytest
 from django.db.models import Sum
 from django.template.defaultfilters import floatformat
 from playwright.sync_api import expect
 
-from emotions.models import Detection, FaceLabel
+from emotions.models import DatasetFace, Detection, FaceLabel
 from tests.browser.pages import shoot
 from toonvision.emotions import EMOTIONS
 
@@ -23,7 +26,8 @@ def _key(emotion: str) -> str:
     return str(EMOTIONS.index(emotion) + 1)
 
 
-def test_faces_corrected_by_keyboard_show_everywhere_and_in_the_rankings(logged_in_page, processed_episode, user):
+def test_faces_corrected_by_keyboard_show_everywhere_and_in_the_rankings(
+        logged_in_page, processed_episode, user, tmp_path):
     episode = processed_episode("Corrected", seconds=3, seed=301)
     assert Detection.objects.filter(episode=episode).count() >= 4, "the studio episode should show a few faces"
     page = logged_in_page
@@ -94,6 +98,29 @@ def test_faces_corrected_by_keyboard_show_everywhere_and_in_the_rankings(logged_
     for term, value in figures.items():
         expect(entry.locator("dt", has_text=term).locator("xpath=following-sibling::dd")).to_have_text(value)
     assert shown.filter(emotion=first_label, labelled=True).exists()
+
+    # The corrections leave as a dataset ZIP (the dissertation's layout) and read back in as labelled examples.
+    page.goto("/datasets/")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download dataset").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    with zipfile.ZipFile(saved) as pack:
+        manifest = list(csv.DictReader(io.TextIOWrapper(pack.open("manifest.csv"), "utf-8")))
+        pictures = [name for name in pack.namelist() if name.endswith(".png")]
+    exported = {int(row["face"]): row for row in manifest}
+    third = labels[2].detection
+    assert set(exported) == {first.pk, third.pk}, "the two faces given an emotion, not the rejected one"
+    assert len(pictures) == 2
+    for face, label in ((first, first_label), (third, third_label)):
+        assert (exported[face.pk]["emotion"], exported[face.pk]["source"]) == (label, "label")
+        assert exported[face.pk]["file"].startswith(f"{face.character.slug}/{label}/")
+    page.get_by_label("Dataset ZIP").set_input_files(str(saved))
+    page.get_by_label("Name (default: the ZIP's)").fill("reviewed")
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("main")).to_contain_text("reviewed: 2 faces added")
+    assert sorted(DatasetFace.objects.filter(dataset="reviewed").values_list("emotion", flat=True)) == sorted(
+        [first_label, third_label])
 
 
 def test_faces_are_corrected_where_they_are_listed_one_by_key_or_menu_or_many_at_once(

@@ -135,6 +135,18 @@ def test_refusals_say_why(quick, ana):
     assert EmotionModel.objects.get(pk=first.pk).status == "cancelled"
 
 
+def test_a_training_cancelled_as_its_worker_died_ends_cancelled_when_delivered_again(quick, ana):
+    labelled_site_faces(2)
+    model = emotion_model_start(user=ana)
+    EmotionModel.objects.filter(pk=model.pk).update(status="training")  # a worker had begun it
+    emotion_model_cancel(model=model, user=ana)  # ... and died before it read the cancel
+    assert EmotionModel.objects.get(pk=model.pk).status == "training"
+    emotion_model_train(model_id=model.pk)  # acks_late: the message comes back to another worker
+    model.refresh_from_db()
+    assert (model.status, model.weights) == ("cancelled", "") and model.finished
+    assert emotion_model_start(user=ana).status == "queued", "the next training is no longer refused as busy"
+
+
 @pytest.mark.slow
 def test_only_staff_activate_and_the_active_model_is_what_classification_uses(quick, ana, bob, staff):
     labelled_site_faces(5)

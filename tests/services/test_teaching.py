@@ -109,6 +109,20 @@ def test_a_version_cancelled_while_queued_is_never_trained(episode, ana, bob, se
     assert media_names(media, ".xml") == []
 
 
+def test_a_version_cancelled_as_its_worker_died_ends_cancelled_when_delivered_again(episode, ana, sent, media):
+    bramble = character_create(name="Bramble", creator=ana)
+    mark(bramble, episode, ana, MIN_EXAMPLES)
+    version = training_start(character=bramble, user=ana)
+    CharacterVersion.objects.filter(pk=version.pk).update(status="training")  # a worker had begun it
+    training_cancel(version, user=ana)  # ... and died before it read the cancel
+    assert CharacterVersion.objects.get(pk=version.pk).status == "training"
+    training_run(version.pk)  # acks_late: the message comes back to another worker
+    version.refresh_from_db()
+    assert (version.status, version.cascade.name) == ("cancelled", "") and version.finished
+    assert training_start(character=bramble, user=ana).status == "queued"
+    assert media_names(media, ".xml") == []
+
+
 def test_a_training_whose_example_is_lost_fails_in_words_and_keeps_nothing(episode, ana, sent, media):
     bramble = character_create(name="Bramble", creator=ana)
     lost, *_ = mark(bramble, episode, ana, MIN_EXAMPLES)

@@ -17,11 +17,11 @@ from emotions.selectors.emotion_models import emotion_model_list, emotion_model_
 from emotions.services.emotion_models import (
     emotion_model_activate,
     emotion_model_cancel,
-    emotion_model_reclassify,
     emotion_model_shipped,
     emotion_model_start,
     models_dir,
 )
+from emotions.services.reclassify import emotion_model_reclassify
 from toonsite.api import ErrorOutputSerializer, error_responses
 
 CONFLICT = OpenApiResponse(ErrorOutputSerializer, description="not possible now (one is training, or not trained)")

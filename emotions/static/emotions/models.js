@@ -1,8 +1,7 @@
-// The Models page: follow a training live (polling its model in the API every second: epoch k of N, loss,
+// The Models page: follow a training live (ToonApi.followJob polls its model in the API every second: epoch k of N, loss,
 // accuracy, time left) and reload when it ends, so the registry's table shows the finished model and its report.
 (() => {
   "use strict";
-  const POLL_MS = 1000;
   const training = document.getElementById("training");
   if (!training) return;
   const bar = document.getElementById("training-progress");
@@ -30,27 +29,14 @@
     return `Training: ${parts.join(" · ")}.`;
   }
 
-  const poll = async () => {
-    try {
-      const response = await fetch(training.dataset.poll, { headers: { Accept: "application/json" } });
-      const body = await response.json();
-      if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
-      training.dataset.status = body.status;
-      badge.textContent = body.status;
+  ToonApi.followJob(training, {
+    badge, text,
+    show(body) {
       const rowBadge = document.querySelector(`#model-${body.id} .badge`);
       if (rowBadge) rowBadge.textContent = body.status;
-      if (!["queued", "training"].includes(body.status)) {
-        text.textContent = `Training ${body.status}; loading the result…`;
-        window.location.reload();
-        return;
-      }
       text.textContent = describe(body);
       const p = body.progress || {};
       if (p.epochs_total) bar.value = Math.min(1, (Number(p.epochs_done) || 0) / Number(p.epochs_total));
-    } catch (error) {
-      text.textContent = `Could not read the training's progress (${error.message}); trying again.`;
-    }
-    setTimeout(poll, POLL_MS);
-  };
-  setTimeout(poll, POLL_MS);
+    },
+  });
 })();

@@ -3,7 +3,6 @@
 // and it is posted as an example (clicking a hit, a plain form button, marks it wrong without any script).
 (() => {
   "use strict";
-  const POLL_MS = 1000;
   const percent = (v) => `${Math.round(Number(v) * 1000) / 10}%`;
 
   const training = document.getElementById("training");
@@ -11,27 +10,14 @@
     const bar = document.getElementById("training-progress");
     const text = document.getElementById("training-text");
     const badge = document.getElementById("training-status");
-    const poll = async () => {
-      try {
-        const response = await fetch(training.dataset.poll, { headers: { Accept: "application/json" } });
-        const body = await response.json();
-        if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
-        training.dataset.status = body.status;
-        badge.textContent = body.status;
-        if (!["queued", "training"].includes(body.status)) {
-          text.textContent = `Training ${body.status}; loading the result…`;
-          window.location.reload();
-          return;
-        }
+    ToonApi.followJob(training, {
+      badge, text,
+      show(body) {
         text.textContent = describe(body);
         const p = body.progress || {};
         if (p.stages) bar.value = Math.min(1, (Number(p.stage) || 0) / Number(p.stages));
-      } catch (error) {
-        text.textContent = `Could not read the training's progress (${error.message}); trying again.`;
-      }
-      setTimeout(poll, POLL_MS);
-    };
-    setTimeout(poll, POLL_MS);
+      },
+    });
   }
 
   function describe(body) {
