@@ -16,13 +16,27 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import adapting, api, cascades, cnn, endtoend, load, long, newchars, pages, reclassify, segmentation
+from benchmarks import (
+    adapting,
+    api,
+    cascades,
+    cnn,
+    endtoend,
+    load,
+    long,
+    newchars,
+    pages,
+    reclassify,
+    segmentation,
+    styles,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
 SECTIONS = {
     "cnn": ("Emotion CNN", cnn),
     "adapting": ("Adapting to a new style", adapting),
+    "styles": ("Generalising to unseen styles", styles),
     "cascades": ("Character cascades", cascades),
     "segmentation": ("Video segmentation", segmentation),
     "newchars": ("New characters", newchars),

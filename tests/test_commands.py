@@ -23,6 +23,15 @@ def test_synth_faces_refuses_a_non_positive_count(tmp_path):
     assert "per_class" in command_refusal("synth_faces", str(tmp_path), "--per-class", "0")
 
 
+def test_synth_faces_draws_in_the_styles_asked_for(tmp_path):
+    summary = json.loads(command_output("synth_faces", str(tmp_path), "--per-class", "1", "--size", "32",
+                                        "--characters", "pip", "--emotions", "sad", "--style", "chibi", "people"))
+    assert summary["styles"] == ["chibi", "people"] and summary["count"] == 2
+    assert sorted(p.name for p in (tmp_path / "pip" / "sad").glob("*.png")) == [
+        "pip-sad-chibi-0-00000.png", "pip-sad-people-0-00000.png"]
+    assert "cubist" in command_refusal("synth_faces", str(tmp_path), "--per-class", "1", "--style", "cubist")
+
+
 @pytest.mark.slow
 def test_shipped_weights_recognise_unseen_studio_faces(studio_faces):
     result = manage_py("evaluate_emotions", "--dataset", str(studio_faces), "--json")

@@ -5,15 +5,16 @@ Two methods, side by side:
 - `seed` reproduces the dissertation: every frame, full-resolution colour frames,
   detectMultiScale(scaleFactor=1.10, minNeighbors=<the character's>, minSize=24x24), no tracking, one
   face at a time into the CNN.
-- `fast` is ours: every frame is decoded but only its luma is touched; a frame is analysed every
-  `stride` frames (frames 0, stride, 2 stride, ... of the episode, so ranges analyse what one range would)
-  and on every shot cut (a jump in a thumbnail of every 16th pixel); analysed frames are shrunk and
-  searched on a coarser pyramid by a pool of threads (OpenCV releases the GIL; or by the torch detector),
-  with a low minNeighbors so
-  faces are rarely missed; faces are cropped from colour only where found and classified in batches; faces
-  are linked into tracks, gaps are filled, and a track is kept only when it was seen twice and one of its
-  sightings was confident (hysteresis: weak detections extend confirmed tracks but never start one), then
-  emotions are smoothed along each track.
+- `fast` is ours: a frame is analysed every `stride` frames (frames 0, stride, 2 stride, ... of the episode, so
+  ranges analyse what one range would) and on every shot cut (a jump in a thumbnail of every 16th pixel of the
+  luma); the range is decoded once, on one thread, and frames off the grid that no other frame refers to are
+  dropped by the decoder unseen; every `scan_every`-th analysed frame, every cut and the range's first frame get a
+  full scan (shrunk, searched on a coarser pyramid by a pool of threads: OpenCV releases the GIL; or by the torch
+  detector), the others only a search near the faces just seen (scanning.py), with a low minNeighbors so faces
+  are rarely missed; colour is converted only for frames with faces, and their crops classified in batches on a
+  thread of their own; faces are linked into tracks, gaps are filled, and a track is kept only when it was seen
+  twice and one of its sightings was confident (hysteresis: weak detections extend confirmed tracks but never
+  start one), then emotions are smoothed along each track.
 
 Works on a frame range [start, stop) so an episode can be split across workers (the frame before `start` is
 decoded too, so a cut on the range's first frame is seen); track ids are unique
@@ -25,25 +26,25 @@ the CNN's probabilities and is what tracks are built from, and a `TrackedFace` i
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import NamedTuple
 
 import cv2
 import numpy as np
+import torch
 
 from .appearance import looks_right
 from .crops import LEGACY_CROP_MARGIN, SEED_CNN_MARGIN, STORED_MARGIN_KEY, crop_square
 from .detection import CharacterDetector, DetectionParams
 from .inference import EmotionClassifier
+from .scanning import FoundFace, Scan, Scanner, detect_shrunk
 from .torch_detection import detectors_for
-from .tracking import ClassifiedFace, fill_gaps, iou, link_tracks, run_confidence, smooth_emotions
-from .video import VideoInfo, decode_frames, probe_video
+from .tracking import ClassifiedFace, fill_gaps, link_tracks, run_confidence, smooth_emotions
+from .video import DecodedFrame, VideoInfo, decode_frames, probe_video
 
 METHODS = ("fast", "seed")
 SEED_SCALE_FACTOR = 1.10
@@ -67,10 +68,12 @@ class FastOptions:
     min_neighbors: int = 1  # detectMultiScale's minNeighbors for every character: find faces even when unsure...
     confirm_neighbors: int = 4  # ...but keep a track only if one of its detections had this many neighbours
     max_gap: int = 2  # analysed frames a track may miss and still continue
+    scan_every: int = 6  # a full scan on every 6th analysed frame of the grid (and shot starts); near faces between
+    reach: float = 1.0  # a face followed is looked for within this many of its sizes of where it was heading
 
     def __post_init__(self):
-        if self.stride < 1 or self.threads < 1 or self.batch_size < 1 or self.detect_width < 32:
-            raise ValueError("stride, threads and batch_size must be at least 1, detect_width at least 32")
+        if min(self.stride, self.threads, self.batch_size, self.scan_every) < 1 or self.detect_width < 32:
+            raise ValueError("stride, threads, batch_size and scan_every must be at least 1, detect_width at least 32")
 
 
 def fast_options_from(options: dict) -> FastOptions:
@@ -226,23 +229,6 @@ def _segment_seed(result: Segmentation, path, detectors, classifier: EmotionClas
 
 
 # -- ours ------------------------------------------------------------------------------------------
-class FoundFace(NamedTuple):
-    """A face one character's cascade found: its box in full-resolution pixels and how many raw windows
-    were grouped into it (more neighbours, surer face)."""
-
-    character: str
-    box: tuple[int, int, int, int]
-    neighbours: int
-
-
-@dataclass
-class _FrameFaces:
-    index: int
-    found: list[FoundFace]
-    crops: list[np.ndarray]
-    colour: np.ndarray | None = None  # the frame in BGR, where faces were found on it
-
-
 class ShotCuts:
     """Spots hard cuts from the mean absolute difference of tiny thumbnails of consecutive frames. The
     thumbnail samples every 16th pixel: a proper area resize costs more than decoding the frame."""
@@ -252,7 +238,12 @@ class ShotCuts:
         self._previous: np.ndarray | None = None
 
     def is_cut(self, gray: np.ndarray) -> bool:
-        thumb = gray[8::16, 8::16].astype(np.int16)
+        """Whether a full-range gray frame starts a new shot."""
+        return self.is_cut_thumbnail(gray[8::16, 8::16])
+
+    def is_cut_thumbnail(self, thumb: np.ndarray) -> bool:
+        """The same from the frame's thumbnail (DecodedFrame.thumbnail(16)), read without touching the rest."""
+        thumb = thumb.astype(np.int16)
         previous, self._previous = self._previous, thumb
         return previous is not None and float(np.abs(thumb - previous).mean()) > self.threshold
 
@@ -260,78 +251,89 @@ class ShotCuts:
 def _segment_fast(result: Segmentation, path, detectors, classifier, options: FastOptions, tick: Progress,
                   keep_colour: bool = False) -> None:
     cuts: set[int] = set()
+    unfound: dict[int, DecodedFrame] = {}  # keep_colour: analysed frames a track may be filled in on, by index
+    beyond: list[int] = []  # frames after the range searched only to look back from the next full scan
+    with ThreadPoolExecutor(options.threads) as pool, _cnn_threads(classifier), _FaceBatcher(
+        classifier, options.batch_size, options.crop_margin, result.colour_frames if keep_colour else None
+    ) as faces:
+
+        def finished(scan: Scan) -> None:  # nothing more will be found on this frame: on to colour and the CNN
+            if scan.ahead:
+                return
+            if scan.found:
+                faces.add(scan)
+            elif keep_colour and scan.followed:
+                unfound[scan.index] = scan.frame
+
+        # OpenCV's detector takes a frame at a time; torch's takes a batch of frames at once (one pass per scale).
+        batch_size = DETECT_BATCH if all(hasattr(d, "detect_batch") for d in detectors) else 1
+        scanner = Scanner(detectors, options, (result.width, result.height), pool, finished, batch_size)
+        for frame, cut, ahead in _sampled_frames(path, result, options, tick):
+            if cut and not ahead:
+                cuts.add(frame.index)
+            # A full scan on every scan_every-th frame of the grid, on shot starts and on the range's first frame.
+            full = cut or not result.analyzed or frame.index % (options.stride * options.scan_every) == 0
+            scanner.add(frame, len(result.analyzed) + len(beyond), full, cut, ahead)
+            if ahead and full:
+                break
+            (beyond if ahead else result.analyzed).append(frame.index)
+        scanner.finish()
+        points = faces.finish()
+    result.detections = _tracked_detections(points, result, cuts, classifier.classes, options)
+    if keep_colour:  # the frames of faces filled in along a track, from this same decoding
+        for index in {d.frame for d in result.detections} - result.colour_frames.keys():
+            if index in unfound:
+                result.colour_frames[index] = unfound[index].bgr()
+
+
+def _sampled_frames(path, result: Segmentation, options: FastOptions, tick: Progress):
+    """The range's frames to analyse, each with whether it starts a shot and whether it lies after the range: every
+    frame on the stride's grid (counted from the episode's first frame, so ranges that start on it analyse what one
+    range would), every shot start and the range's first frame; then those after the range up to the next full
+    scan, so the faces it finds new are looked for back into the range as an unsplit run would.
+
+    Decoded on one thread (frame threads cost more CPU than they save, and the detection threads need the cores);
+    frames off the grid that no other frame is predicted from are not decoded at all, so a shot cut on one is seen
+    on the next frame decoded, the same in a range as in an unsplit run (decoding starts a stride early for it)."""
     shots = ShotCuts(options.cut_threshold)
-    faces = _FaceBatcher(classifier, options.batch_size)
-    pending: deque = deque()
-    last = None
-    local = threading.local()
+    first = max(0, result.start - options.stride)
+    stop = min(result.frame_count, result.stop + options.stride * options.scan_every + 1)
+    done = result.start  # frames before this are counted in the progress
 
-    def detect(batch):  # each thread gets its own cascades
-        if not hasattr(local, "detectors"):
-            local.detectors = [d.copy() for d in detectors]
-        return _detect_frames(batch, local.detectors, options, classifier.input_size)
+    def needed(index: int) -> bool:
+        return index % options.stride == 0 or index == result.start
 
-    def collect(frames: list[_FrameFaces]) -> None:
-        faces.add_all(frames)
-        if keep_colour:
-            result.colour_frames.update((f.index, f.colour) for f in frames if f.colour is not None)
-
-    # OpenCV's detector takes a frame at a time; torch's takes a batch of frames at once (one pass per scale).
-    batch_size = DETECT_BATCH if all(hasattr(d, "detect_batch") for d in detectors) else 1
-    batch: list = []
-
-    with ThreadPoolExecutor(options.threads) as pool:
-        # From the frame before the range, so a cut on its first frame is seen as an unsplit run sees it.
-        for frame in decode_frames(path, start=max(0, result.start - 1), stop=result.stop):
-            gray = frame.gray()
-            cut = shots.is_cut(gray)
-            if frame.index < result.start:
-                continue
-            # Every frame on the stride's grid (counted from the episode's first frame, so ranges that start on
-            # it analyse what one range would), every shot start, and the range's first frame.
-            if cut or last is None or frame.index % options.stride == 0:
-                last = frame.index
-                result.analyzed.append(frame.index)
-                if cut:
-                    cuts.add(frame.index)
-                batch.append((frame, gray))
-                if len(batch) >= batch_size:
-                    pending.append(pool.submit(detect, batch))
-                    batch = []
-            while pending and (pending[0].done() or len(pending) > 4 * options.threads):
-                collect(pending.popleft().result())
-            tick(1)
-        if batch:
-            pending.append(pool.submit(detect, batch))
-        while pending:
-            collect(pending.popleft().result())
-    result.detections = _tracked_detections(faces.finish(), result, cuts, classifier.classes, options)
+    for frame in decode_frames(path, start=first, stop=stop, threads=1, needed=needed):
+        cut = shots.is_cut_thumbnail(frame.thumbnail(16))
+        if frame.index < result.start:
+            continue
+        ahead = frame.index >= result.stop
+        tick(min(frame.index + 1, result.stop) - done)  # counted before the caller may stop reading ahead
+        done = min(frame.index + 1, result.stop)
+        if cut or frame.index == result.start or frame.index % options.stride == 0:
+            yield frame, cut, ahead
+    tick(result.stop - done)
 
 
-def _detect_frames(batch, detectors, options: FastOptions, crop_size: int) -> list[_FrameFaces]:
-    """Analysed frames: each character's faces and their crops (colour is decoded only if there are faces)."""
-    colours: dict[int, np.ndarray] = {}
-
-    def colour(i: int) -> np.ndarray:
-        if i not in colours:
-            colours[i] = batch[i][0].bgr()
-        return colours[i]
-
-    out = []
-    found_per_frame = detect_characters_batch([gray for _, gray in batch], detectors, options, colour)
-    for i, ((frame, _), found) in enumerate(zip(batch, found_per_frame)):
-        crops, bgr = [], None
-        if found:
-            bgr = colour(i)
-            crops = [crop_face(bgr, f.box, margin=options.crop_margin, size=crop_size) for f in found]
-        out.append(_FrameFaces(frame.index, found, crops, bgr))
-    return out
+@contextmanager
+def _cnn_threads(classifier: EmotionClassifier):
+    """The CNN on one CPU thread while frames are decoded and searched on the others: torch's threads wait for
+    work spinning, taking the cores the detection threads need (measured: a third more CPU time in all)."""
+    if classifier.device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def detect_characters(gray: np.ndarray, detectors, options: FastOptions, bgr: np.ndarray | None = None
                       ) -> list[FoundFace]:
-    """Every character's faces in a full-resolution gray frame as `fast` finds them: the frame shrunk to
-    `detect_width`, a pyramid step of `scale_factor`, `min_neighbors`, the character's own size limits
+    """Every character's faces in a full-resolution gray frame as `fast`'s full scan finds them: the frame shrunk
+    to `detect_width`, a pyramid step of `scale_factor`, `min_neighbors`, the character's own size limits
     (min_size and max_size, scaled with the frame; never below the window); boxes in full-resolution
     pixels, one character per face. (A character's own minNeighbors is tuned for the dissertation's full-resolution
     1.10 pyramid, which `seed` runs; fast's coarser pyramid groups fewer windows per face.) With the frame in
@@ -346,76 +348,58 @@ def detect_characters_batch(grays: list[np.ndarray], detectors, options: FastOpt
     scale = min(1.0, options.detect_width / grays[0].shape[1])
     smalls = [cv2.resize(g, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1.0 else g
               for g in grays]
-    candidates: list[list[FoundFace]] = [[] for _ in grays]
-    for detector in detectors:
-        largest = int(detector.params.max_size * scale)  # the character's own largest face, if it has one
-        smallest = max(*detector.window, int(detector.params.min_size * scale))  # and its smallest
-        params = DetectionParams(options.scale_factor, options.min_neighbors, smallest, largest)
-        if hasattr(detector, "detect_batch"):
-            results = detector.detect_batch(smalls, params)
-        else:
-            results = [detector.detect_with_counts(small, params) for small in smalls]
-        for found, (boxes, counts) in zip(candidates, results):
-            for box, count in zip(boxes, counts):
-                found.append(FoundFace(detector.name, tuple(int(round(v / scale)) for v in box), int(count)))
-    looks = {d.name: d.appearance for d in detectors if getattr(d, "appearance", None) is not None}
-    if colour is not None and looks:
-        candidates = [_with_their_colours(found, looks, lambda i=i: colour(i)) for i, found in enumerate(candidates)]
-    return [_one_character_per_face(found) for found in candidates]
-
-
-def _with_their_colours(found: list[FoundFace], looks: dict, colour: Callable[[], np.ndarray]) -> list[FoundFace]:
-    """The faces whose character has no appearance (`looks`: name -> appearance) or whose colours match it (the
-    frame decoded only if needed)."""
-    if not any(f.character in looks for f in found):
-        return found
-    frame = colour()
-    return [f for f in found if looks_right(looks.get(f.character), frame, f.box)]
-
-
-def _one_character_per_face(candidates: list[FoundFace]) -> list[FoundFace]:
-    """Where two characters' detectors claim the same face, the one with more neighbours keeps it."""
-    kept: list[FoundFace] = []
-    for found in sorted(candidates, key=lambda f: -f.neighbours):
-        if all(found.character == other.character or iou(found.box, other.box) < 0.3 for other in kept):
-            kept.append(found)
-    return kept
+    return detect_shrunk(smalls, scale, detectors, options, colour)
 
 
 class _FaceBatcher:
-    """Collects face crops from frames as they finish and classifies them a batch at a time."""
+    """Takes frames with faces as they finish and, a batch of faces at a time, on a thread of its own, converts
+    the frames to colour, crops the faces and classifies them (the frames kept in `colour` when it is a dict)."""
 
-    def __init__(self, classifier: EmotionClassifier, batch_size: int):
-        self.classifier = classifier
-        self.batch_size = batch_size
+    def __init__(self, classifier: EmotionClassifier, batch_size: int, crop_margin: float,
+                 colour: dict[int, np.ndarray] | None = None):
+        self.classifier, self.batch_size, self.crop_margin, self.colour = classifier, batch_size, crop_margin, colour
         self.points: dict[int, list[ClassifiedFace]] = {}
-        self._waiting: list[tuple[ClassifiedFace, np.ndarray]] = []
+        self._waiting: list[tuple[Scan, list[ClassifiedFace]]] = []
+        self._faces = 0
+        self._pool = ThreadPoolExecutor(1)
+        self._jobs: list = []
 
-    def add_all(self, frames: list[_FrameFaces]) -> None:
-        for faces in frames:
-            self.add(faces)
-
-    def add(self, faces: _FrameFaces) -> None:
-        points = self.points.setdefault(faces.index, [])
-        for found, crop in zip(faces.found, faces.crops):
-            point = ClassifiedFace(faces.index, found.character, found.box, np.empty(0, np.float32))
-            point.neighbours = found.neighbours
-            points.append(point)
-            self._waiting.append((point, crop))
-        if len(self._waiting) >= self.batch_size:
-            self._classify()
+    def add(self, scan: Scan) -> None:
+        points = [ClassifiedFace(scan.index, f.character, f.box, np.empty(0, np.float32), neighbours=f.neighbours)
+                  for f in scan.found]
+        self.points[scan.index] = points
+        self._waiting.append((scan, points))
+        self._faces += len(points)
+        if self._faces >= self.batch_size:
+            self._send()
 
     def finish(self) -> dict[int, list[ClassifiedFace]]:
-        self._classify()
+        self._send()
+        for job in self._jobs:
+            job.result()
         return self.points
 
-    def _classify(self) -> None:
-        if not self._waiting:
-            return
-        probabilities = self.classifier.predict_proba([crop for _, crop in self._waiting], self.batch_size)
-        for (point, _), row in zip(self._waiting, probabilities):
+    def __enter__(self) -> _FaceBatcher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+    def _send(self) -> None:
+        if self._waiting:
+            self._jobs.append(self._pool.submit(self._classify, self._waiting))
+            self._waiting, self._faces = [], 0
+
+    def _classify(self, frames: list[tuple[Scan, list[ClassifiedFace]]]) -> None:
+        size, crops = self.classifier.input_size, []
+        for scan, points in frames:
+            bgr = scan.bgr()
+            crops += [crop_face(bgr, p.box, margin=self.crop_margin, size=size) for p in points]
+            if self.colour is not None:
+                self.colour[scan.index] = bgr
+        probabilities = self.classifier.predict_proba(crops, self.batch_size)
+        for point, row in zip((p for _, points in frames for p in points), probabilities):
             point.probabilities = row
-        self._waiting = []
 
 
 def _tracked_detections(points, result: Segmentation, cuts, classes, options: FastOptions) -> list[TrackedFace]:

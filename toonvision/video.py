@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -106,15 +106,39 @@ class DecodedFrame:
 
     def gray(self) -> np.ndarray:
         """(H, W) uint8 full-range luma; taken straight from the Y plane when the format has one."""
+        luma, limited = self._luma()
+        return cv2.LUT(luma, _LIMITED_TO_FULL) if limited else luma.copy()
+
+    def gray_shrunk(self, scale: float, region: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        """The full-range luma of `region` (x0, y0, x1, y1; default the whole frame) shrunk by `scale` (INTER_AREA;
+        1.0 leaves it): read in place from the Y plane and brought to full range after shrinking, so a frame
+        that is only searched is never copied or converted at full size."""
+        luma, limited = self._luma()
+        if region is not None:
+            x0, y0, x1, y1 = region
+            luma = luma[y0:y1, x0:x1]
+        if scale < 1.0:
+            luma = cv2.resize(luma, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        elif not limited:
+            luma = luma.copy()  # the frame's own buffer is never handed out
+        return cv2.LUT(luma, _LIMITED_TO_FULL) if limited else luma
+
+    def thumbnail(self, step: int = 16) -> np.ndarray:
+        """Every `step`-th pixel of the full-range luma from (step/2, step/2): what a shot cut is told from."""
+        luma, limited = self._luma()
+        thumb = luma[step // 2 :: step, step // 2 :: step]
+        return _LIMITED_TO_FULL[thumb] if limited else thumb.copy()
+
+    def _luma(self) -> tuple[np.ndarray, bool]:
+        """The frame's luma as a view of its Y plane (no copy) and whether it is limited range; from BGR for a
+        format without a Y plane."""
         frame = self.frame
         fmt = frame.format.name
         if fmt not in _LUMA_FIRST:
-            return cv2.cvtColor(self.bgr(), cv2.COLOR_BGR2GRAY)
+            return cv2.cvtColor(self.bgr(), cv2.COLOR_BGR2GRAY), False
         plane = frame.planes[0]
         luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[: frame.height, : frame.width]
-        if fmt in _FULL_RANGE_FORMATS or frame.color_range == _RANGE_JPEG:
-            return luma.copy()
-        return cv2.LUT(luma, _LIMITED_TO_FULL)
+        return luma, not (fmt in _FULL_RANGE_FORMATS or frame.color_range == _RANGE_JPEG)
 
     def bgr(self) -> np.ndarray:
         """(H, W, 3) uint8 BGR, as OpenCV expects."""
@@ -282,13 +306,16 @@ def _truncated(info: VideoInfo) -> bool:
 
 
 # -- decoding ----------------------------------------------------------------------------------------
-def decode_frames(path, *, start: int = 0, stop: int | None = None, threads: int = 0) -> Iterator[DecodedFrame]:
+def decode_frames(path, *, start: int = 0, stop: int | None = None, threads: int = 0,
+                  needed: Callable[[int], bool] | None = None) -> Iterator[DecodedFrame]:
     """Decoded frames [start, stop) in order, seeking to the keyframe before start.
 
     The file is opened (and a bad one refused with VideoError) before this returns. Iterating raises
     VideoError for corrupt data, and for a stream that ends clearly short of the frames it declares
     when those frames were asked for (stop=None asks for everything to the end). threads=0 lets
-    FFmpeg choose.
+    FFmpeg choose. With `needed`, a frame whose index it refuses may be left undecoded (and is then not
+    yielded) where the codec can drop it: a frame no other frame is predicted from (H.264's and HEVC's
+    non-reference frames; FFmpeg's skip_frame=NONREF), told apart before decoding.
     """
     if start < 0 or (stop is not None and stop < start):
         raise ValueError(f"bad frame range [{start}, {stop})")
@@ -307,15 +334,16 @@ def decode_frames(path, *, start: int = 0, stop: int | None = None, threads: int
     except BaseException:
         container.close()
         raise
-    return _frames(container, stream, info, start, stop, sought)
+    return _frames(container, stream, info, start, stop, sought, needed)
 
 
-def _frames(container, stream, info: VideoInfo, start: int, stop: int | None, sought: bool) -> Iterator[DecodedFrame]:
+def _frames(container, stream, info: VideoInfo, start: int, stop: int | None, sought: bool,
+            needed: Callable[[int], bool] | None) -> Iterator[DecodedFrame]:
     try:
         wanted = info.frame_count if stop is None else min(stop, info.frame_count)
         got = start
         if stop is None or start < stop:
-            for decoded in _decode_from(container, stream, info, start, sought):
+            for decoded in _decode_from(container, stream, info, start, sought, needed):
                 if stop is not None and decoded.index >= stop:
                     break
                 got = decoded.index + 1
@@ -335,19 +363,33 @@ def _seek(container, stream, pts: int) -> bool:
     return True
 
 
-def _decode_from(container, stream, info: VideoInfo, start: int, sought: bool) -> Iterator[DecodedFrame]:
+def _decoded(container, stream, needed: Callable[[int], bool] | None, index_of) -> Iterator[av.VideoFrame]:
+    """container.decode(stream); with `needed`, each packet of a frame it refuses is decoded with skip_frame=NONREF
+    (the decoder drops it if no other frame refers to it), every other packet normally."""
+    if needed is None:
+        yield from container.decode(stream)
+        return
+    context = stream.codec_context
+    for packet in container.demux(stream):
+        skip = packet.pts is not None and not needed(index_of(packet, 0))
+        context.skip_frame = "NONREF" if skip else "DEFAULT"
+        yield from packet.decode()
+
+
+def _decode_from(container, stream, info: VideoInfo, start: int, sought: bool,
+                 needed: Callable[[int], bool] | None = None) -> Iterator[DecodedFrame]:
     """Frames from start on, the container already sought to the keyframe before start when sought."""
-    tb = stream.time_base
+    tb = float(stream.time_base) if stream.time_base else 0.0
     origin = _start_pts(stream)
 
-    def index_of(frame, fallback: int) -> int:
+    def index_of(frame, fallback: int) -> int:  # of a frame or of its packet
         if frame.pts is None or not tb:
             return fallback
-        return int(round(float((frame.pts - origin) * tb) * info.fps))
+        return int(round((frame.pts - origin) * tb * info.fps))
 
     previous = -1
     try:
-        frames, first = container.decode(stream), None
+        frames, first = _decoded(container, stream, needed, index_of), None
         if sought:
             # Some indexes (MPEG-TS) land after start, or nowhere: step further back until the first frame
             # decoded is at or before start, in the end from the top.
@@ -360,7 +402,7 @@ def _decode_from(container, stream, info: VideoInfo, start: int, sought: bool) -
                 target = top if back is None else origin + int(max(0.0, start / info.fps - back) / tb)
                 if not _seek(container, stream, target):
                     raise VideoError(f"cannot seek in {info.path} to decode from frame {start}")
-                frames, first = container.decode(stream), None
+                frames, first = _decoded(container, stream, needed, index_of), None
         for frame in itertools.chain([first] if first is not None else [], frames):
             index = max(index_of(frame, previous + 1), previous + 1)  # strictly increasing, whatever the pts say
             previous = index

@@ -12,7 +12,8 @@ from toonvision.detection import CharacterDetector, DetectionParams
 from toonvision.inference import EmotionClassifier
 from toonvision.segmentation import FastOptions, crop_face, segment_video
 from toonvision.studio.episode import write_episode
-from toonvision.truth_metrics import truth_path
+from toonvision.truth_metrics import evaluate_segmentation, truth_path
+from toonvision.video import decode_frames
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +73,24 @@ def test_a_crop_at_the_frame_edge_is_padded_to_a_square():
     crop = crop_face(frame, (0, 20, 40, 40), margin=1.5, size=32)
     assert crop.shape == (32, 32, 3)
     assert crop[:, 0].min() == 255  # the edge column is repeated outward, not left black
+
+
+def test_searching_near_faces_between_full_scans_finds_what_full_scans_find(episode, pip, classifier):
+    truth = json.loads(truth_path(episode).read_text())
+    every = segment_video(episode, pip, classifier, options=FastOptions(scan_every=1))  # a full scan every time
+    near = segment_video(episode, pip, classifier)
+    assert near.analyzed == every.analyzed
+    scores = [evaluate_segmentation(r.as_json(), truth) for r in (every, near)]
+    assert scores[0].true_positives > 20
+    assert scores[1].recall >= scores[0].recall - 0.02 and scores[1].precision >= scores[0].precision - 0.02
+    assert scores[1].event_recall >= scores[0].event_recall
+
+
+def test_kept_colour_frames_cover_every_face_and_progress_every_frame(episode, pip, classifier):
+    ticks = []
+    result = segment_video(episode, pip, classifier, start=30, stop=150, keep_colour=True, progress=ticks.append)
+    assert sum(ticks) == 120  # frames left undecoded are counted too
+    frames = {d.frame for d in result.detections}
+    assert frames and frames <= result.colour_frames.keys()  # faces filled in along a track too: no second decoding
+    decoded = {f.index: f.bgr() for f in decode_frames(episode, start=30, stop=150)}
+    assert all(np.array_equal(bgr, decoded[i]) for i, bgr in result.colour_frames.items())

@@ -148,6 +148,7 @@ def test_write_face_dataset_layout_count_and_determinism(tmp_path):
         "characters": ["pip", "extras"],
         "emotions": ["sad", "happy"],
         "look": "studio",
+        "styles": ["studio"],
     }
     files = sorted(p.relative_to(tmp_path / "faces").as_posix() for p in (tmp_path / "faces").rglob("*.png"))
     assert files == sorted(

@@ -197,3 +197,24 @@ def test_probe_refuses_text_empty_missing_and_still_images(tmp_path):
 
 def test_video_errors_are_value_errors():
     assert issubclass(VideoError, ValueError)  # so commands turn them into a clean message
+
+
+def test_frames_not_needed_are_left_undecoded_where_nothing_refers_to_them(clip):
+    everything = {f.index: f.gray() for f in decode_frames(clip)}
+    needed = list(decode_frames(clip, threads=1, needed=lambda i: i % 4 == 0))
+    indexes = [f.index for f in needed]
+    assert set(range(0, N, 4)) <= set(indexes)  # every frame asked for, with its own pixels
+    assert len(indexes) < N and indexes == sorted(indexes)  # x264's non-reference B-frames were dropped
+    for frame in needed:
+        assert np.array_equal(frame.gray(), everything[frame.index])
+
+
+def test_the_luma_read_in_place_matches_the_full_frames(clip):
+    frame = next(iter(decode_frames(clip, start=20, stop=21)))
+    gray = frame.gray()
+    assert np.array_equal(frame.thumbnail(16), gray[8::16, 8::16])
+    assert np.array_equal(frame.gray_shrunk(1.0), gray)
+    region = frame.gray_shrunk(0.5, (40, 20, 120, 80))
+    expected = cv2.resize(gray[20:80, 40:120], None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    assert region.shape == expected.shape == (30, 40)
+    assert np.abs(region.astype(int) - expected).max() <= 2  # shrunk, then brought to full range: rounding apart

@@ -98,7 +98,8 @@ class Style:
     shading: str  # 'flat', 'cel' or 'gradient'
     light_angle: float  # radians; where the light comes from
     shade_strength: float
-    eye_style: str  # 'sclera' (white eyes, pupils), 'anime' (big irises), 'dot' or 'button' (solid dark)
+    eye_style: str  # 'sclera' (white, pupils), 'anime' (big irises), 'dot'/'button' (solid dark); styles.py adds
+    # 'bean' (tall dark), 'pie' (dark, a wedge cut out) and 'ring' (white in a thick ring)
     brow_style: str  # 'line', 'tapered' or 'block'
     gloss: bool  # a highlight on the forehead
     eye_outline: bool = True

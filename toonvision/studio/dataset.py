@@ -13,16 +13,23 @@ from .faces import paint_face, sample_face_spec, supersampling
 from .looks import apply_look
 from .painter import Painter
 from .scenery import background, degrade, draw_body, draw_occluder
+from .styles import DEFAULT_STYLE, STYLES, check_style
 
 
-def draw_face_image(rng: np.random.Generator, character: str, emotion: str, size: int = 64,
-                    look: str = "studio") -> np.ndarray:
-    """One training sample: a random face of character showing emotion, cropped around the head
-    with jitter, on a background, with props and degradations, drawn in ``look`` (looks.LOOKS). uint8 BGR,
-    size x size."""
+def draw_face_image(
+    rng: np.random.Generator,
+    character: str,
+    emotion: str,
+    size: int = 64,
+    look: str = "studio",
+    style: str = DEFAULT_STYLE,
+) -> np.ndarray:
+    """One training sample: a random face of character showing emotion, drawn in ``style`` (styles.STYLES),
+    cropped around the head with jitter, on a background, with props and degradations, redrawn in ``look``
+    (looks.LOOKS). uint8 BGR, size x size."""
     if size < 16:
         raise ValueError(f"size must be at least 16 pixels, got {size}")
-    spec = sample_face_spec(rng, character, emotion)
+    spec = sample_face_spec(rng, character, emotion, style=style)
     big = size * supersampling(size)
     canvas = background(rng, big)
     head = spec.identity.head
@@ -40,9 +47,19 @@ def draw_face_image(rng: np.random.Generator, character: str, emotion: str, size
     return degrade(rng, img)
 
 
-def sample_rng(seed: int, character: str, emotion: str, index: int) -> np.random.Generator:
-    """The generator for one dataset image: depends only on these four, never on drawing order."""
-    return np.random.default_rng([seed, CHARACTERS.index(character), EMOTIONS.index(emotion), index])
+def sample_rng(seed: int, character: str, emotion: str, index: int, style: str = DEFAULT_STYLE) -> np.random.Generator:
+    """The generator for one dataset image: depends only on these (never on drawing order); the default style
+    keeps the four-number key it had before styles existed, so its faces stay the same."""
+    key = [seed, CHARACTERS.index(character), EMOTIONS.index(emotion), index]
+    if style != DEFAULT_STYLE:
+        key.append(list(STYLES).index(check_style(style)))
+    return np.random.default_rng(key)
+
+
+def image_name(character: str, emotion: str, seed: int, index: int, style: str = DEFAULT_STYLE) -> str:
+    """A dataset file name; other styles name theirs, so several styles can share one dataset folder."""
+    tag = "" if style == DEFAULT_STYLE else f"{style}-"
+    return f"{character}-{emotion}-{tag}{seed}-{index:05d}.png"
 
 
 def _validated(per_class, size, characters, emotions):
@@ -62,14 +79,24 @@ def _validated(per_class, size, characters, emotions):
 
 
 def write_face_dataset(
-    out, per_class: int, seed: int, size: int = 64, characters=None, emotions=None, progress: bool = False,
+    out,
+    per_class: int,
+    seed: int,
+    size: int = 64,
+    characters=None,
+    emotions=None,
+    progress: bool = False,
     look: str = "studio",
+    styles=(DEFAULT_STYLE,),
 ) -> dict:
-    """Write out/<character>/<emotion>/<character>-<emotion>-<seed>-<index:05d>.png, per_class
-    images for every (character, emotion), drawn in ``look``; returns a summary dict."""
+    """Write out/<character>/<emotion>/<image_name>, per_class images for every (character, emotion, style),
+    drawn in each of ``styles`` (styles.STYLES) and redrawn in ``look``; returns a summary dict."""
     characters, emotions = _validated(per_class, size, characters, emotions)
+    styles = [check_style(style) for style in dict.fromkeys(styles)]
+    if not styles:
+        raise ValueError(f"no styles; expected some of {', '.join(STYLES)}")
     out = Path(out)
-    jobs = [(c, e, i) for c in characters for e in emotions for i in range(per_class)]
+    jobs = [(c, e, s, i) for c in characters for e in emotions for s in styles for i in range(per_class)]
     bar = None
     if progress:
         from tqdm import tqdm
@@ -79,9 +106,10 @@ def write_face_dataset(
         for emotion in emotions:
             folder = out / character / emotion
             folder.mkdir(parents=True, exist_ok=True)
-            for i in range(per_class):
-                img = draw_face_image(sample_rng(seed, character, emotion, i), character, emotion, size, look)
-                path = folder / f"{character}-{emotion}-{seed}-{i:05d}.png"
+            for style, i in ((s, i) for s in styles for i in range(per_class)):
+                rng = sample_rng(seed, character, emotion, i, style)
+                img = draw_face_image(rng, character, emotion, size, look, style)
+                path = folder / image_name(character, emotion, seed, i, style)
                 if not cv2.imwrite(str(path), img):
                     raise OSError(f"could not write {path}")
                 if bar is not None:
@@ -97,4 +125,5 @@ def write_face_dataset(
         "characters": characters,
         "emotions": emotions,
         "look": look,
+        "styles": styles,
     }

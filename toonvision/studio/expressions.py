@@ -411,17 +411,15 @@ def _clip(poly, upper, lower):
 def _open_eye(p, ident, eye, s, cx, cy, rx, ry, ink):
     pal, style = ident.palette, ident.style
     upper, lower = _lid_lines(eye, s, cx, cy, rx, ry)
-    white = eye.sclera or style.eye_style in ("sclera", "anime")
-    if white:
+    white = eye.sclera or style.eye_style in ("sclera", "anime", "ring")
+    if white and style.eye_style == "ring":
+        ix, iy, r_iris = _ring_eye(p, ident, eye, cx, cy, rx, ry, upper, lower, ink)
+        glint_r, glint = 0.0, (ix, iy)
+    elif white:
         ix, iy, r_iris = _white_eye(p, ident, eye, cx, cy, rx, ry, upper, lower, ink)
         glint_r, glint = r_iris * 0.32, (ix - r_iris * 0.35, iy - r_iris * 0.4)
     else:
-        button = style.eye_style == "button"
-        dot_rx, dot_ry = (min(rx, ry) * 0.55,) * 2 if button else (rx * 0.8, ry * 0.92)
-        ix, iy = cx + eye.look[0] * rx * 0.15, cy + eye.look[1] * ry * 0.1
-        p.fill(_clip(g.ellipse(ix, iy, dot_rx, dot_ry, n=28), upper, lower), mix(pal.ink, (10, 10, 10), 0.7))
-        glint_r = 0.0 if button else min(dot_rx, dot_ry) * 0.32
-        glint, r_iris = (ix - dot_rx * 0.3, iy - dot_ry * 0.4), dot_rx
+        ix, iy, r_iris, glint_r, glint = _solid_eye(p, ident, eye, cx, cy, rx, ry, upper, lower)
     if glint_r > 0.012:
         p.fill(_clip(g.circle(*glint, glint_r, n=12), upper, lower), (255, 255, 255))
     if eye.sparkle or (white and style.eye_style == "anime" and eye.pupil >= 0.35):
@@ -436,6 +434,38 @@ def _open_eye(p, ident, eye, s, cx, cy, rx, ry, ink):
             p.stroke(_chord(g.ellipse(cx, cy, rx, ry, n=32), cut), ink, fw * 0.9)
     if upper is None and (style.lashes or style.eye_style == "anime"):
         _lashes(p, ident, s, cx, cy, rx, ry, ink)
+
+
+def _solid_eye(p, ident, eye, cx, cy, rx, ry, upper, lower):
+    """A dark eye without a white: an oval dot, a round button, a tall bean, or a 1930s pie-cut eye (a dot with a
+    white wedge cut from it); returns the centre, the size and the glint's radius and centre."""
+    kind, dark = ident.style.eye_style, mix(ident.palette.ink, (10, 10, 10), 0.7)
+    sizes = {"button": (min(rx, ry) * 0.55,) * 2, "bean": (rx * 0.45, ry * 1.0)}
+    dot_rx, dot_ry = sizes.get(kind, (rx * 0.8, ry * 0.92))
+    ix, iy = cx + eye.look[0] * rx * 0.15, cy + eye.look[1] * ry * 0.1
+    p.fill(_clip(g.ellipse(ix, iy, dot_rx, dot_ry, n=28), upper, lower), dark)
+    if kind == "pie":
+        wedge = np.array(
+            [
+                (ix + 0.05 * dot_rx, iy - 0.1 * dot_ry),
+                (ix + 0.55 * dot_rx, iy - 0.55 * dot_ry),
+                (ix + 0.05 * dot_rx, iy - 0.8 * dot_ry),
+            ]
+        )
+        p.fill(_clip(wedge, upper, lower), (255, 255, 255))
+    glint_r = 0.0 if kind in ("button", "pie") else min(dot_rx, dot_ry) * 0.32
+    return ix, iy, dot_rx, glint_r, (ix - dot_rx * 0.3, iy - dot_ry * 0.4)
+
+
+def _ring_eye(p, ident, eye, cx, cy, rx, ry, upper, lower, ink):
+    """A flat-icon eye: a white disc in a thick dark ring round a small solid pupil."""
+    line = max(_feature_width(ident), 0.04)
+    p.fill(_clip(g.ellipse(cx, cy, rx, ry, n=32), upper, lower), ident.palette.sclera, ink, line)
+    r_pupil = min(eye.pupil * rx * 0.6, 0.7 * min(rx, ry))
+    room = max(min(rx, ry) - r_pupil - line, 0.0) * 0.8
+    ix, iy = cx + eye.look[0] * room, cy + eye.look[1] * room
+    p.fill(_clip(g.circle(ix, iy, r_pupil, n=18), upper, lower), (15, 15, 15))
+    return ix, iy, r_pupil
 
 
 def _white_eye(p, ident, eye, cx, cy, rx, ry, upper, lower, ink):

@@ -9,9 +9,10 @@ import numpy as np
 
 from ..emotions import EMOTIONS
 from .anatomy import draw_head
-from .cast import Identity, sample_identity
+from .cast import Identity
 from .expressions import Expression, draw_expression, sample_expression
 from .painter import BoundsPainter, Painter
+from .styles import DEFAULT_STYLE, styled_identity
 
 MAX_ROTATION_DEG = 20.0
 MAX_YAW = 0.35  # radians, about 20 degrees
@@ -28,6 +29,7 @@ class FaceSpec:
     expression: Expression
     rotation: float  # in-plane, degrees, clockwise on screen
     yaw: float  # radians; features slide sideways and the far side squashes
+    style: str = DEFAULT_STYLE  # the drawing style (styles.STYLES) the identity was drawn in
 
     @property
     def species(self) -> str:
@@ -39,15 +41,17 @@ def _check_emotion(emotion: str) -> None:
         raise ValueError(f"unknown emotion {emotion!r}; expected one of {', '.join(EMOTIONS)}")
 
 
-def sample_face_spec(rng: np.random.Generator, character: str, emotion: str, species: str | None = None) -> FaceSpec:
+def sample_face_spec(
+    rng: np.random.Generator, character: str, emotion: str, species: str | None = None, style: str = DEFAULT_STYLE
+) -> FaceSpec:
     """A random face of a cast member (slug) or a random extra ('extras', of any species or the one given)
-    showing emotion."""
+    showing emotion, drawn in ``style`` (styles.STYLES)."""
     _check_emotion(emotion)
-    identity = sample_identity(rng, character, species)
+    identity = styled_identity(rng, character, species, style)
     expression = sample_expression(rng, identity, emotion)
     rotation = float(np.clip(rng.normal(0.0, 8.0), -MAX_ROTATION_DEG, MAX_ROTATION_DEG))
     yaw = float(rng.uniform(-MAX_YAW, MAX_YAW)) if rng.random() < 0.75 else 0.0
-    return FaceSpec(character, emotion, identity, expression, rotation, yaw)
+    return FaceSpec(character, emotion, identity, expression, rotation, yaw, style)
 
 
 def with_emotion(spec: FaceSpec, emotion: str, rng: np.random.Generator) -> FaceSpec:

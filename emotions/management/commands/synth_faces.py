@@ -5,6 +5,7 @@ from emotions.management.base import ToonCommand
 from toonvision.emotions import EMOTIONS
 from toonvision.studio import CHARACTERS, write_face_dataset
 from toonvision.studio.looks import LOOKS
+from toonvision.studio.styles import DEFAULT_STYLE, STYLES
 
 
 class Command(ToonCommand):
@@ -19,6 +20,8 @@ class Command(ToonCommand):
         parser.add_argument("--emotions", nargs="+", choices=EMOTIONS, help="only these emotions")
         parser.add_argument("--look", choices=sorted(LOOKS), default="studio",
                             help="redraw the faces in another artist's look (line-art, poster): a style to adapt to")
+        parser.add_argument("--style", nargs="+", choices=list(STYLES), default=[DEFAULT_STYLE], dest="styles",
+                            help="draw in these studio styles (per-class faces of each; default: studio)")
 
     def handle(self, *args, **options):
         summary = write_face_dataset(
@@ -29,6 +32,7 @@ class Command(ToonCommand):
             characters=options["characters"],
             emotions=options["emotions"],
             look=options["look"],
+            styles=options["styles"],
             progress=True,
         )
         self.stdout.write(json.dumps(summary))
