@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ import numpy as np
 import torch
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db.models import QuerySet
 
 from emotions.models import Character, Detection, Moment
 from emotions.selectors.detections import detection_list
@@ -132,16 +134,17 @@ def _crop_vectors(detections: list[Detection]) -> dict[int, np.ndarray]:
     return found
 
 
-def _candidates(emotion: str, character: Character | None, which: str, budget: int) -> list[Detection]:
-    """The most confident stored faces, spread over characters: of the emotion (which="same"), not of it
-    ("other"), or of every emotion, spread over them too ("any")."""
+def _candidates(rows_of: Callable[[Character], QuerySet], emotion: str, character: Character | None, which: str,
+                budget: int) -> list:
+    """The most confident of `rows_of(member)` (stored faces, or moments), spread over characters: of the emotion
+    (which="same"), not of it ("other"), or of every emotion, spread over them too ("any")."""
     characters = [character] if character else list(Character.objects.all())
     if not characters:
         return []
     per_character = max(MIN_PER_CHARACTER, budget // len(characters))
-    chosen: list[Detection] = []
+    chosen: list = []
     for member in characters:
-        rows = detection_list().filter(character=member).exclude(crop="").order_by("-confidence", "id")
+        rows = rows_of(member)
         if which == "any":
             for each in EMOTIONS:
                 chosen += list(rows.filter(emotion=each)[: per_character // len(EMOTIONS) + 1])
@@ -149,6 +152,30 @@ def _candidates(emotion: str, character: Character | None, which: str, budget: i
             rows = rows.exclude(emotion=emotion) if which == "other" else rows.filter(emotion=emotion)
             chosen += list(rows[:per_character])
     return chosen
+
+
+def _alike(query: np.ndarray, emotion: str, by_look: bool, wanted: int, candidates_of: Callable[[str], list],
+           face_of: Callable, found: Callable) -> list:
+    """Up to `wanted` results by look: the candidates of `emotion` first (closest first), then the others; with
+    by_look, all of them by look alone. `face_of` gives a candidate's stored face, `found` makes its result."""
+    results: list = []
+    for which in (("any",) if by_look else ("same", "other")):
+        if len(results) >= wanted:
+            break
+        candidates = candidates_of(which)
+        vectors = _crop_vectors([face_of(candidate) for candidate in candidates])
+        scored = [(float(vectors[face_of(c).pk] @ query), c) for c in candidates if face_of(c).pk in vectors]
+        scored.sort(key=lambda pair: (-pair[0], pair[1].pk))
+        results += [found(c, similarity, c.emotion == emotion) for similarity, c in scored[: wanted - len(results)]]
+    return results
+
+
+def _detection_rows(member: Character) -> QuerySet:
+    return detection_list().filter(character=member).exclude(crop="").order_by("-confidence", "id")
+
+
+def _moment_rows(member: Character) -> QuerySet:
+    return moment_list().filter(character=member).exclude(best__crop="").order_by("-best_confidence", "-id")
 
 
 @dataclass(frozen=True)
@@ -169,35 +196,10 @@ def detection_similar_page(
     by_look, every face by look alone (`same_emotion` still says which show `emotion`)."""
     wanted = offset + limit + 1  # one past the page: is there another?
     budget = max(wanted, settings.SIMILAR_CANDIDATES)
-    results: list[SimilarDetection] = []
-    for which in (("any",) if by_look else ("same", "other")):
-        if len(results) >= wanted:
-            break
-        candidates = _candidates(emotion, character, which, budget)
-        vectors = _crop_vectors(candidates)
-        scored = [SimilarDetection(d, float(vectors[d.pk] @ query), same_emotion=d.emotion == emotion)
-                  for d in candidates if d.pk in vectors]
-        scored.sort(key=lambda face: (-face.similarity, face.detection.pk))
-        results += scored[: wanted - len(results)]
+    results = _alike(query, emotion, by_look, wanted,
+                     lambda which: _candidates(_detection_rows, emotion, character, which, budget),
+                     face_of=lambda detection: detection, found=SimilarDetection)
     return results[offset: offset + limit], len(results) > offset + limit
-
-
-def _moment_candidates(emotion: str, character: Character | None, which: str, budget: int) -> list[Moment]:
-    """As _candidates, of moments (their best face has a crop): the most confident, spread over characters."""
-    characters = [character] if character else list(Character.objects.all())
-    if not characters:
-        return []
-    per_character = max(MIN_PER_CHARACTER, budget // len(characters))
-    chosen: list[Moment] = []
-    for member in characters:
-        rows = moment_list().filter(character=member).exclude(best__crop="").order_by("-best_confidence", "-id")
-        if which == "any":
-            for each in EMOTIONS:
-                chosen += list(rows.filter(emotion=each)[: per_character // len(EMOTIONS) + 1])
-        else:
-            rows = rows.exclude(emotion=emotion) if which == "other" else rows.filter(emotion=emotion)
-            chosen += list(rows[:per_character])
-    return chosen
 
 
 @dataclass(frozen=True)
@@ -219,16 +221,9 @@ def moment_similar_page(
     by episode (moments_interleave), so one episode's shots cannot fill the top rows."""
     wanted = offset + limit + 1
     budget = max(wanted, settings.SIMILAR_CANDIDATES)
-    results: list[SimilarMoment] = []
-    for which in (("any",) if by_look else ("same", "other")):
-        if len(results) >= wanted:
-            break
-        candidates = _moment_candidates(emotion, character, which, budget)
-        vectors = _crop_vectors([moment.best for moment in candidates])
-        scored = [SimilarMoment(m, float(vectors[m.best_id] @ query), same_emotion=m.emotion == emotion)
-                  for m in candidates if m.best_id in vectors]
-        scored.sort(key=lambda found: (-found.similarity, found.moment.pk))
-        results += scored[: wanted - len(results)]
+    results = _alike(query, emotion, by_look, wanted,
+                     lambda which: _candidates(_moment_rows, emotion, character, which, budget),
+                     face_of=lambda moment: moment.best, found=SimilarMoment)
     page = results[offset: offset + limit]
     by_moment = {found.moment.pk: found for found in page}
     first = [found.moment for found in page if found.same_emotion or by_look]
