@@ -190,7 +190,7 @@ def test_a_new_character_is_marked_trained_accepted_and_found_everywhere(
     assert found.count() >= 10, found.count()
 
     page.goto("/characters/bramble/")
-    expect(page.get_by_role("tabpanel").locator("li.face").first).to_be_visible()
+    expect(page.get_by_role("tabpanel").locator("li.frame-result").first).to_be_visible()  # its moments
     page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })")
     page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
     shoot(page, "teaching-character")
