@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from django.core.files.storage import default_storage
 
-from emotions.models import Detection
+from emotions.models import Detection, Moment
 from emotions.services.ranges import episode_process_here
 from emotions.services.references import references_zip_write
 from tests.factories import upload
@@ -38,11 +38,13 @@ def test_crops_are_native_size_and_the_zip_pages_and_api_say_so(cast, settings, 
         assert crop.shape == (sides[d.pk], sides[d.pk], 3)
         assert pack.read(row["crop_file"]) == default_storage.open(d.crop.name).read()  # as stored, not redone
 
-    shown = faces[0]
+    shown = Moment.objects.filter(run=run).select_related("best").order_by("pk").first().best  # pages list moments
+    side = sides[shown.pk]
+    size = f'<span class="crop-size" title="the best face crop\'s own size, never enlarged">{side}×{side} px</span>'
     page = logged_in.get(f"/characters/{shown.character.slug}/?emotion={shown.emotion}").content.decode()
-    assert f"{sides[shown.pk]}×{sides[shown.pk]} px" in page
+    assert size in page
     episode_page = logged_in.get(f"/episodes/{shown.episode_id}/").content.decode()
-    assert f'title="{sides[shown.pk]}×{sides[shown.pk]} px crop"' in episode_page
+    assert size in episode_page
     listed = api.get(f"/api/detections/?episode={shown.episode_id}&page_size=200").json()["results"]
     assert {row["id"]: row["crop_size"] for row in listed} == {pk: side for pk, side in sides.items()
                                                                if pk in {row["id"] for row in listed}}
