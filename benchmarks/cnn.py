@@ -91,19 +91,23 @@ def render(figures: dict) -> list[str]:
         "",
         f"Training: median seconds per epoch over {speed['n_images']} faces at each preset's batch size, with its "
         "augmentation and optimiser. Inference: median faces per second of `EmotionClassifier.predict_proba` "
-        "(resizing and normalisation included) at batch 1 and 256.",
+        "(resizing and normalisation included) at batch 1 and 256, in the precision `EMOTION_PRECISION=auto` picks "
+        "on this machine (bfloat16 autocast where the CPU or GPU does it natively), and in float32 beside it.",
         "",
-        "| preset @ device | parameters | weights (KB) | train s/epoch | train faces/s | infer faces/s, batch 1 | "
-        "infer faces/s, batch 256 |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| preset @ device | parameters | weights (KB) | train s/epoch | train faces/s | precision | "
+        "infer faces/s, batch 1 | infer faces/s, batch 256 | float32, batch 1 | float32, batch 256 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for key, row in speed.items():
         if key == "n_images":
             continue
+        exact = row.get("inference_fp32") or row["inference"]
         lines.append(f"| `{key}` | {row['parameters']:,} | {row['weights_bytes'] / 1024:.0f} | "
                      f"{row['train']['seconds_per_epoch']:.2f} | {row['train']['images_per_second']:.0f} | "
+                     f"{row.get('precision', 'fp32')} | "
                      f"{row['inference']['batch_1']['faces_per_second']:.0f} | "
-                     f"{row['inference']['batch_256']['faces_per_second']:.0f} |")
+                     f"{row['inference']['batch_256']['faces_per_second']:.0f} | "
+                     f"{exact['batch_1']['faces_per_second']:.0f} | {exact['batch_256']['faces_per_second']:.0f} |")
     for device in sorted({key.split("@")[1] for key in speed if "@" in key}):
         lines += ["", ratio_line(device, speed[f"seed@{device}"], speed[f"toon@{device}"])]
     table = "\n".join(line for line in optimizer_table(optimizers).splitlines() if line.startswith("|"))

@@ -22,13 +22,22 @@ def measure_speed(arch: str, images: np.ndarray, labels: np.ndarray, epochs: int
     """Training s/epoch on ``images`` and inference faces/s per batch size for one preset, as plain data.
 
     ``images`` are uint8 N x S x S x 3 BGR at the preset's input size; ``labels`` index the first
-    ``labels.max() + 1`` emotions. Each figure is a median over repeats after a warm-up.
+    ``labels.max() + 1`` emotions. Each figure is a median over repeats after a warm-up. Inference runs in the
+    precision the classifier picks here (device.inference_dtype), and again in float32 when that is another.
     """
     device = pick_device(device)
     num_classes = int(labels.max()) + 1
     model = create_model(arch, num_classes)
-    classifier = EmotionClassifier(model, EMOTIONS[:num_classes], arch, get_preset(arch).input_size,
-                                   [0.5] * 3, [0.25] * 3, device=device)
+
+    def classifier(precision: str) -> EmotionClassifier:
+        return EmotionClassifier(model, EMOTIONS[:num_classes], arch, get_preset(arch).input_size,
+                                 [0.5] * 3, [0.25] * 3, device=device, precision=precision)
+
+    chosen, exact = classifier("auto"), classifier("fp32")
+
+    def inference(c: EmotionClassifier) -> dict:
+        return {f"batch_{b}": measure_inference(c, images, b, repeats=repeats) for b in batch_sizes}
+
     return {
         "arch": arch,
         "device": str(device),
@@ -36,7 +45,9 @@ def measure_speed(arch: str, images: np.ndarray, labels: np.ndarray, epochs: int
         "parameters": count_parameters(model),
         "weights_bytes": state_dict_bytes(model),
         "train": measure_training(arch, images, labels, epochs=epochs, device=device, seed=seed),
-        "inference": {f"batch_{b}": measure_inference(classifier, images, b, repeats=repeats) for b in batch_sizes},
+        "precision": chosen.precision,
+        "inference": inference(chosen),
+        "inference_fp32": inference(exact) if chosen.precision != "fp32" else None,
     }
 
 

@@ -26,10 +26,10 @@ class Classification:
 
 
 @lru_cache(maxsize=2)
-def _load_classifier(path: str, device: str, size: int, mtime_ns: int) -> EmotionClassifier:
+def _load_classifier(path: str, device: str, size: int, mtime_ns: int, precision: str) -> EmotionClassifier:
     """Keyed by the file's size and modification time too: weights written again under the same name (retrained
     shipped weights) are loaded anew, never served stale from this process's cache."""
-    return EmotionClassifier.load(path, device=device or None)
+    return EmotionClassifier.load(path, device=device or None, precision=precision)
 
 
 def weights_path(name: str | Path) -> Path:
@@ -57,7 +57,7 @@ def classifier_load(*, weights=None, device: str | None = None) -> EmotionClassi
         size, mtime_ns = stat.st_size, stat.st_mtime_ns
     except OSError:  # missing: EmotionClassifier.load says so in its words
         size = mtime_ns = -1
-    return _load_classifier(str(path), device or settings.TORCH_DEVICE, size, mtime_ns)
+    return _load_classifier(str(path), device or settings.TORCH_DEVICE, size, mtime_ns, settings.EMOTION_PRECISION)
 
 
 def images_classify(*, images: list[np.ndarray]) -> list[Classification]:

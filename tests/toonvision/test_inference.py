@@ -3,9 +3,12 @@ import pytest
 import torch
 
 from tests.toonvision.conftest import SHIPPED_WEIGHTS
-from toonvision.device import pick_device, seed_everything
+from toonvision.device import inference_dtype, pick_device, seed_everything
+from toonvision.emotions import EMOTIONS
 from toonvision.inference import EmotionClassifier, WeightsError
 from toonvision.speed import measure_speed
+from toonvision.studio.cast import CHARACTERS
+from toonvision.studio.dataset import draw_face_image, sample_rng
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +91,29 @@ def test_pick_device():
             pick_device("cuda")
 
 
+def test_inference_dtype():
+    cpu = torch.device("cpu")
+    native = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    assert inference_dtype(cpu) == (torch.bfloat16 if native else torch.float32)
+    assert inference_dtype(cpu, "fp32") == torch.float32 and inference_dtype(cpu, "bf16") == torch.bfloat16
+    with pytest.raises(ValueError, match="unknown precision 'half'"):
+        inference_dtype(cpu, "half")
+
+
+def test_bfloat16_reads_studio_faces_as_float32_does():
+    """The speed-up (bfloat16 autocast) must not change what the site says: the same emotion for every face of
+    the shipped weights' studio test, and probabilities within 0.02."""
+    faces = [draw_face_image(sample_rng(4242, character, emotion, i), character, emotion)
+             for character in CHARACTERS for emotion in EMOTIONS for i in range(2)]
+    exact = EmotionClassifier.load(SHIPPED_WEIGHTS, device="cpu", precision="fp32")
+    fast = EmotionClassifier.load(SHIPPED_WEIGHTS, device="cpu", precision="bf16")
+    assert (exact.precision, fast.precision) == ("fp32", "bf16")
+    p32, p16 = exact.predict_proba(faces), fast.predict_proba(faces)
+    assert p16.dtype == np.float32
+    np.testing.assert_array_equal(p16.argmax(axis=1), p32.argmax(axis=1))
+    assert np.abs(p16 - p32).max() < 0.02
+
+
 def test_seed_everything_repeats_draws():
     seed_everything(3)
     first = torch.rand(3), np.random.rand()
@@ -102,3 +128,8 @@ def test_measure_speed_reports_speeds():
     assert result["train"]["seconds_per_epoch"] > 0
     assert set(result["inference"]) == {"batch_1", "batch_4"}
     assert result["inference"]["batch_4"]["faces_per_second"] > 0
+    assert result["precision"] == EmotionClassifier.load(SHIPPED_WEIGHTS, device="cpu").precision
+    if result["precision"] == "fp32":
+        assert result["inference_fp32"] is None  # measured once: the chosen precision is float32
+    else:
+        assert set(result["inference_fp32"]) == {"batch_1", "batch_4"}
