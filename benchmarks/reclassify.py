@@ -45,7 +45,7 @@ def render(figures: dict) -> list[str]:
         f"{figures['crop_px_max']} px crops, JPEG, one file each, tracks of 16, {figures['episodes']} episodes) in "
         "a PostgreSQL database and a media folder of their own, re-read by the service `manage.py reclassify` "
         "runs: crops read and decoded by threads, the shipped `toon` CNN in batches of 256 on "
-        f"`{figures['device']}` ({figures['torch_threads']} torch threads), tracks smoothed again, `bulk_update`, "
+        f"`{figures['device']}` ({figures['torch_threads']} torch threads, {figures.get('precision', 'fp32')}), tracks smoothed again, `bulk_update`, "
         f"the summaries rebuilt. Median of {figures['repeats']} re-reads of all of them.",
         "",
         "| step | faces/s (median) | runs (faces/s) |",
@@ -56,10 +56,10 @@ def render(figures: dict) -> list[str]:
         f"{', '.join(f'{v:,.0f}' for v in figures['cnn_faces_per_second'])} |",
         "",
         f"The target is {TARGET:,} faces/s on these CPU cores: this run {verdict} it. End to end runs at "
-        f"{figures['median_faces_per_second'] / figures['cnn_median_faces_per_second']:.0%} of the CNN's own rate "
-        "over the same crops, so the CNN bounds it (reading files, smoothing and the database's one-statement "
-        "batch updates are the rest); the CNN's rate here is the machine's as it was shared during the run (the "
-        "load average above), while the Emotion CNN section's `predict_proba` figures come from a run of their own. "
+        f"{figures['median_faces_per_second'] / figures['cnn_median_faces_per_second']:.0%} of the rate over the "
+        "same crops in memory (reading files, smoothing and the database's one-statement batch updates are the "
+        "rest); that rate includes decoding each JPEG, cutting and resizing it, which is why it is under the bare "
+        "CNN's `predict_proba` figure in the Emotion CNN section. "
         f"Re-classifying the 1,000,000 faces of the pages benchmark would take about "
         f"{1_000_000 / figures['median_faces_per_second'] / 60:.0f} minutes at this rate; re-processing them "
         "decodes and searches every analysed frame again.",
@@ -99,7 +99,8 @@ def reclassify_main(faces: int, repeats: int, out: Path) -> None:
         cnn_rates.append(len(crops) / (time.perf_counter() - began))
     out.write_text(json.dumps({
         "faces": faces, "episodes": 8, "repeats": repeats, "crop_px_min": int(min(sides)),
-        "crop_px_max": int(max(sides)), "device": str(classifier.device), "torch_threads": torch.get_num_threads(),
+        "crop_px_max": int(max(sides)), "device": str(classifier.device), "precision": classifier.precision,
+        "torch_threads": torch.get_num_threads(),
         "faces_per_second": rates, "median_faces_per_second": statistics.median(rates),
         "cnn_faces_per_second": cnn_rates, "cnn_median_faces_per_second": statistics.median(cnn_rates),
         "weights": Path(str(settings.EMOTION_WEIGHTS)).name, "seconds_per_run": faces / statistics.median(rates),
