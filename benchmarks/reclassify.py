@@ -45,7 +45,8 @@ def render(figures: dict) -> list[str]:
         f"{figures['crop_px_max']} px crops, JPEG, one file each, tracks of 16, {figures['episodes']} episodes) in "
         "a PostgreSQL database and a media folder of their own, re-read by the service `manage.py reclassify` "
         "runs: crops read and decoded by threads, the shipped `toon` CNN in batches of 256 on "
-        f"`{figures['device']}` ({figures['torch_threads']} torch threads, {figures.get('precision', 'fp32')}), tracks smoothed again, `bulk_update`, "
+        f"`{figures['device']}` ({figures['torch_threads']} torch threads, {figures.get('precision', 'fp32')}), "
+        "tracks smoothed again, `bulk_update`, "
         f"the summaries rebuilt. Median of {figures['repeats']} re-reads of all of them.",
         "",
         "| step | faces/s (median) | runs (faces/s) |",
