@@ -36,8 +36,9 @@ def free_port() -> int:
 @pytest.fixture
 def video(tmp_path):
     path = tmp_path / "faulty.mp4"
-    write_episode(path, seconds=8, seed=5)  # 8 ranges of 24 frames: a range takes well under a second, so enough of
-    # them that the tests catch one under way to break it
+    # 24 ranges of 24 frames. A range takes about a tenth of a second on a quiet machine now (the fast scan and the
+    # bfloat16 CNN): 8 ranges could all end between two looks at them, and then no test catches one under way.
+    write_episode(path, seconds=24, seed=5)
     return path
 
 
@@ -55,7 +56,7 @@ def wait_until(condition, timeout: float, what: str, worker=None, episode: Episo
         value = condition()
         if value:
             return value
-        time.sleep(0.1)
+        time.sleep(0.02)
     state = ""
     if episode is not None:
         episode.refresh_from_db()
