@@ -26,7 +26,7 @@ import numpy as np
 
 from .appearance import looks_right
 from .detection import DetectionParams
-from .tracking import iou, shift
+from .tracking import iou, match_nearest, shift
 from .video import DecodedFrame
 
 SIZE_RANGE = 1.3  # a face followed is looked for at its size divided or multiplied by up to this
@@ -184,22 +184,14 @@ class Follower:
         if cut:
             self.seen = []
         live = self.live(pos)
-        pairs = sorted(
-            (shift(s.box, f.box), si, fi)
-            for si, s in enumerate(live)
-            for fi, f in enumerate(faces)
-            if s.character == f.character
-        )
-        used_seen, used_faces = set(), set()
-        for distance, si, fi in pairs:
-            if distance > MAX_SHIFT or si in used_seen or fi in used_faces:
-                continue
-            used_seen.add(si)
-            used_faces.add(fi)
+        matched = match_nearest([(s.character, s.box) for s in live], [(f.character, f.box) for f in faces],
+                                MAX_SHIFT)
+        for si, fi in matched:
             seen, box = live[si], faces[fi].box
             gap = pos - seen.pos
             step = ((_centre(box)[0] - _centre(seen.box)[0]) / gap, (_centre(box)[1] - _centre(seen.box)[1]) / gap)
             live[si] = _Seen(seen.character, box, pos, step)
+        used_faces = {fi for _, fi in matched}
         new = [f for fi, f in enumerate(faces) if fi not in used_faces]
         self.seen = live + [_Seen(f.character, f.box, pos) for f in new]
         return new

@@ -61,6 +61,26 @@ def shift(a, b) -> float:
     return float(np.hypot(dx, dy)) / ((side_a + side_b) / 2)
 
 
+def match_nearest(before: list[tuple[str, tuple]], now: list[tuple[str, tuple]],
+                  max_shift: float) -> list[tuple[int, int]]:
+    """Greedy pairs (index in `before`, index in `now`) of (character, box) sightings: the same character, nearest
+    first (by `shift`), each side used once, none further apart than `max_shift`."""
+    pairs = sorted(
+        (shift(old_box, new_box), bi, ni)
+        for bi, (old_character, old_box) in enumerate(before)
+        for ni, (new_character, new_box) in enumerate(now)
+        if old_character == new_character
+    )
+    used_before, used_now, matched = set(), set(), []
+    for distance, bi, ni in pairs:
+        if distance > max_shift or bi in used_before or ni in used_now:
+            continue
+        used_before.add(bi)
+        used_now.add(ni)
+        matched.append((bi, ni))
+    return matched
+
+
 def link_tracks(
     points_by_frame: dict[int, list[ClassifiedFace]],
     analysed: list[int],
@@ -77,22 +97,15 @@ def link_tracks(
         if frame in cuts:
             live = []
         live = [(t, seen) for t, seen in live if pos - seen - 1 <= max_gap]
-        pairs = sorted(
-            (shift(t.last.box, p.box), ti, pi)
-            for ti, (t, _) in enumerate(live)
-            for pi, p in enumerate(points_by_frame.get(frame, []))
-            if t.character == p.character
-        )
-        used_tracks, used_points = set(), set()
-        for distance, ti, pi in pairs:
-            if distance > max_shift or ti in used_tracks or pi in used_points:
-                continue
-            used_tracks.add(ti)
-            used_points.add(pi)
+        points = points_by_frame.get(frame, [])
+        matched = match_nearest([(t.character, t.last.box) for t, _ in live],
+                                [(p.character, p.box) for p in points], max_shift)
+        for ti, pi in matched:
             track = live[ti][0]
-            track.points.append(points_by_frame[frame][pi])
+            track.points.append(points[pi])
             live[ti] = (track, pos)
-        for pi, point in enumerate(points_by_frame.get(frame, [])):
+        used_points = {pi for _, pi in matched}
+        for pi, point in enumerate(points):
             if pi not in used_points:
                 track = Track(len(tracks), point.character, [point])
                 tracks.append(track)

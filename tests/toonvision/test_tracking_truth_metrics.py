@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from toonvision.tracking import ClassifiedFace, fill_gaps, iou, link_tracks, smooth_emotions
+from toonvision.tracking import ClassifiedFace, fill_gaps, iou, link_tracks, match_nearest, smooth_emotions
 from toonvision.truth_metrics import evaluate_segmentation, truth_spans
 
 CLASSES = ("angry", "happy", "sad")
@@ -19,6 +19,18 @@ def test_iou_of_identical_disjoint_and_half_overlapping_boxes():
     assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
     assert iou((0, 0, 10, 10), (20, 20, 10, 10)) == 0.0
     assert iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
+
+
+def test_match_nearest_pairs_the_same_character_nearest_first_each_once():
+    before = [("pip", (0, 0, 40, 40)), ("pip", (100, 0, 40, 40)), ("marmalade", (200, 0, 40, 40))]
+    now = [("pip", (104, 0, 40, 40)), ("pip", (10, 0, 40, 40)), ("marmalade", (205, 0, 40, 40)),
+           ("marmalade", (0, 0, 40, 40)), ("pip", (400, 0, 40, 40))]
+    # Each pip pairs with the pip nearest it; the marmalade at the pip's place is not a pip; the far pip is new.
+    assert sorted(match_nearest(before, now, max_shift=0.8)) == [(0, 1), (1, 0), (2, 2)]
+    # One sighting, two candidates: the nearer wins, the other stays unmatched.
+    candidates = [("pip", (20, 0, 40, 40)), ("pip", (4, 0, 40, 40))]
+    assert match_nearest([("pip", (0, 0, 40, 40))], candidates, 0.8) == [(0, 1)]
+    assert match_nearest(before, [("pip", (0, 0, 100, 100))], max_shift=0.8) == []  # a size change is another face
 
 
 def test_faces_moving_slowly_form_one_track_per_character_and_a_cut_ends_them():
