@@ -21,6 +21,16 @@ class EmotionFilter(django_filters.ChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+class EpisodeChoiceFilter(django_filters.ModelChoiceFilter):
+    """An episode by id (faces' and moments' filters); an unknown id is refused in words."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("queryset", Episode.objects.all())
+        kwargs.setdefault("help_text", "an episode's id")
+        kwargs.setdefault("error_messages", {"invalid_choice": "no episode %(value)s"})
+        super().__init__(*args, **kwargs)
+
+
 class EpisodeFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         choices=Status.choices, help_text="queued, processing, done or failed",
@@ -61,10 +71,7 @@ class DetectionFilter(django_filters.FilterSet):
         field_name="confidence", lookup_expr="gte", min_value=0, max_value=1,
         help_text="the emotion's probability, 0-1",
     )
-    episode = django_filters.ModelChoiceFilter(
-        queryset=Episode.objects.all(), help_text="an episode's id",
-        error_messages={"invalid_choice": "no episode %(value)s"},
-    )
+    episode = EpisodeChoiceFilter()
     start = django_filters.NumberFilter(
         field_name="time", lookup_expr="gte", min_value=0, help_text="seconds: faces from this time on"
     )
@@ -88,10 +95,7 @@ class MomentFilter(django_filters.FilterSet):
         field_name="best_confidence", lookup_expr="gte", min_value=0, max_value=1,
         help_text="the best face's emotion probability, 0-1 (a labelled face counts as 1)",
     )
-    episode = django_filters.ModelChoiceFilter(
-        queryset=Episode.objects.all(), help_text="an episode's id",
-        error_messages={"invalid_choice": "no episode %(value)s"},
-    )
+    episode = EpisodeChoiceFilter()
 
     class Meta:
         model = Moment
