@@ -40,6 +40,12 @@ def crop_square(bgr: np.ndarray, box, margin: float) -> np.ndarray:
     return _cut(bgr, square_bounds(box, margin))
 
 
+def crop_face(bgr: np.ndarray, box, margin: float, size: int) -> np.ndarray:
+    """The square around a box (inside the frame) grown by `margin`, edge pixels repeated where the
+    square leaves the frame, resized to size x size."""
+    return cv2.resize(crop_square(bgr, box, margin), (size, size), interpolation=cv2.INTER_AREA)
+
+
 def stored_bounds(box, *, stored_margin: float, cnn_margin: float) -> tuple[int, int, int, int]:
     """The stored crop's square: the CNN's own square (square_bounds at cnn_margin) with the same whole number of
     pixels added on every side, as many as bring it to about stored_margin. Its side alone then says where the

@@ -29,21 +29,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
 from .appearance import looks_right
-from .crops import LEGACY_CROP_MARGIN, SEED_CNN_MARGIN, STORED_MARGIN_KEY, crop_square
+from .crops import LEGACY_CROP_MARGIN, SEED_CNN_MARGIN, STORED_MARGIN_KEY, crop_face
 from .detection import CharacterDetector, DetectionParams
+from .face_batches import FaceBatcher, cnn_threads
 from .inference import EmotionClassifier
 from .scanning import FoundFace, Scan, Scanner, detect_shrunk
 from .torch_detection import detectors_for
-from .tracking import ClassifiedFace, fill_gaps, link_tracks, run_confidence, smooth_emotions
+from .tracking import fill_gaps, link_tracks, run_confidence, smooth_emotions
 from .video import DecodedFrame, VideoInfo, decode_frames, probe_video
 
 METHODS = ("fast", "seed")
@@ -253,7 +252,7 @@ def _segment_fast(result: Segmentation, path, detectors, classifier, options: Fa
     cuts: set[int] = set()
     unfound: dict[int, DecodedFrame] = {}  # keep_colour: analysed frames a track may be filled in on, by index
     beyond: list[int] = []  # frames after the range searched only to look back from the next full scan
-    with ThreadPoolExecutor(options.threads) as pool, _cnn_threads(classifier), _FaceBatcher(
+    with ThreadPoolExecutor(options.threads) as pool, cnn_threads(classifier), FaceBatcher(
         classifier, options.batch_size, options.crop_margin, result.colour_frames if keep_colour else None
     ) as faces:
 
@@ -315,21 +314,6 @@ def _sampled_frames(path, result: Segmentation, options: FastOptions, tick: Prog
     tick(result.stop - done)
 
 
-@contextmanager
-def _cnn_threads(classifier: EmotionClassifier):
-    """The CNN on one CPU thread while frames are decoded and searched on the others: torch's threads wait for
-    work spinning, taking the cores the detection threads need (measured: a third more CPU time in all)."""
-    if classifier.device.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def detect_characters(gray: np.ndarray, detectors, options: FastOptions, bgr: np.ndarray | None = None
                       ) -> list[FoundFace]:
     """Every character's faces in a full-resolution gray frame as `fast`'s full scan finds them: the frame shrunk
@@ -349,57 +333,6 @@ def detect_characters_batch(grays: list[np.ndarray], detectors, options: FastOpt
     smalls = [cv2.resize(g, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1.0 else g
               for g in grays]
     return detect_shrunk(smalls, scale, detectors, options, colour)
-
-
-class _FaceBatcher:
-    """Takes frames with faces as they finish and, a batch of faces at a time, on a thread of its own, converts
-    the frames to colour, crops the faces and classifies them (the frames kept in `colour` when it is a dict)."""
-
-    def __init__(self, classifier: EmotionClassifier, batch_size: int, crop_margin: float,
-                 colour: dict[int, np.ndarray] | None = None):
-        self.classifier, self.batch_size, self.crop_margin, self.colour = classifier, batch_size, crop_margin, colour
-        self.points: dict[int, list[ClassifiedFace]] = {}
-        self._waiting: list[tuple[Scan, list[ClassifiedFace]]] = []
-        self._faces = 0
-        self._pool = ThreadPoolExecutor(1)
-        self._jobs: list = []
-
-    def add(self, scan: Scan) -> None:
-        points = [ClassifiedFace(scan.index, f.character, f.box, np.empty(0, np.float32), neighbours=f.neighbours)
-                  for f in scan.found]
-        self.points[scan.index] = points
-        self._waiting.append((scan, points))
-        self._faces += len(points)
-        if self._faces >= self.batch_size:
-            self._send()
-
-    def finish(self) -> dict[int, list[ClassifiedFace]]:
-        self._send()
-        for job in self._jobs:
-            job.result()
-        return self.points
-
-    def __enter__(self) -> _FaceBatcher:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._pool.shutdown(cancel_futures=True)
-
-    def _send(self) -> None:
-        if self._waiting:
-            self._jobs.append(self._pool.submit(self._classify, self._waiting))
-            self._waiting, self._faces = [], 0
-
-    def _classify(self, frames: list[tuple[Scan, list[ClassifiedFace]]]) -> None:
-        size, crops = self.classifier.input_size, []
-        for scan, points in frames:
-            bgr = scan.bgr()
-            crops += [crop_face(bgr, p.box, margin=self.crop_margin, size=size) for p in points]
-            if self.colour is not None:
-                self.colour[scan.index] = bgr
-        probabilities = self.classifier.predict_proba(crops, self.batch_size)
-        for point, row in zip((p for _, points in frames for p in points), probabilities):
-            point.probabilities = row
 
 
 def _tracked_detections(points, result: Segmentation, cuts, classes, options: FastOptions) -> list[TrackedFace]:
@@ -424,13 +357,6 @@ def _tracked_detections(points, result: Segmentation, cuts, classes, options: Fa
         kept += 1
     detections.sort(key=lambda d: (d.frame, d.character, d.box))
     return detections
-
-
-# -- crops -----------------------------------------------------------------------------------------
-def crop_face(bgr: np.ndarray, box, margin: float, size: int) -> np.ndarray:
-    """The square around a box (inside the frame) grown by `margin`, edge pixels repeated where the
-    square leaves the frame, resized to size x size."""
-    return cv2.resize(crop_square(bgr, box, margin), (size, size), interpolation=cv2.INTER_AREA)
 
 
 def _prob_dict(classes, probabilities) -> dict[str, float]:

@@ -14,13 +14,14 @@ from toonvision.crops import (
     cnn_input,
     crop_decode,
     crop_encode,
+    crop_face,
     crop_square,
     stored_crop,
     stored_crop_side,
 )
 from toonvision.detection import load_cast
 from toonvision.inference import EmotionClassifier
-from toonvision.segmentation import FastOptions, crop_face, crop_margins, segment_video
+from toonvision.segmentation import FastOptions, crop_margins, segment_video
 from toonvision.studio.episode import write_episode
 from toonvision.video import decode_frames
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from tests.toonvision.conftest import SHIPPED_CASCADES, SHIPPED_WEIGHTS
+from toonvision.crops import crop_face
 from toonvision.detection import CharacterDetector, DetectionParams
 from toonvision.inference import EmotionClassifier
-from toonvision.segmentation import FastOptions, crop_face, segment_video
+from toonvision.segmentation import FastOptions, segment_video
 from toonvision.studio.episode import write_episode
 from toonvision.truth_metrics import evaluate_segmentation, truth_path
 from toonvision.video import decode_frames
