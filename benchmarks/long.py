@@ -4,7 +4,8 @@ first minutes (cut from the same file at a keyframe, no re-encoding) the same wa
 fresh worker: time, the worker's peak memory (VmHWM of its main process and of the pool's child that segments), the
 rows and files written, so what grows with the episode's length and what does not shows side by side.
 
-Drawing a long 1080p episode takes long (about 64 ms of CPU a frame here: 34 CPU-minutes for 22 minutes), so
+Drawing a long 1080p episode takes long (about 23 ms of CPU a frame on a quiet machine here, 12 CPU-minutes for
+22 minutes; three times that on a loaded one), so
 --long-video takes one drawn before (`manage.py synth_episode OUT.mp4 --seconds 1320 --width 1920 --height 1080
 --seed 6022`); without it the section draws one.
 """
