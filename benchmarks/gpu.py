@@ -87,7 +87,7 @@ def detect_step(videos: dict[str, Path], device: str) -> dict:
 
     from toonvision.detection import CharacterDetector, DetectionParams, read_cast
     from toonvision.torch_detection import TorchCharacterDetector
-    from toonvision.tracking import iou
+    from toonvision.tracking import iou_pairs
     from toonvision.video import decode_frames
 
     grays = [f.gray() for f in decode_frames(videos["480p"]) if f.index % 4 == 0]
@@ -101,7 +101,7 @@ def detect_step(videos: dict[str, Path], device: str) -> dict:
         cpu_seconds, theirs = timed(lambda o=opencv: [o.detect(g, params) for g in small])
         dev_seconds, found = timed(lambda t=ours: [b for i in range(0, len(small), 16)
                                                    for b, _ in t.detect_batch(small[i:i + 16], params)])
-        matched = sum(pairs_at_iou(a, b, iou) for a, b in zip(theirs, found))
+        matched = sum(iou_pairs(a, b) for a, b in zip(theirs, found))
         count_theirs, count_ours = sum(map(len, theirs)), sum(map(len, found))
         rows[slug] = {"frames": len(small), "opencv_faces": count_theirs, "torch_faces": count_ours,
                       "share_of_opencv_found": matched / max(count_theirs, 1),
@@ -109,17 +109,6 @@ def detect_step(videos: dict[str, Path], device: str) -> dict:
                       "opencv_cpu_frames_per_second": len(small) / cpu_seconds,
                       "torch_frames_per_second": len(small) / dev_seconds}
     return rows
-
-
-def pairs_at_iou(a, b, iou, at_least: float = 0.5) -> int:
-    """How many boxes of a pair off one to one with boxes of b at IoU >= at_least, best overlaps first."""
-    pairs = sorted(((iou(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b)), reverse=True)
-    used_a, used_b = set(), set()
-    for overlap, i, j in pairs:
-        if overlap >= at_least and i not in used_a and j not in used_b:
-            used_a.add(i)
-            used_b.add(j)
-    return len(used_a)
 
 
 def cnn_step(device: str) -> dict:

@@ -4,8 +4,6 @@ cascades and an LBP cascade (same frame, same character, IoU >= 0.5, for >= 99% 
 
 from __future__ import annotations
 
-from collections import Counter
-
 import cv2
 import numpy as np
 import pytest
@@ -23,7 +21,7 @@ from toonvision.torch_detection import (
     group_rectangles,
     resize_exact,
 )
-from toonvision.tracking import iou
+from toonvision.tracking import iou_pairs
 from toonvision.video import decode_frames
 
 EPISODE_SEED = 31  # never used for cascade or CNN training data
@@ -113,26 +111,10 @@ def agreement(opencv: CharacterDetector, ours: TorchCharacterDetector, frames, p
         for frame, (boxes, _) in zip(part, ours.detect_batch(part, params)):
             expected = opencv.detect(frame, params)
             theirs_total, ours_total = theirs_total + len(expected), ours_total + len(boxes)
-            matched += matches(expected, boxes)
+            matched += iou_pairs(expected.tolist(), boxes.tolist())
     recall = matched / theirs_total if theirs_total else 1.0
     precision = matched / ours_total if ours_total else 1.0
     return recall, precision, theirs_total
-
-
-def matches(a: np.ndarray, b: np.ndarray, at_least: float = 0.5) -> int:
-    """How many boxes of a pair off one to one with boxes of b at IoU >= at_least (equal boxes first, then
-    the best overlaps)."""
-    left = Counter(map(tuple, a.tolist()))
-    right = Counter(map(tuple, b.tolist()))
-    same = left & right
-    left, right = list((left - same).elements()), list((right - same).elements())
-    pairs = sorted(((iou(x, y), i, j) for i, x in enumerate(left) for j, y in enumerate(right)), reverse=True)
-    used_i, used_j = set(), set()
-    for overlap, i, j in pairs:
-        if overlap >= at_least and i not in used_i and j not in used_j:
-            used_i.add(i)
-            used_j.add(j)
-    return sum(same.values()) + len(used_i)
 
 
 def assert_agrees(path, name, frames, params, at_least: int):

@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from toonvision.tracking import ClassifiedFace, fill_gaps, iou, link_tracks, match_nearest, smooth_emotions
+from toonvision.tracking import (
+    ClassifiedFace,
+    fill_gaps,
+    iou,
+    iou_pairs,
+    link_tracks,
+    match_nearest,
+    smooth_emotions,
+)
 from toonvision.truth_metrics import evaluate_segmentation, truth_spans
 
 CLASSES = ("angry", "happy", "sad")
@@ -19,6 +27,17 @@ def test_iou_of_identical_disjoint_and_half_overlapping_boxes():
     assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
     assert iou((0, 0, 10, 10), (20, 20, 10, 10)) == 0.0
     assert iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
+
+
+def test_iou_pairs_counts_faces_two_detectors_agree_on_one_to_one():
+    a = [(0, 0, 40, 40), (0, 0, 40, 40), (100, 0, 40, 40), (300, 0, 40, 40)]
+    b = [(0, 0, 40, 40), (104, 2, 40, 40), (102, 0, 40, 40), (500, 0, 40, 40)]
+    # One of a's two equal boxes pairs with b's equal one; the box at 100 takes one of b's two near it (once);
+    # the far boxes pair with nothing.
+    assert iou_pairs(a, b) == 2 and iou_pairs(b, a) == 2
+    assert iou_pairs(a, [(10, 10, 40, 40)]) == 0  # IoU 0.39: not the same face at 0.5
+    assert iou_pairs(a, [(10, 10, 40, 40)], at_least=0.3) == 1
+    assert iou_pairs([], b) == 0
 
 
 def test_match_nearest_pairs_the_same_character_nearest_first_each_once():
