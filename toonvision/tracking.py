@@ -57,14 +57,32 @@ def iou_pairs(a, b, at_least: float = 0.5) -> int:
     computed (two detectors that agree give hundreds of them a frame on every window they accept)."""
     left, right = Counter(map(tuple, a)), Counter(map(tuple, b))
     same = left & right
-    rest_a, rest_b = list((left - same).elements()), list((right - same).elements())
-    pairs = sorted(((iou(x, y), i, j) for i, x in enumerate(rest_a) for j, y in enumerate(rest_b)), reverse=True)
-    used_a, used_b = set(), set()
-    for overlap, i, j in pairs:
-        if overlap >= at_least and i not in used_a and j not in used_b:
-            used_a.add(i)
-            used_b.add(j)
-    return sum(same.values()) + len(used_a)
+    rest_a, rest_b = ([("", box) for box in rest.elements()] for rest in (left - same, right - same))
+    return sum(same.values()) + len(match_by_iou(rest_a, rest_b, at_least))
+
+
+def match_by_iou(before: list[tuple[str, tuple]], now: list[tuple[str, tuple]],
+                 at_least: float) -> list[tuple[int, int]]:
+    """Greedy pairs (index in `before`, index in `now`) of (character, box) sightings: the same character, the
+    best overlap first, each side used once, none overlapping less than `at_least` (IoU)."""
+    pairs = sorted(
+        (
+            (iou(old_box, new_box), bi, ni)
+            for bi, (old_character, old_box) in enumerate(before)
+            for ni, (new_character, new_box) in enumerate(now)
+            if old_character == new_character
+        ),
+        reverse=True,
+    )
+    used_before, used_now, matched = set(), set(), []
+    for overlap, bi, ni in pairs:
+        if overlap < at_least:
+            break
+        if bi not in used_before and ni not in used_now:
+            used_before.add(bi)
+            used_now.add(ni)
+            matched.append((bi, ni))
+    return matched
 
 
 def shift(a, b) -> float:

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .tracking import iou
+from .tracking import match_by_iou
 
 MATCH_IOU = 0.5
 MIN_EVENT_SECONDS = 0.5
@@ -112,23 +112,8 @@ def evaluate_segmentation(result: dict, truth: dict, characters: list[str] | Non
 
 def _matches(detections: list[dict], faces: list[dict]) -> dict[int, int]:
     """Detection index -> truth face index, greedily by IoU, same character, IoU >= MATCH_IOU."""
-    pairs = sorted(
-        (
-            (iou(d["box"], f["box"]), di, fi)
-            for di, d in enumerate(detections)
-            for fi, f in enumerate(faces)
-            if d["character"] == f["character"]
-        ),
-        reverse=True,
-    )
-    out, used = {}, set()
-    for overlap, di, fi in pairs:
-        if overlap < MATCH_IOU:
-            break
-        if di not in out and fi not in used:
-            out[di] = fi
-            used.add(fi)
-    return out
+    return dict(match_by_iou([(d["character"], d["box"]) for d in detections],
+                             [(f["character"], f["box"]) for f in faces], MATCH_IOU))
 
 
 @dataclass
