@@ -8,9 +8,11 @@ side by side, since absolute timings on shared machines are noisy.
 import tempfile
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
+from benchmarks.adapting import scores
 from toonvision.datasets import load_arrays, load_dataset
 from toonvision.emotions import DISSERTATION_EMOTIONS, EMOTIONS
 from toonvision.evaluation import evaluate
@@ -47,15 +49,17 @@ UNSEEN_KINDS = {"guests": (tuple(GUESTS), "studio"), "line-art look": (CHARACTER
                 "poster look": (CHARACTERS, "poster")}
 
 
-def unseen_faces(characters, look: str, per_class: int) -> tuple[list[np.ndarray], list[str]]:
-    """per_class faces of every character and emotion in ``look`` (the studio style, seed UNSEEN_SEED)."""
-    faces, emotions = [], []
-    for character in characters:
-        for emotion in EMOTIONS:
+def write_unseen_faces(folder: Path, characters, look: str, per_class: int) -> Path:
+    """per_class faces of every character and emotion in ``look`` (the studio style, seed UNSEEN_SEED), written
+    in the loader's emotion/ layout so that `evaluate` scores them as it scores every other test set."""
+    for emotion in EMOTIONS:
+        (folder / emotion).mkdir(parents=True, exist_ok=True)
+        for character in characters:
             for i in range(per_class):
-                faces.append(draw_face_image(_rng(character, emotion, i), character, emotion, look=look))
-                emotions.append(emotion)
-    return faces, emotions
+                face = draw_face_image(_rng(character, emotion, i), character, emotion, look=look)
+                if not cv2.imwrite(str(folder / emotion / f"{character}-{i:03d}.png"), face):
+                    raise OSError(f"could not write a face under {folder}")
+    return folder
 
 
 def _rng(character: str, emotion: str, index: int) -> np.random.Generator:
@@ -65,22 +69,14 @@ def _rng(character: str, emotion: str, index: int) -> np.random.Generator:
     return np.random.default_rng([UNSEEN_SEED, 100 + list(GUESTS).index(character), EMOTIONS.index(emotion), index])
 
 
-def accuracy_beyond_studio(per_class: int) -> dict:
+def accuracy_beyond_studio(root: Path, per_class: int) -> dict:
     """Each shipped preset's accuracy (seven emotions; the dissertation's three) on faces it was never trained on."""
-    three = [EMOTIONS.index(e) for e in DISSERTATION_EMOTIONS]
     results = {}
     for kind, (characters, look) in UNSEEN_KINDS.items():
-        faces, emotions = unseen_faces(characters, look, per_class)
-        truth = np.array([EMOTIONS.index(e) for e in emotions])
-        in_three = np.isin(truth, three)
+        folder = write_unseen_faces(root / kind, characters, look, per_class)
+        n = len(characters) * len(EMOTIONS) * per_class
         for arch, path in WEIGHTS.items():
-            classifier = EmotionClassifier.load(path, device="cpu")
-            order = [classifier.classes.index(e) for e in EMOTIONS]  # columns in EMOTIONS' order
-            probabilities = classifier.predict_proba(faces)[:, order]
-            restricted = np.array(three)[probabilities[in_three][:, three].argmax(axis=1)]
-            results.setdefault(arch, {})[kind] = {
-                "seven": float((probabilities.argmax(axis=1) == truth).mean()),
-                "three": float((restricted == truth[in_three]).mean()), "n": len(faces)}
+            results.setdefault(arch, {})[kind] = {**scores(path, folder), "n": n}
     return results
 
 
@@ -200,7 +196,7 @@ def measure(args) -> dict:
         speed_faces = Path(tmp) / "speed"
         write_face_dataset(speed_faces, per_class=args.speed_per_class, seed=UNSEEN_SEED + 1, progress=True)
         accuracy = accuracy_table(eval_faces)
-        beyond = accuracy_beyond_studio(args.beyond_per_class)
+        beyond = accuracy_beyond_studio(Path(tmp) / "beyond", args.beyond_per_class)
         speed = speed_table(speed_faces, devices, args.epochs, args.repeats)
         optimizers = optimizer_experiment(Path(tmp), args.optimizer_per_class, args.optimizer_epochs,
                                           args.optimizer_runs)
