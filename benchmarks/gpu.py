@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = ROOT / "emotions" / "weights" / "toon.pt"
 CASCADES = ROOT / "cascades"
 EPISODE_SEED, GUEST_SEED, LABEL_SEED, TEST_SEED = 6001, 300, 9400, 9100  # none used for training data
+GUEST_EPISODES = 10  # the guest's episodes whose frames, its faces blanked, are the cascade's negatives
 
 
 def timed(work, repeats: int = 3) -> tuple[float, object]:
@@ -113,14 +114,14 @@ def detect_step(videos: dict[str, Path], device: str) -> dict:
 
 def cnn_step(device: str) -> dict:
     from toonvision.inference import EmotionClassifier
+    from toonvision.speed import measure_inference
 
     faces = np.random.default_rng(0).integers(0, 256, (256, 64, 64, 3), dtype=np.uint8)
     rows = {}
     for where in dict.fromkeys(["cpu", device]):
         for precision in ("fp32", "bf16"):
             classifier = EmotionClassifier.load(WEIGHTS, device=where, precision=precision)
-            seconds, _ = timed(lambda c=classifier: c.predict_proba(faces, batch_size=256), repeats=10)
-            rows[f"{where} {precision}"] = {"faces_per_second": 256 / seconds}
+            rows[f"{where} {precision}"] = measure_inference(classifier, faces, 256, repeats=10)
     return rows
 
 
@@ -149,15 +150,13 @@ def cascade_step(folder: Path, device: str, quick: bool) -> dict:
         blank_faces,
         train_character,
     )
-    from toonvision.studio.cascade_data import marked_crop, star_frames
+    from toonvision.studio.cascade_data import marked_faces, star_frames
 
-    positives, negatives, episode = [], [], 0
-    while len(positives) < 20:
-        frames = star_frames("bramble", seed=GUEST_SEED + episode, count=6)
-        positives += [c for c in (marked_crop(f, faces, "bramble") for f, faces in frames) if c is not None][:2]
-        negatives += [blank_faces(f, [x["box"] for x in faces if x["character"] == "bramble"]) for f, faces in frames]
-        episode += 1
-    examples = CharacterExamples(positives[:20], negatives)
+    positives = marked_faces("bramble", 20, seed=GUEST_SEED, per_episode=2)  # 20 faces as a person marks them
+    negatives = [blank_faces(frame, [x["box"] for x in faces if x["character"] == "bramble"])
+                 for episode in range(GUEST_EPISODES) for frame, faces in star_frames(
+                     "bramble", seed=GUEST_SEED + episode, count=6)]
+    examples = CharacterExamples(positives, negatives)
     rows = {}
     for where in dict.fromkeys(["cpu", device]):
         options = CharacterTrainingOptions(device=where, **({"stages": 4, "positive_windows": 160} if quick else {}))
