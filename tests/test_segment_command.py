@@ -133,3 +133,8 @@ def test_an_unknown_detector_is_refused_with_the_choices(episode, tmp_path):
 def test_workers_refuse_an_unknown_detector_setting():
     result = manage_py("check", env={"DETECTOR": "gpu"})
     assert_clean_failure(result, "DETECTOR must be opencv, torch or auto, not 'gpu'")
+
+
+def test_an_unknown_emotion_precision_setting_is_refused_with_the_choices():
+    result = manage_py("check", env={"EMOTION_PRECISION": "fp16"})
+    assert_clean_failure(result, "EMOTION_PRECISION must be auto, fp32 or bf16, not 'fp16'")

@@ -32,6 +32,13 @@ def test_the_classifier_is_loaded_again_when_its_weights_are_written_again(setti
     assert classifier_load(weights=weights) is again
 
 
+def test_the_classifier_computes_in_the_precision_the_setting_names(settings):
+    settings.EMOTION_PRECISION = "fp32"
+    assert classifier_load().precision == "fp32"
+    settings.EMOTION_PRECISION = "bf16"
+    assert classifier_load().precision == "bf16"  # another setting: another classifier, not the cached one
+
+
 @pytest.fixture
 def run(characters, settings, studio_episode):
     settings.EPISODE_RANGE_FRAMES = 24
